@@ -1,0 +1,42 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { DEBUT_CONFIG, DebutConfig, DebutConfigModule } from '@debut/config';
+import { CatalogModule } from '@debut/catalog';
+import { MessagingModule } from '@debut/messaging';
+import { ServingModule } from '@debut/serving';
+import { ApiKeyGuard } from './common/api-key.guard';
+import { DomainErrorFilter } from './common/error.filter';
+import { HealthController } from './health/health.controller';
+import { HealthService } from './health/health.service';
+import { HttpMetricsInterceptor } from './metrics/http-metrics.interceptor';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { ReleasesController } from './releases/releases.controller';
+import { SongsController } from './songs/songs.controller';
+import { SongsService } from './songs/songs.service';
+import { UsersController } from './users/users.controller';
+
+@Module({
+  imports: [
+    DebutConfigModule,
+    CatalogModule,
+    ServingModule,
+    MessagingModule.forRole('api'),
+    ThrottlerModule.forRootAsync({
+      inject: [DEBUT_CONFIG],
+      useFactory: (c: DebutConfig) => [{ ttl: 60_000, limit: c.http.rateLimitPerMinute }],
+    }),
+  ],
+  controllers: [HealthController, MetricsController, SongsController, UsersController, ReleasesController],
+  providers: [
+    HealthService,
+    MetricsService,
+    SongsService,
+    ApiKeyGuard,
+    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+    { provide: APP_FILTER, useClass: DomainErrorFilter },
+  ],
+})
+export class AppModule {}

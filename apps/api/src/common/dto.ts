@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+
+export class LimitQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+export class ColdGateBody {
+  @ApiProperty({ type: [String], minItems: 1, maxItems: 500, example: ['s-123', 's-456'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @IsString({ each: true })
+  @Length(1, 128, { each: true })
+  songIds: string[];
+}
+
+export class GateDecisionDto {
+  @ApiProperty() songId: string;
+  @ApiProperty({ description: 'u·i' }) score: number;
+  @ApiProperty({ description: 'u·b, the user interest boundary' }) boundary: number;
+  @ApiProperty({ description: 'score > boundary' }) pass: boolean;
+}
+
+export class AudienceMemberDto {
+  @ApiProperty() userId: string;
+  @ApiProperty() score: number;
+  @ApiProperty({ type: [String], description: 'neighbour songs that put this user in the audience' }) because: string[];
+}
+
+export class NeighbourDto {
+  @ApiProperty() songId: string;
+  @ApiProperty() similarity: number;
+}
+
+export class AudienceDto {
+  @ApiProperty() songId: string;
+  @ApiProperty() modelVersion: string;
+  @ApiProperty() selectedAt: string;
+  @ApiProperty({ type: [AudienceMemberDto] }) audience: AudienceMemberDto[];
+  @ApiProperty({ type: [NeighbourDto] }) neighbours: NeighbourDto[];
+}
+
+export class SimilarDto {
+  @ApiProperty() songId: string;
+  @ApiProperty() modelVersion: string;
+  @ApiProperty({ type: [NeighbourDto] }) similar: NeighbourDto[];
+}
+
+export class ColdGateDto {
+  @ApiProperty() userId: string;
+  @ApiProperty() modelVersion: string;
+  @ApiProperty({ enum: ['model', 'no-history'] }) basis: 'model' | 'no-history';
+  @ApiProperty({ type: [GateDecisionDto] }) decisions: GateDecisionDto[];
+}
+
+export class ColdRecommendationsDto {
+  @ApiProperty() userId: string;
+  @ApiProperty() modelVersion: string;
+  @ApiProperty({ enum: ['model', 'no-history'] }) basis: 'model' | 'no-history';
+  @ApiProperty({ type: [GateDecisionDto] }) songs: GateDecisionDto[];
+}

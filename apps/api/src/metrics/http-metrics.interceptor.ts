@@ -1,0 +1,21 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Observable, tap } from 'rxjs';
+import { MetricsService } from './metrics.service';
+
+/** Records every request's latency under its route pattern (not its raw URL: bounded labels). */
+@Injectable()
+export class HttpMetricsInterceptor implements NestInterceptor {
+  constructor(private readonly metrics: MetricsService) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = ctx.switchToHttp().getRequest<{ method: string; route?: { path: string } }>();
+    const res = ctx.switchToHttp().getResponse<{ statusCode: number }>();
+    const end = this.metrics.httpDuration.startTimer({ method: req.method, route: req.route?.path ?? 'unknown' });
+    return next.handle().pipe(
+      tap({
+        next: () => end({ status: String(res.statusCode) }),
+        error: (e: { status?: number }) => end({ status: String(e?.status ?? 500) }),
+      }),
+    );
+  }
+}

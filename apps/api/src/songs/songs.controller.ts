@@ -1,0 +1,32 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AudienceDto, LimitQuery, SimilarDto } from '../common/dto';
+import { MetricsService } from '../metrics/metrics.service';
+import { SongsService } from './songs.service';
+
+@ApiTags('songs')
+@Controller('v1/songs')
+export class SongsController {
+  constructor(
+    private readonly songs: SongsService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  @Get(':id/audience')
+  @ApiOperation({ summary: "A song's selected first audience, with the neighbour songs that explain each user" })
+  @ApiOkResponse({ type: AudienceDto })
+  @ApiNotFoundResponse({ description: 'unknown song, or no audience selected yet' })
+  async audience(@Param('id') id: string, @Query() q: LimitQuery): Promise<AudienceDto> {
+    const a = await this.songs.audience(id, q.limit ?? 100);
+    this.metrics.audienceSize.observe(a.audience.length);
+    return a;
+  }
+
+  @Get(':id/similar')
+  @ApiOperation({ summary: 'Nearest established songs in the active I2I space' })
+  @ApiOkResponse({ type: SimilarDto })
+  @ApiNotFoundResponse({ description: 'unknown song' })
+  similar(@Param('id') id: string, @Query() q: LimitQuery): Promise<SimilarDto> {
+    return this.songs.similar(id, q.limit ?? 20);
+  }
+}

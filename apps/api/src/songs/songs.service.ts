@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
+import { ModelRuntime, UnknownEntityError, songContent } from '@debut/serving';
+
+/** Audience lookup and similar songs for one song. */
+@Injectable()
+export class SongsService {
+  constructor(
+    private readonly songs: SongRepository,
+    private readonly audiences: AudienceRepository,
+    private readonly embeddings: EmbeddingRepository,
+    private readonly runtime: ModelRuntime,
+  ) {}
+
+  async audience(songId: string, limit: number) {
+    await this.requireSong(songId);
+    const a = await this.audiences.latest(songId);
+    if (!a) throw new UnknownEntityError('audience', [songId]);
+    return {
+      songId,
+      modelVersion: a.modelVersion,
+      selectedAt: new Date(a.selectedAt).toISOString(),
+      audience: a.members.slice(0, limit),
+      neighbours: a.neighbours,
+    };
+  }
+
+  /** Nearest established songs in the active I2I space (the neighbours an audience comes from). */
+  async similar(songId: string, limit: number) {
+    const song = await this.requireSong(songId);
+    const { version, encoder, warm } = this.runtime.require('i2i');
+    const vector = (await this.embeddings.songVectorsFor(version, [songId])).get(songId) ?? encoder.embed([songContent(song)]);
+    const similar = warm.search(vector, limit, { exclude: new Set([songId]) }).map((n) => ({ songId: n.id, similarity: n.score }));
+    return { songId, modelVersion: version, similar };
+  }
+
+  private async requireSong(songId: string) {
+    const song = await this.songs.findById(songId);
+    if (!song) throw new UnknownEntityError('song', [songId]);
+    return song;
+  }
+}

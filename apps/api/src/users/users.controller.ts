@@ -1,0 +1,40 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { GateService } from '@debut/serving';
+import { ColdGateBody, ColdGateDto, ColdRecommendationsDto, LimitQuery } from '../common/dto';
+import { MetricsService } from '../metrics/metrics.service';
+
+@ApiTags('users')
+@Controller('v1/users')
+export class UsersController {
+  constructor(
+    private readonly gate: GateService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  @Post(':id/cold-gate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Per song: score u·i, boundary u·b, pass = score > boundary',
+    description: 'A user with no history gets basis "no-history" and every song refused.',
+  })
+  @ApiOkResponse({ type: ColdGateDto })
+  @ApiNotFoundResponse({ description: 'unknown user or song' })
+  async coldGate(@Param('id') id: string, @Body() body: ColdGateBody): Promise<ColdGateDto> {
+    const answer = await this.gate.gate(id, body.songIds);
+    let passed = 0;
+    for (const d of answer.decisions) if (d.pass) passed++;
+    this.metrics.gateDecisions.inc({ outcome: 'pass' }, passed);
+    this.metrics.gateDecisions.inc({ outcome: 'refuse' }, answer.decisions.length - passed);
+    return answer;
+  }
+
+  @Get(':id/cold-recommendations')
+  @ApiOperation({ summary: "Cold songs above the user's interest boundary, best first (may be empty)" })
+  @ApiOkResponse({ type: ColdRecommendationsDto })
+  @ApiNotFoundResponse({ description: 'unknown user' })
+  async coldRecommendations(@Param('id') id: string, @Query() q: LimitQuery): Promise<ColdRecommendationsDto> {
+    const { decisions, ...rest } = await this.gate.coldRecommendations(id, q.limit ?? 20);
+    return { ...rest, songs: decisions };
+  }
+}

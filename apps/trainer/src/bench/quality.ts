@@ -1,0 +1,130 @@
+import * as path from 'path';
+import {
+  ColdStartDataset,
+  ColdStartEvaluator,
+  CurvePoint,
+  I2IMethod,
+  ListenerWeighting,
+  QualityReport,
+  QualityRow,
+  U2IMethod,
+  coldSplit,
+  generateSynthetic,
+  loadLastfm,
+  markdownReport,
+  projectRoot,
+  runBaselines,
+  writeReport,
+} from '@debut/evaluation';
+
+export interface QualityBenchOptions {
+  dataset: 'lastfm' | 'synthetic';
+  seed: number;
+  /** JSON report path; default reports/quality-<dataset>-<seed>.json under the project root. */
+  out?: string;
+  methods?: { i2i: I2IMethod[]; u2i: U2IMethod[] };
+  lastfmDir?: string;
+  quiet?: boolean;
+  /** Tensor backend the caller initialised ('wasm' | 'tensorflow' | 'none'). */
+  backend?: string;
+  /** Neighbours per cold item (default 50). */
+  k?: number;
+  weighting?: ListenerWeighting;
+  /** Synthetic only: size overrides. */
+  synthetic?: Parameters<typeof generateSynthetic>[0];
+  /** Where the Markdown goes (default stdout unless quiet). */
+  print?: (markdown: string) => void;
+}
+
+/**
+ * bench:quality: load → DESIGN.md §6 split → every baseline → every passed-in method (I2I
+ * methods get audience metrics on cold test items, U2I methods ranking + gate metrics) → JSON
+ * report, PNG charts, Markdown table. A method that throws becomes a logged failure, not a crash
+ * of the whole run.
+ */
+export async function runQualityBench(opts: QualityBenchOptions): Promise<QualityReport> {
+  const log = (m: string) => {
+    if (!opts.quiet) console.error(`[bench:quality] ${m}`);
+  };
+  const t0 = Date.now();
+  const timings: Record<string, number> = {};
+  const dataset: ColdStartDataset =
+    opts.dataset === 'lastfm'
+      ? loadLastfm({ dir: opts.lastfmDir, log })
+      : generateSynthetic({ seed: opts.seed, ...(opts.synthetic ?? {}) });
+  if (opts.dataset === 'synthetic') {
+    log(`synthetic: ${Object.entries(dataset.stats).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  timings.load = (Date.now() - t0) / 1000;
+  const split = coldSplit(dataset, { seed: opts.seed });
+  const ev = new ColdStartEvaluator(dataset, split, { k: opts.k ?? 50, weighting: opts.weighting, seed: opts.seed });
+  log(
+    `split seed ${opts.seed}: ${split.warmItems.length} warm, ${split.coldValItems.length} cold val, ` +
+      `${split.coldTestItems.length} cold test items; ${split.train.length} training interactions`,
+  );
+
+  let t = Date.now();
+  const rows: QualityRow[] = [];
+  const notes: Record<string, string> = {};
+  for (const r of await runBaselines(ev, log)) {
+    rows.push({ method: r.method, metrics: r.metrics, trainSeconds: r.trainSeconds });
+    if (r.notes) notes[r.method] = r.notes;
+  }
+  timings.baselines = (Date.now() - t) / 1000;
+
+  const curves: CurvePoint[] = [];
+  const ctx = ev.trainContext({
+    log,
+    curve: (method, epoch, values) => curves.push({ method, epoch, values: { ...values } }),
+  });
+  for (const m of opts.methods?.i2i ?? []) {
+    t = Date.now();
+    try {
+      const encoder = await m.fit(ctx);
+      const trainSeconds = (Date.now() - t) / 1000;
+      const metrics = await ev.evaluateI2I(encoder);
+      rows.push({ method: m.name, metrics, trainSeconds });
+      log(`${m.name}: trained in ${trainSeconds.toFixed(1)} s, audience.recall@100 ${metrics['audience.recall@100']?.toFixed(4)}`);
+    } catch (e) {
+      notes[m.name] = `FAILED: ${(e as Error).message}`;
+      log(`${m.name} failed: ${(e as Error).stack ?? e}`);
+    }
+  }
+  for (const m of opts.methods?.u2i ?? []) {
+    t = Date.now();
+    try {
+      const model = await m.fit(ctx);
+      const trainSeconds = (Date.now() - t) / 1000;
+      const metrics = ev.evaluateU2I(model);
+      rows.push({ method: m.name, metrics, trainSeconds });
+      log(`${m.name}: trained in ${trainSeconds.toFixed(1)} s, u2i.recall@20 ${metrics['u2i.recall@20']?.toFixed(4)}`);
+    } catch (e) {
+      notes[m.name] = `FAILED: ${(e as Error).message}`;
+      log(`${m.name} failed: ${(e as Error).stack ?? e}`);
+    }
+  }
+
+  const report: QualityReport = {
+    dataset: opts.dataset,
+    seed: opts.seed,
+    split: {
+      warmItems: split.warmItems.length,
+      coldValItems: split.coldValItems.length,
+      coldTestItems: split.coldTestItems.length,
+      users: dataset.users.length,
+    },
+    backend: opts.backend ?? 'none',
+    rows,
+  };
+  const out = opts.out ?? path.join(projectRoot(), 'reports', `quality-${opts.dataset}-${opts.seed}.json`);
+  const charts = await writeReport(out, report, curves);
+  timings.total = (Date.now() - t0) / 1000;
+  const md = markdownReport(
+    report,
+    { datasetStats: dataset.stats, k: ev.k, weighting: ev.weighting, notes, timings },
+    [out, ...charts].map((f) => path.relative(process.cwd(), f)),
+  );
+  if (opts.print) opts.print(md);
+  else if (!opts.quiet) console.log(md);
+  return report;
+}

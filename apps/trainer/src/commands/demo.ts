@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Command } from 'commander';
+import { loadConfig } from '@debut/config';
+import { AudienceRepository, SongRepository, openDatabase } from '@debut/catalog';
+import type { SongReleasedEvent } from '@debut/features';
+import { EventPublisher, createKafka, ensureTopics, topicNames } from '@debut/messaging';
+import { generateSynthetic, toSongReleasedEvents } from '@debut/evaluation';
+
+/**
+ * The demo's last act: publish a few new releases on song.released (as a label's system
+ * would) and print what the running worker made of them: the stored song, and its audience
+ * with the neighbour songs that explain each user once a model is active.
+ */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo-releases')
+    .description('publish new releases to song.released and print what the worker stored for them')
+    .option('--count <n>', 'releases to publish', (v) => Number(v), 3)
+    .option('--seed <n>', 'seed of the synthetic catalogue (the one imported)', (v) => Number(v), 42)
+    .option('--timeout <s>', 'seconds to wait for the worker', (v) => Number(v), 60)
+    .action(async (o: { count: number; seed: number; timeout: number }) => {
+      const config = loadConfig();
+      const ds = await openDatabase(config.db);
+      const kafka = createKafka(config, { clientIdSuffix: '-demo' });
+      await ensureTopics(kafka, config);
+      const publisher = new EventPublisher(kafka);
+      await publisher.connect();
+      const topics = topicNames(config.kafka.topicPrefix);
+      const songs = new SongRepository(ds);
+      const audiences = new AudienceRepository(ds);
+      try {
+        const releases = await newReleases(o.count, o.seed, songs);
+        for (const r of releases) {
+          await publisher.publish(topics.songReleased, r.songId, r);
+          console.log(`published ${r.songId} (event ${r.eventId}) on ${topics.songReleased}`);
+        }
+        const deadline = Date.now() + o.timeout * 1000;
+        for (const r of releases) {
+          let song = await songs.findById(r.songId);
+          let audience = await audiences.latest(r.songId);
+          while ((!song || !audience) && Date.now() < deadline) {
+            await new Promise((res) => setTimeout(res, 200));
+            song = await songs.findById(r.songId);
+            audience = await audiences.latest(r.songId);
+          }
+          if (!song) throw new Error(`${r.songId} was not stored within ${o.timeout} s: is the worker running?`);
+          console.log(`\n● ${song.id} "${song.title}" stored (pool ${song.pool}, language ${song.language}, genres ${song.genres.join('/')})`);
+          if (!audience) {
+            console.log('  no audience: no I2I model is active yet (train one and run `trainer activate`)');
+            continue;
+          }
+          console.log(`  audience under model ${audience.modelVersion}: ${audience.members.length} users; top 5:`);
+          for (const m of audience.members.slice(0, 5)) {
+            console.log(`    ${m.userId.padEnd(10)} score ${m.score.toFixed(3)}  because of ${m.because.join(', ')}`);
+          }
+          const near = audience.neighbours.slice(0, 5).map((n) => `${n.songId} (${n.similarity.toFixed(2)})`);
+          console.log(`  nearest established songs: ${near.join(', ')}`);
+        }
+      } finally {
+        await publisher.disconnect();
+        await ds.destroy();
+      }
+    });
+}
+
+/**
+ * Songs of the synthetic catalogue (the same seed as `trainer import`, so the same styles) that
+ * are not in the database yet: the held-out songs the catalogue kept back, released now.
+ */
+async function newReleases(count: number, seed: number, songs: SongRepository): Promise<SongReleasedEvent[]> {
+  const catalogue = generateSynthetic({ seed });
+  const known = await songs.existingIds(catalogue.items.map((it) => it.id));
+  const unseen = catalogue.items.filter((it) => !known.has(it.id)).slice(0, count);
+  if (unseen.length < count) throw new Error(`only ${unseen.length} unreleased songs left in the synthetic catalogue (seed ${seed})`);
+  return toSongReleasedEvents(unseen, { seed: Date.now() }).map((e) => ({
+    ...e,
+    eventId: randomUUID(),
+    releasedAt: new Date().toISOString(),
+  }));
+}

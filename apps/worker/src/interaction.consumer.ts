@@ -1,0 +1,57 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
+import { EmbeddingRepository, InteractionRepository, SongRepository } from '@debut/catalog';
+import { EventPublisher, KAFKA, TOPICS, TopicConsumer, TopicNames, consumerGroup } from '@debut/messaging';
+import { ModelRuntime } from '@debut/serving';
+import { InteractionIngest } from './interaction-ingest';
+import { UserVectorRefresher } from './user-vector-refresher';
+
+const REFRESH_EVERY_MS = 2000;
+
+/** Consumes user.interaction in batches and refreshes stale user vectors in the background. */
+@Injectable()
+export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly ingest: InteractionIngest;
+  readonly refresher: UserVectorRefresher;
+  private consumer: TopicConsumer | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<unknown> = Promise.resolve();
+  private readonly log = new Log('interaction-consumer');
+
+  constructor(
+    @Inject(DEBUT_CONFIG) private readonly config: DebutConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(TOPICS) private readonly topics: TopicNames,
+    interactions: InteractionRepository,
+    songs: SongRepository,
+    embeddings: EmbeddingRepository,
+    runtime: ModelRuntime,
+    private readonly publisher: EventPublisher,
+  ) {
+    this.ingest = new InteractionIngest(interactions, songs, config.audience.graduateAfterListeners);
+    this.refresher = new UserVectorRefresher(runtime, interactions, songs, embeddings);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.consumer = new TopicConsumer(this.kafka, {
+      topic: this.topics.userInteraction,
+      groupId: consumerGroup(this.config.kafka.groupId, 'userInteraction'),
+      dlqPublisher: this.publisher,
+      batchHandler: (messages) => this.ingest.handleBatch(messages),
+    });
+    await this.consumer.start();
+    this.timer = setInterval(() => {
+      this.refreshing = this.refresher
+        .refreshOnce()
+        .catch((e: unknown) => this.log.warn('user vector refresh failed', { error: String(e) }));
+    }, REFRESH_EVERY_MS);
+    this.log.info('consuming', { topic: this.topics.userInteraction });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.consumer?.stop();
+    await this.refreshing;
+  }
+}

@@ -1,0 +1,72 @@
+import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
+import {
+  AudienceRepository,
+  EmbeddingRepository,
+  ProcessedEventRepository,
+  SongRepository,
+} from '@debut/catalog';
+import { EventPublisher, KAFKA, TOPICS, TopicConsumer, TopicNames, consumerGroup } from '@debut/messaging';
+import { AudienceService, ModelRuntime, loadDeploymentSchema } from '@debut/serving';
+
+import { ReleasePipeline } from './release-pipeline';
+
+/** Runs the release pipeline on song.released; shutdown finishes the in-flight event first. */
+@Injectable()
+export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly pipeline: ReleasePipeline;
+  private consumer: TopicConsumer | null = null;
+  private readonly log = new Log('release-consumer');
+
+  constructor(
+    @Inject(DEBUT_CONFIG) private readonly config: DebutConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(TOPICS) private readonly topics: TopicNames,
+    ds: DataSource,
+    songs: SongRepository,
+    embeddings: EmbeddingRepository,
+    audiences: AudienceRepository,
+    processed: ProcessedEventRepository,
+    private readonly runtime: ModelRuntime,
+    audience: AudienceService,
+    private readonly publisher: EventPublisher,
+  ) {
+    this.pipeline = new ReleasePipeline(
+      ds,
+      songs,
+      embeddings,
+      audiences,
+      processed,
+      runtime,
+      audience,
+      publisher,
+      topics.songAudienceSelected,
+      loadDeploymentSchema(),
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.consumer = new TopicConsumer(this.kafka, {
+      topic: this.topics.songReleased,
+      groupId: consumerGroup(this.config.kafka.groupId, 'songReleased'),
+      dlqPublisher: this.publisher,
+      handler: async (m) => {
+        const outcome = await this.pipeline.handle(m);
+        this.log.debug('release handled', { key: m.key, offset: m.offset, outcome });
+      },
+    });
+    await this.consumer.start();
+    this.log.info('consuming', { topic: this.topics.songReleased, group: consumerGroup(this.config.kafka.groupId, 'songReleased') });
+  }
+
+  get counters() {
+    return this.consumer?.counters;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    this.runtime.save();
+  }
+}

@@ -1,0 +1,26 @@
+// Two projects: `unit` (no services; *.spec.ts beside the code) and `e2e` (real PostgreSQL,
+// Kafka and FAISS started by scripts/test.sh; test/**/*.e2e-spec.ts).
+const moduleNameMapper = {
+  '^@debut/(config|catalog|features|models|index|audience|messaging|evaluation|serving)$': '<rootDir>/libs/$1/src',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', {}] };
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/apps', '<rootDir>/libs'],
+      testMatch: ['**/*.spec.ts'],
+      moduleNameMapper,
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.e2e-spec.ts'],
+      moduleNameMapper,
+      transform,
+    },
+  ],
+};

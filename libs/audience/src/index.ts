@@ -1,0 +1,2 @@
+export * from './audience-selector';
+export * from './interest-boundary';

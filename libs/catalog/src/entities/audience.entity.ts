@@ -1,0 +1,21 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export interface AudienceMember {
+  userId: string;
+  score: number;
+  /** The neighbour songs that put this user in the audience. */
+  because: string[];
+}
+
+/** The selected first audience of a song under one I2I model version (one row, never two). */
+@Entity('audiences')
+export class AudienceEntity {
+  @PrimaryColumn('text', { name: 'song_id' }) songId: string;
+  @PrimaryColumn('text', { name: 'model_version' }) modelVersion: string;
+  @Column('jsonb') members: AudienceMember[];
+  @Column('jsonb') neighbours: Array<{ songId: string; similarity: number }>;
+  @Column('text', { name: 'event_id', nullable: true }) eventId: string | null;
+  @Column('timestamptz', { name: 'selected_at' }) selectedAt: Date;
+  /** Outbox mark: when song.audience.selected was published (null = not yet). */
+  @Column('timestamptz', { name: 'published_at', nullable: true }) publishedAt: Date | null;
+}

@@ -1,0 +1,10 @@
+import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** A song's vector under one model version (I2I vector, or DSSM item vector). */
+@Entity('song_embeddings')
+export class SongEmbeddingEntity {
+  @PrimaryColumn('text', { name: 'model_version' }) modelVersion: string;
+  @PrimaryColumn('text', { name: 'song_id' }) songId: string;
+  @Column('real', { array: true }) vector: number[];
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

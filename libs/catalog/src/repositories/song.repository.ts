@@ -1,0 +1,120 @@
+import { DataSource, In } from 'typeorm';
+import { SongEntity, SongPool } from '../entities';
+
+export interface NewSong {
+  id: string;
+  title: string;
+  artistId: string;
+  language: string | null;
+  genres: string[];
+  releasedAt: Date;
+  features: Record<string, number[]>;
+  pool: SongPool;
+}
+
+/** Songs and their content. The only place that speaks SQL about songs. */
+export class SongRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  private get repo() {
+    return this.ds.getRepository(SongEntity);
+  }
+
+  findById(id: string): Promise<SongEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  findByIds(ids: string[]): Promise<SongEntity[]> {
+    return ids.length ? this.repo.findBy({ id: In(ids) }) : Promise.resolve([]);
+  }
+
+  async existingIds(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows: Array<{ id: string }> = await this.ds.query('SELECT id FROM songs WHERE id = ANY($1)', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Insert or update a release (a re-release of the same id updates its content). */
+  async upsert(song: NewSong, manager = this.ds.manager): Promise<void> {
+    await manager.query(
+      `INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
+         language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
+         features = EXCLUDED.features, updated_at = now()`,
+      [song.id, song.title, song.artistId, song.language, song.genres, song.releasedAt, song.features, song.pool],
+    );
+  }
+
+  /** Bulk insert for imports: one multi-row statement per chunk. */
+  async insertMany(songs: NewSong[], chunk = 1000): Promise<void> {
+    for (let i = 0; i < songs.length; i += chunk) {
+      const part = songs.slice(i, i + chunk);
+      // genres travel as JSON text: unnest cannot take a ragged text[][] column.
+      await this.ds.query(
+        `INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
+         SELECT id, title, artist_id, language,
+                ARRAY(SELECT jsonb_array_elements_text(genres_json)), released_at, features, pool
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[],
+                       $7::jsonb[], $8::text[])
+             AS t(id, title, artist_id, language, genres_json, released_at, features, pool)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          part.map((s) => s.id),
+          part.map((s) => s.title),
+          part.map((s) => s.artistId),
+          part.map((s) => s.language),
+          part.map((s) => JSON.stringify(s.genres)),
+          part.map((s) => s.releasedAt.toISOString()),
+          part.map((s) => JSON.stringify(s.features)),
+          part.map((s) => s.pool),
+        ],
+      );
+    }
+  }
+
+  listByPool(pool: SongPool): Promise<SongEntity[]> {
+    return this.repo.find({ where: { pool }, order: { id: 'ASC' } });
+  }
+
+  /** Streams songs in id order, page by page (for re-embedding 100k songs without one huge read). */
+  async *pages(pageSize = 5000, pool?: SongPool): AsyncGenerator<SongEntity[]> {
+    let after = '';
+    for (;;) {
+      const qb = this.repo.createQueryBuilder('s').where('s.id > :after', { after }).orderBy('s.id').take(pageSize);
+      if (pool) qb.andWhere('s.pool = :pool', { pool });
+      const page = await qb.getMany();
+      if (!page.length) return;
+      yield page;
+      after = page[page.length - 1].id;
+    }
+  }
+
+  async setPool(ids: string[], pool: SongPool): Promise<void> {
+    if (ids.length) await this.ds.query('UPDATE songs SET pool = $2, updated_at = now() WHERE id = ANY($1)', [ids, pool]);
+  }
+
+  /** Adds new distinct listeners to counts; returns cold songs that reached `threshold`. */
+  async refreshListenerCounts(songIds: string[], threshold: number): Promise<string[]> {
+    if (!songIds.length) return [];
+    const rows: Array<{ id: string }> = await this.ds.query(
+      `UPDATE songs s SET listener_count = c.n
+         FROM (SELECT song_id, count(DISTINCT user_id)::int AS n FROM interactions
+               WHERE song_id = ANY($1) AND kind <> 'skip' GROUP BY song_id) c
+        WHERE s.id = c.song_id
+        RETURNING s.id, s.pool, s.listener_count`,
+      [songIds],
+    );
+    return (rows as Array<{ id: string; pool: string; listener_count: number }>)
+      .filter((r) => r.pool === 'cold' && r.listener_count >= threshold)
+      .map((r) => r.id);
+  }
+
+  async counts(): Promise<{ warm: number; cold: number }> {
+    const rows: Array<{ pool: string; n: number }> = await this.ds.query(
+      'SELECT pool, count(*)::int AS n FROM songs GROUP BY pool',
+    );
+    const get = (p: string) => rows.find((r) => r.pool === p)?.n ?? 0;
+    return { warm: get('warm'), cold: get('cold') };
+  }
+}

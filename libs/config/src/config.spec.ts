@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('gives working local defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.db).toMatchObject({ host: '127.0.0.1', port: 5432, database: 'debut' });
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(c.http.port).toBe(3000);
+    expect(c.index.kind).toBe('flat');
+  });
+
+  it('parses lists and numbers from strings', () => {
+    const c = loadConfig({ KAFKA_BROKERS: 'a:1, b:2', HTTP_PORT: '8080', METRICS_ENABLED: 'false' });
+    expect(c.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(c.http.port).toBe(8080);
+    expect(c.metricsEnabled).toBe(false);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ PGDATABASE: '' }).db.database).toBe('debut');
+  });
+
+  it('names every bad variable with its value and the reason', () => {
+    let err: unknown;
+    try {
+      loadConfig({ HTTP_PORT: 'eighty', KAFKA_BROKERS: 'nohostport', INDEX_KIND: 'ivf', PGDATABASE: 'Bad-Name' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/HTTP_PORT="eighty"/);
+    expect(problems).toMatch(/KAFKA_BROKERS="nohostport".*host:port/);
+    expect(problems).toMatch(/INDEX_KIND="ivf"/);
+    expect(problems).toMatch(/PGDATABASE="Bad-Name"/);
+  });
+
+  it('rejects a short API key', () => {
+    expect(() => loadConfig({ API_KEY: 'short' })).toThrow(/API_KEY.*at least 8/);
+  });
+});

@@ -1,0 +1,118 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting Debut reads comes from environment variables, validated once at start. The
+ * defaults work on a developer machine (PostgreSQL on 127.0.0.1:5432 with trust auth, the
+ * project's local Kafka broker on 127.0.0.1:9092).
+ */
+const root = path.resolve(__dirname, '..', '..', '..').replace(/[\\/]dist$/, '');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: port.default(3000),
+  API_KEY: z.string().min(8, 'must be at least 8 characters').default('debut-local-dev-key'),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(600_000),
+  PGHOST: z.string().min(1).default('127.0.0.1'),
+  PGPORT: port.default(5432),
+  PGUSER: z.string().min(1).default('postgres'),
+  PGPASSWORD: z.string().default(''),
+  PGDATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _ only')
+    .default('debut'),
+  DB_POOL_SIZE: positiveInt.default(10),
+  KAFKA_BROKERS: z
+    .string()
+    .default('127.0.0.1:9092')
+    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1)),
+  KAFKA_CLIENT_ID: z.string().min(1).default('debut'),
+  KAFKA_GROUP_ID: z.string().min(1).default('debut-worker'),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
+    .default(''),
+  KAFKA_PARTITIONS: positiveInt.default(4),
+  INDEX_DIR: z.string().min(1).default(path.join(root, '.data', 'index')),
+  INDEX_KIND: z.enum(['flat', 'hnsw']).default('flat'),
+  MODELS_DIR: z.string().min(1).default(path.join(root, '.data', 'models')),
+  LASTFM_DIR: z.string().min(1).default(path.join(root, '..', 'shared', 'datasets', 'lastfm-hetrec2011')),
+  AUDIENCE_NEIGHBOURS: positiveInt.default(50),
+  AUDIENCE_SIZE: positiveInt.default(200),
+  GRADUATE_AFTER_LISTENERS: positiveInt.default(20),
+  TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm']).default('auto'),
+  METRICS_ENABLED: bool.default('true'),
+});
+
+export interface DebutConfig {
+  env: 'development' | 'test' | 'production';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  http: { host: string; port: number; apiKey: string; rateLimitPerMinute: number };
+  db: { host: string; port: number; user: string; password: string; database: string; poolSize: number };
+  kafka: { brokers: string[]; clientId: string; groupId: string; topicPrefix: string; partitions: number };
+  index: { dir: string; kind: 'flat' | 'hnsw' };
+  models: { dir: string; tfBackend: 'auto' | 'tensorflow' | 'wasm' };
+  audience: { neighbours: number; size: number; graduateAfterListeners: number };
+  datasets: { lastfmDir: string };
+  metricsEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
+  // Empty strings mean "unset" so that `FOO= cmd` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${String(i.path[0])}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, apiKey: e.API_KEY, rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE },
+    db: {
+      host: e.PGHOST,
+      port: e.PGPORT,
+      user: e.PGUSER,
+      password: e.PGPASSWORD,
+      database: e.PGDATABASE,
+      poolSize: e.DB_POOL_SIZE,
+    },
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      groupId: e.KAFKA_GROUP_ID,
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      partitions: e.KAFKA_PARTITIONS,
+    },
+    index: { dir: e.INDEX_DIR, kind: e.INDEX_KIND },
+    models: { dir: e.MODELS_DIR, tfBackend: e.TF_BACKEND },
+    audience: {
+      neighbours: e.AUDIENCE_NEIGHBOURS,
+      size: e.AUDIENCE_SIZE,
+      graduateAfterListeners: e.GRADUATE_AFTER_LISTENERS,
+    },
+    datasets: { lastfmDir: e.LASTFM_DIR },
+    metricsEnabled: e.METRICS_ENABLED,
+  };
+}
+
+export const projectRoot = root;

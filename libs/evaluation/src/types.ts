@@ -1,0 +1,82 @@
+import type { FeatureSchema, SongContent } from '@debut/features';
+
+/** A listening signal: strength is a play count (Last.fm) or a signal weight (synthetic). */
+export interface Interaction {
+  userId: string;
+  itemId: string;
+  strength: number;
+}
+
+export interface Item {
+  id: string;
+  content: SongContent;
+  /** Optional display fields. */
+  title?: string;
+  artistId?: string;
+}
+
+/** A dataset in the shape the models and the service ingest. */
+export interface ColdStartDataset {
+  name: 'lastfm' | 'synthetic' | string;
+  schema: FeatureSchema;
+  items: Item[];
+  users: string[];
+  interactions: Interaction[];
+  /** Synthetic only: users who only ever play hits (they should be shown no cold song). */
+  hitsOnlyUsers?: Set<string>;
+  /** Human-readable counts stated by the loader. */
+  stats: Record<string, number>;
+}
+
+/** DESIGN.md §6 cold-item split. Hidden interactions never reach anything that trains. */
+export interface ColdSplit {
+  seed: number;
+  warmItems: string[];
+  coldValItems: string[];
+  coldTestItems: string[];
+  /** Interactions on warm items only. */
+  train: Interaction[];
+  /** Hidden interactions of cold validation / test items (ground truth). */
+  coldVal: Interaction[];
+  coldTest: Interaction[];
+}
+
+/** What a model method gets to train with: never the hidden cold interactions' owners' labels. */
+export interface TrainContext {
+  dataset: ColdStartDataset;
+  split: ColdSplit;
+  seed: number;
+  /** Audience Recall@100 on cold validation items for a given item encoder (early stopping). */
+  validateI2I(embed: ItemEncoder): Promise<number>;
+  /** Progress/log sink (the CLI draws a bar; tests stay quiet). */
+  log(message: string): void;
+  /** Per-epoch training curve points, for the report's charts. */
+  curve(method: string, epoch: number, values: Record<string, number>): void;
+}
+
+/** Maps item contents to L2-normalised vectors, row-major N × dim. */
+export interface ItemEncoder {
+  dim: number;
+  embed(items: Item[]): Float32Array;
+}
+
+/** An I2I method: learns an item encoder from warm items; cold items are embedded by content. */
+export interface I2IMethod {
+  name: string;
+  fit(ctx: TrainContext): Promise<ItemEncoder>;
+}
+
+/** A U2I method: user, item and (optionally) boundary vectors; score = u·i, gate = u·i > u·b. */
+export interface U2IModel {
+  dim: number;
+  embedItems(items: Item[]): Float32Array;
+  /** Vectors of users from their (training) history. */
+  embedUsers(userIds: string[]): Float32Array;
+  /** Boundary vectors b (gate passes when u·i > u·b); absent for methods without a boundary. */
+  embedBoundaries?(userIds: string[]): Float32Array;
+}
+
+export interface U2IMethod {
+  name: string;
+  fit(ctx: TrainContext): Promise<U2IModel>;
+}

@@ -1,0 +1,4 @@
+export * from './schema';
+export * from './featurizer';
+export * from './song-released';
+export * from './user-interaction';

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { FeatureSchema } from './schema';
+
+/** `song.released` as DESIGN.md §4 defines it. */
+export interface SongReleasedEvent {
+  eventId: string;
+  songId: string;
+  title: string;
+  artistId: string;
+  language: string | null;
+  genres: string[];
+  releasedAt: string;
+  features: Record<string, number[]>;
+}
+
+const envelope = z
+  .object({
+    eventId: z.string().min(1).max(128),
+    songId: z.string().min(1).max(128),
+    title: z.string().max(1000).default(''),
+    artistId: z.string().min(1).max(128),
+    language: z.string().max(32).nullable().default(null),
+    genres: z.array(z.string().min(1).max(64)).max(64).default([]),
+    releasedAt: z.string().datetime({ offset: true }),
+    features: z.record(z.string(), z.array(z.unknown())),
+  })
+  .strict();
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/**
+ * Validates a raw release (parsed JSON or the raw string) against the envelope and the feature
+ * schema: every dense modality present with its exact length, finite numbers only, no
+ * modality the schema does not declare. The reason is meant for the dead-letter record.
+ */
+export function validateSongReleased(raw: unknown, schema: FeatureSchema): Validation<SongReleasedEvent> {
+  let data = raw;
+  if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
+    try {
+      data = JSON.parse(raw.toString());
+    } catch (e) {
+      return { ok: false, reason: `invalid JSON: ${(e as Error).message}` };
+    }
+  }
+  const parsed = envelope.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: `${issue.path.join('.') || 'event'}: ${issue.message}` };
+  }
+  const event = parsed.data;
+  const dense = new Map(
+    schema.modalities.flatMap((m) => (m.kind === 'dense' ? [[m.name, m.dim] as const] : [])),
+  );
+  for (const name of Object.keys(event.features)) {
+    if (!dense.has(name)) return { ok: false, reason: `features.${name}: unknown modality` };
+  }
+  for (const [name, dim] of dense) {
+    const v = event.features[name];
+    if (!v) return { ok: false, reason: `features.${name}: missing (expected ${dim} numbers)` };
+    if (v.length !== dim) return { ok: false, reason: `features.${name}: length ${v.length}, expected ${dim}` };
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x !== 'number' || !Number.isFinite(x)) {
+        return { ok: false, reason: `features.${name}[${i}]: not a finite number (${String(x)})` };
+      }
+    }
+  }
+  return { ok: true, value: event as SongReleasedEvent };
+}

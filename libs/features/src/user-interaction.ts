@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import type { Validation } from './song-released';
+
+export const INTERACTION_KINDS = ['play', 'complete', 'favorite', 'skip'] as const;
+export type InteractionKindName = (typeof INTERACTION_KINDS)[number];
+
+/** Signal strength per kind: favourites > completions > plays; a skip carries none. */
+export const INTERACTION_WEIGHTS: Record<InteractionKindName, number> = { favorite: 3, complete: 2, play: 1, skip: 0 };
+
+/** `user.interaction` as DESIGN.md §4 defines it. */
+export interface UserInteractionEvent {
+  eventId: string;
+  userId: string;
+  songId: string;
+  kind: InteractionKindName;
+  occurredAt: string;
+}
+
+const schema = z
+  .object({
+    eventId: z.string().min(1).max(128),
+    userId: z.string().min(1).max(128),
+    songId: z.string().min(1).max(128),
+    kind: z.enum(INTERACTION_KINDS),
+    occurredAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+
+export function validateUserInteraction(raw: unknown): Validation<UserInteractionEvent> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, reason: `${issue.path.join('.') || 'event'}: ${issue.message}` };
+}

@@ -1,0 +1,118 @@
+import { InterestBoundary, noHistoryDecisions, type GateDecision } from '@debut/audience';
+import type { EmbeddingRepository, InteractionRepository, SongRepository } from '@debut/catalog';
+import { ModelRuntime } from './model-runtime';
+import { songContent } from './song-content';
+
+export class UnknownEntityError extends Error {
+  constructor(
+    readonly entity: 'user' | 'song' | 'audience',
+    readonly ids: string[],
+  ) {
+    super(
+      entity === 'audience'
+        ? `no audience selected yet for song ${ids[0]}`
+        : `unknown ${entity}${ids.length > 1 ? 's' : ''}: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}`,
+    );
+    this.name = 'UnknownEntityError';
+  }
+}
+
+export interface GateAnswer {
+  userId: string;
+  modelVersion: string;
+  /** `no-history`: the user has no plays yet, so every cold song is refused (documented rule). */
+  basis: 'model' | 'no-history';
+  decisions: GateDecision[];
+}
+
+const HISTORY_LENGTH = 50;
+const USER_TTL_MS = 30_000;
+
+/**
+ * Per-user cold gating (U2I): u·i against u·b with the active DSSM. Item vectors never change
+ * within a version, so they are cached for the version's lifetime; user vectors are refreshed
+ * in batches by the worker, so they are cached briefly.
+ */
+export class GateService {
+  private itemCache = new Map<string, Float32Array>();
+  private userCache = new Map<string, { at: number; boundary: InterestBoundary | null }>();
+  private cacheVersion = '';
+
+  constructor(
+    private readonly runtime: ModelRuntime,
+    private readonly embeddings: EmbeddingRepository,
+    private readonly interactions: InteractionRepository,
+    private readonly songs: SongRepository,
+  ) {}
+
+  async gate(userId: string, songIds: string[]): Promise<GateAnswer> {
+    const { version } = this.runtime.require('dssm');
+    this.resetOnSwitch(version);
+    const unique = [...new Set(songIds)];
+    const [boundary, items] = await Promise.all([this.interestOf(userId, version), this.itemVectors(version, unique)]);
+    const unknown = unique.filter((id) => !items.has(id));
+    if (unknown.length) throw new UnknownEntityError('song', unknown);
+    if (!boundary) return { userId, modelVersion: version, basis: 'no-history', decisions: noHistoryDecisions(songIds) };
+    const dim = boundary.interest.user.length;
+    const packed = new Float32Array(songIds.length * dim);
+    songIds.forEach((id, i) => packed.set(items.get(id)!, i * dim));
+    return { userId, modelVersion: version, basis: 'model', decisions: boundary.gate(songIds, packed) };
+  }
+
+  /** Cold songs above the user's boundary, best first. */
+  async coldRecommendations(userId: string, limit: number): Promise<GateAnswer> {
+    const { version, cold } = this.runtime.require('dssm');
+    this.resetOnSwitch(version);
+    const boundary = await this.interestOf(userId, version);
+    if (!boundary) return { userId, modelVersion: version, basis: 'no-history', decisions: [] };
+    const heard = await this.interactions.recentHistories([userId], 10_000);
+    const candidates = cold
+      .search(boundary.interest.user, limit, { exclude: new Set(heard.get(userId)) })
+      .map((n) => ({ songId: n.id, score: n.score }));
+    return { userId, modelVersion: version, basis: 'model', decisions: boundary.above(candidates, limit) };
+  }
+
+  private resetOnSwitch(version: string): void {
+    if (version === this.cacheVersion) return;
+    this.itemCache = new Map();
+    this.userCache = new Map();
+    this.cacheVersion = version;
+  }
+
+  /** The user's boundary; null when the user exists but has no history; throws for unknown users. */
+  private async interestOf(userId: string, version: string): Promise<InterestBoundary | null> {
+    const cached = this.userCache.get(userId);
+    if (cached && Date.now() - cached.at < USER_TTL_MS) return cached.boundary;
+    let boundary: InterestBoundary | null = null;
+    const stored = (await this.embeddings.userVectors(version, [userId])).get(userId);
+    if (stored) {
+      boundary = new InterestBoundary(stored);
+    } else {
+      // Not refreshed yet (new user, or a new version): compute from history on the spot.
+      const history = (await this.interactions.recentHistories([userId], HISTORY_LENGTH)).get(userId) ?? [];
+      if (!history.length && !(await this.interactions.userExists(userId))) throw new UnknownEntityError('user', [userId]);
+      if (history.length) {
+        const songs = await this.songs.findByIds(history);
+        const { model } = this.runtime.require('dssm');
+        const { users, boundaries } = model.embedUsers([songs.map(songContent)]);
+        boundary = new InterestBoundary({ user: users, boundary: boundaries });
+      }
+    }
+    this.userCache.set(userId, { at: Date.now(), boundary });
+    return boundary;
+  }
+
+  private async itemVectors(version: string, songIds: string[]): Promise<Map<string, Float32Array>> {
+    const missing = songIds.filter((id) => !this.itemCache.has(id));
+    if (missing.length) {
+      const found = await this.embeddings.songVectorsFor(version, missing);
+      for (const [id, v] of found) this.itemCache.set(id, v);
+    }
+    const out = new Map<string, Float32Array>();
+    for (const id of songIds) {
+      const v = this.itemCache.get(id);
+      if (v) out.set(id, v);
+    }
+    return out;
+  }
+}

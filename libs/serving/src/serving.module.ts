@@ -1,0 +1,47 @@
+import { Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DEBUT_CONFIG, DebutConfig } from '@debut/config';
+import { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository } from '@debut/catalog';
+import { AudienceService } from './audience.service';
+import { GateService } from './gate.service';
+import { tfModelLoaders } from './model-loaders';
+import { ModelRuntime } from './model-runtime';
+
+/** How often a process looks for model activations and pool changes made by others. */
+export const MODEL_POLL_MS = 2000;
+
+/** Active models, their FAISS pools, and the services that use them (api and worker). */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: ModelRuntime,
+      inject: [DEBUT_CONFIG, ModelVersionRepository, EmbeddingRepository],
+      useFactory: (c: DebutConfig, v: ModelVersionRepository, e: EmbeddingRepository) =>
+        new ModelRuntime(c, v, e, tfModelLoaders(c.models.tfBackend)),
+    },
+    {
+      provide: AudienceService,
+      inject: [ModelRuntime, InteractionRepository, DEBUT_CONFIG],
+      useFactory: (r: ModelRuntime, i: InteractionRepository, c: DebutConfig) => new AudienceService(r, i, c.audience),
+    },
+    {
+      provide: GateService,
+      inject: [ModelRuntime, EmbeddingRepository, InteractionRepository, SongRepository],
+      useFactory: (r: ModelRuntime, e: EmbeddingRepository, i: InteractionRepository, s: SongRepository) =>
+        new GateService(r, e, i, s),
+    },
+  ],
+  exports: [ModelRuntime, AudienceService, GateService],
+})
+export class ServingModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Inject(ModelRuntime) private readonly runtime: ModelRuntime) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.runtime.refresh();
+    this.runtime.start(MODEL_POLL_MS);
+  }
+
+  onApplicationShutdown(): void {
+    this.runtime.stop();
+  }
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
+
+/** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
+export const migrations = [InitialSchema1732300000000];

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The main job, from a fresh clone: set-up, broker and database, (catalogue + models when
+# available), api + worker started in the background, a few new releases published on Kafka,
+# and what Debut made of them printed. The services stay up; `bash scripts/demo.sh stop` stops them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUN="$ROOT/.data/run"
+LOGS="$ROOT/.data/logs"
+mkdir -p "$RUN" "$LOGS"
+say() { printf '\n\033[1m[demo]\033[0m %s\n' "$*"; }
+export KAFKAJS_NO_PARTITIONER_WARNING=1
+HTTP_HOST=${HTTP_HOST:-127.0.0.1}
+HTTP_PORT=${HTTP_PORT:-3000}
+trainer() { node dist/apps/trainer/src/main.js "$@"; }
+
+stop_services() {
+  for name in api worker; do
+    pidfile="$RUN/$name.pid"
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+      echo "[demo] stopped $name ($pid)"
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+if [ "${1:-}" = stop ]; then
+  stop_services
+  bash docker/kafka/stop.sh || true
+  exit 0
+fi
+
+say "set-up (dependencies, faiss addon, PostgreSQL, build)"
+bash scripts/setup.sh
+say "Kafka broker"
+bash docker/kafka/start.sh
+say "database"
+trainer migrate
+
+say "starting api and worker (logs in .data/logs)"
+stop_services
+nohup node dist/apps/worker/src/main.js > "$LOGS/worker.log" 2>&1 &
+echo $! > "$RUN/worker.pid"
+nohup node dist/apps/api/src/main.js > "$LOGS/api.log" 2>&1 &
+echo $! > "$RUN/api.pid"
+for _ in $(seq 1 120); do
+  if curl -fsS "http://$HTTP_HOST:$HTTP_PORT/health" > /dev/null 2>&1; then break; fi
+  for name in api worker; do
+    kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || { tail -n 30 "$LOGS/$name.log" >&2; echo "[demo] $name exited" >&2; exit 1; }
+  done
+  sleep 0.5
+done
+curl -fsS "http://$HTTP_HOST:$HTTP_PORT/health" || { tail -n 30 "$LOGS/api.log" >&2; exit 1; }
+echo
+
+say "publishing new releases on song.released"
+trainer demo-releases --count "${DEMO_RELEASES:-3}"
+
+say "running"
+cat <<EOT
+  api      http://$HTTP_HOST:$HTTP_PORT        (OpenAPI: http://$HTTP_HOST:$HTTP_PORT/docs, metrics: /metrics, health: /health)
+  worker   pid $(cat "$RUN/worker.pid"), log .data/logs/worker.log
+  kafka    ${KAFKA_BROKERS:-127.0.0.1:9092}
+  stop     bash scripts/demo.sh stop
+EOT

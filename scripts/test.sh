@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: set-up, then unit tests, then end-to-end tests against real PostgreSQL,
+# a real Kafka broker (started here if none answers, and stopped again afterwards) and real
+# FAISS. The machine's own PostgreSQL is left running; tests use their own database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export PGDATABASE=${TEST_PGDATABASE:-debut_test}
+export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
+export NODE_ENV=test
+export KAFKAJS_NO_PARTITIONER_WARNING=1
+
+started_kafka=0
+if ! (exec 3<>"/dev/tcp/${KAFKA_BROKERS%%:*}/$(echo "${KAFKA_BROKERS%%,*}" | cut -d: -f2)") 2>/dev/null; then
+  bash docker/kafka/start.sh
+  started_kafka=1
+fi
+cleanup() { if [ "$started_kafka" = 1 ]; then bash docker/kafka/stop.sh || true; fi; }
+trap cleanup EXIT
+
+npx jest --selectProjects unit "$@"
+npx jest --selectProjects e2e --runInBand "$@"
