@@ -42,6 +42,19 @@ bash docker/kafka/start.sh
 say "database"
 trainer migrate
 
+# The synthetic catalogue (warm songs, users, plays) and the models, once: a re-run reuses them.
+if [ "$(trainer versions | grep -c '^\* .* i2i ')" = 0 ]; then
+  say "importing the synthetic catalogue (its cold songs are held back as new releases)"
+  trainer import --dataset synthetic --seed 42
+  say "training the I2I encoder (small: a few epochs)"
+  trainer train i2i --dataset synthetic --seed 42 --epochs "${DEMO_EPOCHS:-3}" | tee "$LOGS/train-i2i.log"
+  version=$(sed -n 's/^registered \(i2i-[^ ]*\) .*/\1/p' "$LOGS/train-i2i.log" | tail -n 1)
+  trainer activate "$version"
+else
+  say "models already trained and active:"
+  trainer versions | grep '^\*'
+fi
+
 say "starting api and worker (logs in .data/logs)"
 stop_services
 nohup node dist/apps/worker/src/main.js > "$LOGS/worker.log" 2>&1 &

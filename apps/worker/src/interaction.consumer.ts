@@ -3,9 +3,9 @@ import type { Kafka } from 'kafkajs';
 import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
 import { EmbeddingRepository, InteractionRepository, SongRepository } from '@debut/catalog';
 import { EventPublisher, KAFKA, TOPICS, TopicConsumer, TopicNames, consumerGroup } from '@debut/messaging';
-import { ModelRuntime } from '@debut/serving';
+import { ModelRuntime, UserVectorRefresher } from '@debut/serving';
 import { InteractionIngest } from './interaction-ingest';
-import { UserVectorRefresher } from './user-vector-refresher';
+
 
 const REFRESH_EVERY_MS = 2000;
 
@@ -30,7 +30,7 @@ export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplic
     private readonly publisher: EventPublisher,
   ) {
     this.ingest = new InteractionIngest(interactions, songs, config.audience.graduateAfterListeners);
-    this.refresher = new UserVectorRefresher(runtime, interactions, songs, embeddings);
+    this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, songs, embeddings);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -32,24 +32,30 @@ export type Metrics = Record<string, number>;
 
 export type Which = 'val' | 'test';
 
-/** Builds the in-memory listener source from training interactions. */
-export function listenerSourceFrom(train: readonly Interaction[], weighting: ListenerWeighting = 'log1p-user'): InMemoryListenerSource {
+/** The I2I2U signal weight of each interaction (same order); `trainer import` stores these. */
+export function listenerWeights(train: readonly Interaction[], weighting: ListenerWeighting = 'log1p-user'): Float32Array {
   const userMax = new Map<string, number>();
   if (weighting === 'log1p-user') {
     for (const it of train) userMax.set(it.userId, Math.max(userMax.get(it.userId) ?? 0, Math.log1p(it.strength)));
   }
+  return Float32Array.from(train, (it) =>
+    weighting === 'binary'
+      ? 1
+      : weighting === 'log1p'
+        ? Math.log1p(it.strength)
+        : Math.log1p(it.strength) / (userMax.get(it.userId) || 1),
+  );
+}
+
+/** Builds the in-memory listener source from training interactions. */
+export function listenerSourceFrom(train: readonly Interaction[], weighting: ListenerWeighting = 'log1p-user'): InMemoryListenerSource {
+  const weights = listenerWeights(train, weighting);
   const lists = new Map<string, ListenerWeight[]>();
-  for (const it of train) {
-    const w =
-      weighting === 'binary'
-        ? 1
-        : weighting === 'log1p'
-          ? Math.log1p(it.strength)
-          : Math.log1p(it.strength) / (userMax.get(it.userId) || 1);
+  train.forEach((it, i) => {
     let l = lists.get(it.itemId);
     if (!l) lists.set(it.itemId, (l = []));
-    l.push({ userId: it.userId, weight: w });
-  }
+    l.push({ userId: it.userId, weight: weights[i] });
+  });
   const source = new InMemoryListenerSource();
   for (const [song, l] of lists) source.set(song, l);
   return source;

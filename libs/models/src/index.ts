@@ -7,3 +7,5 @@ export * from './grouping';
 export * from './i2i-trainer';
 export * from './encoder';
 export * from './artifact';
+export * from './dssm/towers';
+export * from './dssm/model';

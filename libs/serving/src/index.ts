@@ -6,3 +6,5 @@ export * from './audience.service';
 export * from './gate.service';
 export * from './serving.module';
 export * from './feature-schema';
+export * from './user-vector-refresher';
+export * from './model-activation';

@@ -1,17 +1,23 @@
-import { initTf, loadI2IEncoder } from '@debut/models';
-import type { ModelLoaders, SongEncoder } from './model-runtime';
+import { initTf, loadDssmModel, loadI2IEncoder } from '@debut/models';
+import type { InterestModel, ModelLoaders, SongEncoder } from './model-runtime';
 
 /** Artifact loaders over libs/models; the backend is picked once per process. */
 export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLoaders {
   return {
     async i2i(dir: string): Promise<SongEncoder> {
-      await initTf({ backend });
+      await initTf({ backend, log: () => undefined });
       const { encoder } = await loadI2IEncoder(dir);
       return { dim: encoder.dim, schema: encoder.featurizer.schema, embed: (c) => encoder.embed(c) };
     },
-    async dssm(dir: string) {
-      await initTf({ backend });
-      throw new Error(`DSSM artifacts are not loadable yet (${dir})`);
+    async dssm(dir: string): Promise<InterestModel> {
+      await initTf({ backend, log: () => undefined });
+      const { model } = await loadDssmModel(dir);
+      return {
+        dim: model.dim,
+        schema: model.featurizer.schema,
+        embedItems: (c) => model.embedItems(c),
+        embedUsers: (h) => model.embedUsers(h),
+      };
     },
   };
 }

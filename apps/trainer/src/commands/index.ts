@@ -1,9 +1,17 @@
 import { Command } from 'commander';
+import { registerActivate } from './activate';
+import { registerBench } from './bench';
 import { registerDemo } from './demo';
+import { registerImport } from './import';
 import { registerMigrate } from './migrate';
+import { registerTrain } from './train';
 
 /** Every trainer sub-command registers itself here. */
 export function registerCommands(program: Command): void {
   registerMigrate(program);
+  registerImport(program);
+  registerTrain(program);
+  registerActivate(program);
   registerDemo(program);
+  registerBench(program);
 }

@@ -102,6 +102,17 @@ export class InteractionRepository {
     if (userIds.length) await this.ds.query('UPDATE users SET vectors_stale = false WHERE id = ANY($1)', [userIds]);
   }
 
+  /** Every user id, page by page (activation computes everyone's vectors). */
+  async *userPages(pageSize = 2000): AsyncGenerator<string[]> {
+    let after = '';
+    for (;;) {
+      const rows: Array<{ id: string }> = await this.ds.query('SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT $2', [after, pageSize]);
+      if (!rows.length) return;
+      yield rows.map((r) => r.id);
+      after = rows[rows.length - 1].id;
+    }
+  }
+
   async userExists(userId: string): Promise<boolean> {
     const rows: unknown[] = await this.ds.query('SELECT 1 FROM users WHERE id = $1', [userId]);
     return rows.length > 0;

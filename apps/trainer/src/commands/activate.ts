@@ -1,0 +1,69 @@
+import { Command } from 'commander';
+import { loadConfig } from '@debut/config';
+import {
+  EmbeddingRepository,
+  InteractionRepository,
+  ModelVersionRepository,
+  SongRepository,
+  openDatabase,
+} from '@debut/catalog';
+import { ModelActivation, tfModelLoaders } from '@debut/serving';
+
+async function withActivation<T>(fn: (a: ModelActivation, versions: ModelVersionRepository) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const ds = await openDatabase(config.db);
+  try {
+    const versions = new ModelVersionRepository(ds);
+    const activation = new ModelActivation(
+      config,
+      versions,
+      new SongRepository(ds),
+      new EmbeddingRepository(ds),
+      new InteractionRepository(ds),
+      tfModelLoaders(config.models.tfBackend),
+    );
+    return await fn(activation, versions);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+export function registerActivate(program: Command): void {
+  program
+    .command('activate <version>')
+    .description('embed every song with a trained version, build and save its FAISS pool, compute user vectors (DSSM), make it active')
+    .action(async (version: string) => {
+      const r = await withActivation((a) => a.activate(version));
+      console.log(
+        `activated ${r.version} (${r.kind}): ${r.songsEmbedded} songs embedded, ${r.kind === 'i2i' ? 'warm' : 'cold'} pool ` +
+          `${r.poolSize} songs${r.kind === 'dssm' ? `, ${r.usersRefreshed} users' (u, b) vectors` : ''}, ${r.seconds.toFixed(1)} s. ` +
+          'Running api and worker processes switch on their next poll.',
+      );
+    });
+
+  program
+    .command('reindex')
+    .description("rebuild the active versions' FAISS pools from the vectors stored in PostgreSQL")
+    .action(async () => {
+      await withActivation(async (a, versions) => {
+        for (const kind of ['i2i', 'dssm'] as const) {
+          const v = await versions.active(kind);
+          if (!v) continue;
+          const size = await a.rebuildIndex(v.version, kind === 'i2i' ? 'warm' : 'cold', v.dim);
+          console.log(`${v.version}: ${kind === 'i2i' ? 'warm' : 'cold'} pool rebuilt with ${size} songs`);
+        }
+      });
+    });
+
+  program
+    .command('versions')
+    .description('trained model versions, newest first')
+    .action(async () => {
+      await withActivation(async (_, versions) => {
+        for (const v of await versions.list()) {
+          const m = v.metrics as Record<string, unknown>;
+          console.log(`${v.active ? '*' : ' '} ${v.version}  ${v.kind}  dim ${v.dim}  ${m.dataset ?? ''}  ${v.artifactPath}`);
+        }
+      });
+    });
+}

@@ -1,0 +1,41 @@
+import { Command } from 'commander';
+import { loadConfig } from '@debut/config';
+import { initTf } from '@debut/models';
+import { runQualityBench } from '../bench/quality';
+import { i2iMethods } from '../methods/i2i-methods';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+
+/** `trainer bench <name>`: the npm run bench:* scripts land here. */
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks (quality, train, index, gate, pipeline, api, faults)');
+
+  bench
+    .command('quality')
+    .description('DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG')
+    .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
+    .option('--seed <n>', 'split seed', int, 42)
+    .option('--out <file>', 'JSON report (default reports/quality-<dataset>-<seed>.json)')
+    .option('--methods <list>', 'comma list of model families to train: i2i,dssm (baselines always run)', 'i2i,dssm')
+    .action(async (o: { dataset: string; seed: number; out?: string; methods: string }) => {
+      if (o.dataset !== 'lastfm' && o.dataset !== 'synthetic') throw new Error(`--dataset must be lastfm or synthetic, got ${o.dataset}`);
+      const config = loadConfig();
+      const families = new Set(o.methods.split(',').map((s) => s.trim()).filter(Boolean));
+      const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
+      await runQualityBench({
+        dataset: o.dataset,
+        seed: o.seed,
+        out: o.out,
+        lastfmDir: config.datasets.lastfmDir,
+        backend,
+        methods: {
+          i2i: families.has('i2i') ? i2iMethods() : [],
+          u2i: [],
+        },
+      });
+    });
+}

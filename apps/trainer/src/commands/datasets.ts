@@ -1,0 +1,27 @@
+import { loadConfig } from '@debut/config';
+import { ColdSplit, ColdStartDataset, coldSplit, generateSynthetic, loadLastfm } from '@debut/evaluation';
+
+export type DatasetName = 'lastfm' | 'synthetic';
+
+export function parseDataset(name: string): DatasetName {
+  if (name !== 'lastfm' && name !== 'synthetic') throw new Error(`--dataset must be lastfm or synthetic, got "${name}"`);
+  return name;
+}
+
+/**
+ * The dataset and its DESIGN.md §6 cold split, exactly as bench:quality builds them, so that
+ * what `trainer import` loads, what `trainer train` learns from and what the benchmark scores
+ * are the same songs, users and hidden cold items.
+ */
+export function loadWithSplit(name: DatasetName, seed: number, log: (m: string) => void = () => undefined): {
+  dataset: ColdStartDataset;
+  split: ColdSplit;
+} {
+  const dataset = name === 'lastfm' ? loadLastfm({ dir: loadConfig().datasets.lastfmDir, log }) : generateSynthetic({ seed });
+  const split = coldSplit(dataset, { seed });
+  log(
+    `${name} seed ${seed}: ${dataset.items.length} songs, ${dataset.users.length} users, ${dataset.interactions.length} interactions; ` +
+      `${split.warmItems.length} warm, ${split.coldValItems.length + split.coldTestItems.length} cold (held out)`,
+  );
+  return { dataset, split };
+}

@@ -1,0 +1,72 @@
+import { Log } from '@debut/config';
+import type { DebutConfig } from '@debut/config';
+import type { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository } from '@debut/catalog';
+import { VectorIndex } from '@debut/index';
+import type { SongContent } from '@debut/features';
+import type { ModelLoaders } from './model-runtime';
+import { ModelRuntime } from './model-runtime';
+import { songContent } from './song-content';
+import { UserVectorRefresher } from './user-vector-refresher';
+
+export interface ActivationReport {
+  version: string;
+  kind: 'i2i' | 'dssm';
+  songsEmbedded: number;
+  poolSize: number;
+  usersRefreshed: number;
+  seconds: number;
+}
+
+/**
+ * `trainer activate <version>`: embeds every stored song with the version's model, builds and
+ * saves the FAISS pool it serves from (warm songs for I2I, cold songs for the DSSM), computes
+ * every user's (u, b) for a DSSM, and only then flips the active flag. Running api and worker
+ * processes see the flip on their next poll and load the new artifact and saved index.
+ */
+export class ModelActivation {
+  private readonly log = new Log('activation');
+
+  constructor(
+    private readonly config: Pick<DebutConfig, 'index'>,
+    private readonly versions: ModelVersionRepository,
+    private readonly songs: SongRepository,
+    private readonly embeddings: EmbeddingRepository,
+    private readonly interactions: InteractionRepository,
+    private readonly loaders: ModelLoaders,
+  ) {}
+
+  async activate(version: string, pageSize = 5000): Promise<ActivationReport> {
+    const t0 = Date.now();
+    const v = await this.versions.find(version);
+    if (!v) throw new Error(`unknown model version ${version} (see \`trainer versions\`)`);
+    const model = v.kind === 'i2i' ? await this.loaders.i2i(v.artifactPath) : await this.loaders.dssm(v.artifactPath);
+    const embed = (c: SongContent[]) => ('embed' in model ? model.embed(c) : model.embedItems(c));
+    let songsEmbedded = 0;
+    for await (const page of this.songs.pages(pageSize)) {
+      const vectors = embed(page.map(songContent));
+      await this.embeddings.upsertSongVectors(version, page.map((s) => s.id), vectors, model.dim);
+      songsEmbedded += page.length;
+    }
+    const pool = v.kind === 'i2i' ? 'warm' : 'cold';
+    const poolSize = await this.rebuildIndex(version, pool, model.dim);
+    let usersRefreshed = 0;
+    if (!('embed' in model)) {
+      const dssm = { version, model };
+      const refresher = new UserVectorRefresher(() => dssm, this.interactions, this.songs, this.embeddings);
+      for await (const users of this.interactions.userPages(2000)) usersRefreshed += await refresher.refresh(dssm, users);
+    }
+    await this.versions.activate(version);
+    const report = { version, kind: v.kind, songsEmbedded, poolSize, usersRefreshed, seconds: (Date.now() - t0) / 1000 };
+    this.log.info('activated', { ...report });
+    return report;
+  }
+
+  /** Builds the pool index of a version from the stored vectors and saves it where ModelRuntime loads it. */
+  async rebuildIndex(version: string, pool: 'warm' | 'cold', dim: number): Promise<number> {
+    const { ids, vectors } = await this.embeddings.songVectors(version, pool);
+    const index = new VectorIndex({ dim, kind: this.config.index.kind, name: `${pool}:${version}` });
+    if (ids.length) index.add(ids, vectors);
+    index.save(ModelRuntime.indexDir(this.config.index.dir, version, pool));
+    return index.size;
+  }
+}
