@@ -2,7 +2,10 @@ import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { initTf } from '@debut/models';
 import { runQualityBench } from '../bench/quality';
+import { dssmMethods } from '../methods/dssm-methods';
 import { i2iMethods } from '../methods/i2i-methods';
+import { registerGateBench } from './bench-gate';
+import { registerOpsBenches } from './bench-ops';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -34,8 +37,11 @@ export function registerBench(program: Command): void {
         backend,
         methods: {
           i2i: families.has('i2i') ? i2iMethods() : [],
-          u2i: [],
+          u2i: families.has('dssm') ? dssmMethods() : [],
         },
       });
     });
+
+  registerGateBench(bench);
+  registerOpsBenches(bench);
 }

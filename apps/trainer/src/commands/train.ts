@@ -7,6 +7,7 @@ import { ColdStartEvaluator } from '@debut/evaluation';
 import { ArtifactManifest, TrainProgress, initTf, newModelVersion, saveI2IArtifact } from '@debut/models';
 import { fitI2I } from '../methods/i2i-methods';
 import { loadWithSplit, parseDataset } from './datasets';
+import { registerTrainDssm } from './train-dssm';
 
 interface TrainOptions {
   dataset: string;
@@ -106,4 +107,6 @@ export function registerTrain(program: Command): void {
       );
       if (o.register) await registerVersion(manifest, dir, fit.encoder.dim, true);
     });
+
+  registerTrainDssm(train);
 }
