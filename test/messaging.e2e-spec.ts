@@ -135,7 +135,8 @@ describe('message mode on song.released', () => {
     await publisher.publish(topics.songReleased, key, { songId: 'C', mode: 'flaky' });
     await publisher.publishBatch(topics.songReleased, [{ key, value: { songId: 'D' } }]);
 
-    await waitFor('D handled', () => handled.some((h) => (h.json as { songId: string }).songId === 'D'));
+    // processed counts after the commit that follows the handler: wait for D's commit too.
+    await waitFor('D handled and committed', () => handled.some((h) => (h.json as { songId: string }).songId === 'D') && c1.counters.processed >= 3);
     expect(handled.map((h) => (h.json as { songId: string }).songId)).toEqual(['A', 'C', 'D']);
     expect(handled.every((h) => h.key === key)).toBe(true);
     expect(attempts.get('C')).toBe(3); // failed twice, then succeeded once: not skipped, not repeated
