@@ -8,14 +8,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Kafka } from 'kafkajs';
+import { Client } from 'pg';
 import { loadConfig, type DebutConfig } from '@debut/config';
 import type { SongReleasedEvent } from '@debut/features';
 import { TopicConsumer, silentLogger, type ConsumedMessage } from '@debut/messaging';
 
-/** Sets process.env for a fresh, isolated Debut (Nest modules read it at start) and returns the config. */
-export function isolatedEnv(name: string, extra: Record<string, string> = {}): DebutConfig & { runId: string } {
+/**
+ * Sets process.env for a fresh, isolated Debut (Nest modules read it at start) and returns the
+ * config: its own database (`<PGDATABASE>_<name>`, dropped first: model activation is global to a
+ * database), topic prefix, consumer group and index directory.
+ */
+export async function isolatedEnv(name: string, extra: Record<string, string> = {}): Promise<DebutConfig & { runId: string }> {
   const runId = `${name}-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
+  const database = `${process.env.PGDATABASE ?? 'debut_test'}_${name}`;
+  const admin = new Client({ ...pgConnection(), database: 'postgres' });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await admin.end();
   Object.assign(process.env, {
+    PGDATABASE: database,
     KAFKA_TOPIC_PREFIX: `e2e-${runId}`,
     KAFKA_GROUP_ID: `e2e-${runId}`,
     KAFKA_PARTITIONS: '2',
@@ -25,6 +36,11 @@ export function isolatedEnv(name: string, extra: Record<string, string> = {}): D
     ...extra,
   });
   return { ...loadConfig(), runId };
+}
+
+function pgConnection() {
+  const { db } = loadConfig();
+  return { host: db.host, port: db.port, user: db.user, password: db.password };
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {

@@ -9,7 +9,7 @@ import {
 } from '@debut/catalog';
 import { FeatureSchema, SongReleasedEvent, validateSongReleased } from '@debut/features';
 import { ConsumedMessage, EventPublisher, MalformedEventError } from '@debut/messaging';
-import { AudienceService, ModelRuntime, NoActiveModelError, songContent } from '@debut/serving';
+import { AudienceService, ModelRuntime, NoActiveModelError, audienceRow, songContent } from '@debut/serving';
 
 /** `song.audience.selected` (DESIGN.md §4). */
 export interface AudienceSelectedEvent {
@@ -86,15 +86,7 @@ export class ReleasePipeline {
       if (!i2i) return true;
       const selected = await this.audienceService.select(event.songId, content);
       await this.embeddings.upsertSongVectors(selected.modelVersion, [event.songId], selected.vector, i2i.encoder.dim, m);
-      audience = {
-        songId: event.songId,
-        modelVersion: selected.modelVersion,
-        members: selected.members.map((u) => ({ userId: u.userId, score: u.score, because: u.because.map((b) => b.songId) })),
-        neighbours: selected.neighbours,
-        eventId: event.eventId,
-        selectedAt: new Date(),
-        publishedAt: null,
-      };
+      audience = audienceRow(event.songId, selected, event.eventId);
       // A re-release of a song that already has an audience under this version keeps the first.
       if (!(await this.audiences.insert(audience, m))) audience = await this.audiences.find(event.songId, selected.modelVersion);
       return true;

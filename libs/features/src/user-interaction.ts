@@ -4,8 +4,12 @@ import type { Validation } from './song-released';
 export const INTERACTION_KINDS = ['play', 'complete', 'favorite', 'skip'] as const;
 export type InteractionKindName = (typeof INTERACTION_KINDS)[number];
 
-/** Signal strength per kind: favourites > completions > plays; a skip carries none. */
-export const INTERACTION_WEIGHTS: Record<InteractionKindName, number> = { favorite: 3, complete: 2, play: 1, skip: 0 };
+/**
+ * Signal strength per kind: favourites > completions > plays; a skip carries none. On the same
+ * (0, 1] scale as imported listening histories (log-play-count over the user's maximum), so
+ * live and imported plays weigh alike in audience selection.
+ */
+export const INTERACTION_WEIGHTS: Record<InteractionKindName, number> = { favorite: 1, complete: 0.6, play: 0.3, skip: 0 };
 
 /** `user.interaction` as DESIGN.md §4 defines it. */
 export interface UserInteractionEvent {

@@ -1,6 +1,6 @@
 import { AudienceSelector, type AudienceMember, type Neighbour } from '@debut/audience';
 import type { DebutConfig } from '@debut/config';
-import type { InteractionRepository } from '@debut/catalog';
+import type { AudienceEntity, InteractionRepository } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
 import { ModelRuntime } from './model-runtime';
 import { PgListenerSource } from './pg-listener-source';
@@ -39,4 +39,17 @@ export class AudienceService {
     const members = await this.selector.select(neighbours, { exclude: have });
     return { modelVersion: version, vector, neighbours, members };
   }
+}
+
+/** The row stored (and published) for a selected audience; `because` keeps the neighbour ids. */
+export function audienceRow(songId: string, selected: SelectedAudience, eventId: string | null): AudienceEntity {
+  return {
+    songId,
+    modelVersion: selected.modelVersion,
+    members: selected.members.map((u) => ({ userId: u.userId, score: u.score, because: u.because.map((b) => b.songId) })),
+    neighbours: selected.neighbours,
+    eventId,
+    selectedAt: new Date(),
+    publishedAt: null,
+  };
 }

@@ -1,5 +1,6 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiKeyGuard } from '../common/api-key.guard';
 import { AudienceDto, LimitQuery, SimilarDto } from '../common/dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { SongsService } from './songs.service';
@@ -28,5 +29,16 @@ export class SongsController {
   @ApiNotFoundResponse({ description: 'unknown song' })
   similar(@Param('id') id: string, @Query() q: LimitQuery): Promise<SimilarDto> {
     return this.songs.similar(id, q.limit ?? 20);
+  }
+
+  @Post(':id/audience/recompute')
+  @HttpCode(200)
+  @UseGuards(ApiKeyGuard)
+  @ApiSecurity('api-key')
+  @ApiOperation({ summary: "Admin: select the song's audience again with the active model and current plays" })
+  @ApiOkResponse({ type: AudienceDto })
+  @ApiNotFoundResponse({ description: 'unknown song' })
+  recompute(@Param('id') id: string, @Query() q: LimitQuery): Promise<AudienceDto> {
+    return this.songs.recompute(id, q.limit ?? 100);
   }
 }

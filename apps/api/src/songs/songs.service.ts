@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
-import { ModelRuntime, UnknownEntityError, songContent } from '@debut/serving';
+import { AudienceService, ModelRuntime, audienceRow, UnknownEntityError, songContent } from '@debut/serving';
 
 /** Audience lookup and similar songs for one song. */
 @Injectable()
@@ -10,7 +10,19 @@ export class SongsService {
     private readonly audiences: AudienceRepository,
     private readonly embeddings: EmbeddingRepository,
     private readonly runtime: ModelRuntime,
+    private readonly audienceService: AudienceService,
   ) {}
+
+  /**
+   * Selects the audience again with the active model and today's plays (admin: e.g. after the
+   * song graduated to the warm pool, or after a model switch). Replaces the stored one.
+   */
+  async recompute(songId: string, limit: number) {
+    const song = await this.requireSong(songId);
+    const selected = await this.audienceService.select(songId, songContent(song));
+    await this.audiences.replace(audienceRow(songId, selected, null));
+    return this.audience(songId, limit);
+  }
 
   async audience(songId: string, limit: number) {
     await this.requireSong(songId);

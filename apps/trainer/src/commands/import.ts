@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { InteractionRepository, NewInteraction, NewSong, SongRepository, openDatabase } from '@debut/catalog';
-import { listenerWeights } from '@debut/evaluation';
+import { ColdSplit, ColdStartDataset, listenerWeights } from '@debut/evaluation';
+import type { DataSource } from 'typeorm';
 import { loadWithSplit, parseDataset } from './datasets';
 
 const DAY_MS = 86_400_000;
@@ -24,45 +25,66 @@ export function registerImport(program: Command): void {
       const { dataset, split } = loadWithSplit(parseDataset(o.dataset), o.seed, (m) => console.log(m));
       const ds = await openDatabase(config.db);
       try {
-        const warm = new Set(split.warmItems);
-        const now = Date.now();
-        const songs: NewSong[] = dataset.items
-          .filter((it) => warm.has(it.id))
-          .map((it, i) => ({
-            id: it.id,
-            title: it.title ?? it.id,
-            artistId: it.artistId ?? 'unknown',
-            language: it.content.language ?? null,
-            genres: [...(it.content.genres ?? [])],
-            releasedAt: new Date(now - 365 * DAY_MS + (i % 300) * DAY_MS),
-            features: Object.fromEntries(Object.entries(it.content.features).map(([k, v]) => [k, Array.from(v, round5)])),
-            pool: 'warm',
-          }));
-        const weights = listenerWeights(split.train);
-        const rows: NewInteraction[] = split.train.map((it, i) => ({
-          eventId: `import:${dataset.name}:${it.userId}:${it.itemId}`,
-          userId: it.userId,
-          songId: it.itemId,
-          kind: 'play',
-          weight: weights[i],
-          // Recent enough that the service's signal decay leaves them nearly as weighted.
-          occurredAt: new Date(now - ((i * 7919) % 14) * DAY_MS),
-        }));
-        const tSongs = Date.now();
-        await new SongRepository(ds).insertMany(songs);
-        const tPlays = Date.now();
-        await new InteractionRepository(ds).insertMany(rows);
-        await ds.query('ANALYZE songs; ANALYZE interactions; ANALYZE users');
-        const secs = (a: number, b: number) => ((b - a) / 1000).toFixed(1);
+        const r = await importWarm(ds, dataset, split);
         console.log(
-          `imported ${songs.length} warm songs (${secs(tSongs, tPlays)} s) and ${rows.length} interactions of ` +
-            `${new Set(split.train.map((i) => i.userId)).size} users (${secs(tPlays, Date.now())} s) into ${config.db.database}; ` +
-            `${split.coldValItems.length + split.coldTestItems.length} cold songs held back as new releases; total ${secs(t0, Date.now())} s`,
+          `imported ${r.songs} warm songs (${r.songSeconds.toFixed(1)} s) and ${r.interactions} interactions of ${r.users} users ` +
+            `(${r.interactionSeconds.toFixed(1)} s) into ${config.db.database}; ${r.heldBack} cold songs held back as new releases; ` +
+            `total ${((Date.now() - t0) / 1000).toFixed(1)} s`,
         );
       } finally {
         await ds.destroy();
       }
     });
+}
+
+export interface ImportResult {
+  songs: number;
+  interactions: number;
+  users: number;
+  heldBack: number;
+  songSeconds: number;
+  interactionSeconds: number;
+}
+
+/** Loads the warm songs and training interactions of a split (also used by the e2e tests). */
+export async function importWarm(ds: DataSource, dataset: ColdStartDataset, split: ColdSplit): Promise<ImportResult> {
+  const warm = new Set(split.warmItems);
+  const now = Date.now();
+  const songs: NewSong[] = dataset.items
+    .filter((it) => warm.has(it.id))
+    .map((it, i) => ({
+      id: it.id,
+      title: it.title ?? it.id,
+      artistId: it.artistId ?? 'unknown',
+      language: it.content.language ?? null,
+      genres: [...(it.content.genres ?? [])],
+      releasedAt: new Date(now - 365 * DAY_MS + (i % 300) * DAY_MS),
+      features: Object.fromEntries(Object.entries(it.content.features).map(([k, v]) => [k, Array.from(v, round5)])),
+      pool: 'warm',
+    }));
+  const weights = listenerWeights(split.train);
+  const rows: NewInteraction[] = split.train.map((it, i) => ({
+    eventId: `import:${dataset.name}:${it.userId}:${it.itemId}`,
+    userId: it.userId,
+    songId: it.itemId,
+    kind: 'play',
+    weight: weights[i],
+    // Recent enough that the service's signal decay leaves them nearly as weighted.
+    occurredAt: new Date(now - ((i * 7919) % 14) * DAY_MS),
+  }));
+  const t0 = Date.now();
+  await new SongRepository(ds).insertMany(songs);
+  const t1 = Date.now();
+  await new InteractionRepository(ds).insertMany(rows);
+  await ds.query('ANALYZE songs; ANALYZE interactions; ANALYZE users');
+  return {
+    songs: songs.length,
+    interactions: rows.length,
+    users: new Set(split.train.map((i) => i.userId)).size,
+    heldBack: split.coldValItems.length + split.coldTestItems.length,
+    songSeconds: (t1 - t0) / 1000,
+    interactionSeconds: (Date.now() - t1) / 1000,
+  };
 }
 
 function round5(x: number): number {

@@ -97,7 +97,8 @@ export class SongRepository {
   /** Adds new distinct listeners to counts; returns cold songs that reached `threshold`. */
   async refreshListenerCounts(songIds: string[], threshold: number): Promise<string[]> {
     if (!songIds.length) return [];
-    const rows: Array<{ id: string }> = await this.ds.query(
+    // TypeORM answers an UPDATE with [rows, rowCount], not rows.
+    const [rows]: [Array<{ id: string; pool: string; listener_count: number }>, number] = await this.ds.query(
       `UPDATE songs s SET listener_count = c.n
          FROM (SELECT song_id, count(DISTINCT user_id)::int AS n FROM interactions
                WHERE song_id = ANY($1) AND kind <> 'skip' GROUP BY song_id) c
@@ -105,9 +106,7 @@ export class SongRepository {
         RETURNING s.id, s.pool, s.listener_count`,
       [songIds],
     );
-    return (rows as Array<{ id: string; pool: string; listener_count: number }>)
-      .filter((r) => r.pool === 'cold' && r.listener_count >= threshold)
-      .map((r) => r.id);
+    return rows.filter((r) => r.pool === 'cold' && r.listener_count >= threshold).map((r) => r.id);
   }
 
   async counts(): Promise<{ warm: number; cold: number }> {

@@ -1,0 +1,224 @@
+/**
+ * The release pipeline and the API on real Kafka, PostgreSQL and FAISS (issue 6): a small
+ * synthetic catalogue is imported, a small I2I encoder trained and activated, then the worker
+ * and the api run in-process against the broker and the database.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import type { Kafka } from 'kafkajs';
+import { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository, openDatabase } from '@debut/catalog';
+import { coldSplit, generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
+import { Featurizer, type SongReleasedEvent } from '@debut/features';
+import { EventPublisher, KAFKA, TOPICS, type ConsumedMessage, type TopicNames } from '@debut/messaging';
+import { I2IEncoder, buildTrainingPairs, initTf, newModelVersion, saveI2IArtifact, trainI2I } from '@debut/models';
+import { ModelActivation, tfModelLoaders } from '@debut/serving';
+import { WorkerModule } from '../apps/worker/src/worker.module';
+import { createApp } from '../apps/api/src/main';
+import { importWarm } from '../apps/trainer/src/commands/import';
+import { isolatedEnv, topicReader, waitFor } from './support';
+
+jest.setTimeout(180_000);
+
+let env: Awaited<ReturnType<typeof isolatedEnv>>;
+let ds: DataSource;
+let worker: INestApplicationContext;
+let api: INestApplication;
+let kafka: Kafka;
+let publisher: EventPublisher;
+let topics: TopicNames;
+let version: string;
+let audienceEvents: { records: ConsumedMessage[]; stop: () => Promise<void> };
+let coldItems: Item[];
+const released: SongReleasedEvent[] = [];
+
+const startWorker = () => NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
+const eventsFor = (songId: string) =>
+  audienceEvents.records.filter((r) => r.key === songId).map((r) => JSON.parse(r.value!.toString()) as AudienceEvent);
+const audienceRows = async (songId: string): Promise<number> =>
+  (await ds.query('SELECT count(*)::int AS n FROM audiences WHERE song_id = $1', [songId]))[0].n;
+
+interface AudienceEvent {
+  songId: string;
+  modelVersion: string;
+  audience: Array<{ userId: string; score: number }>;
+  neighbours: Array<{ songId: string; similarity: number }>;
+}
+
+/** The next held-out cold song as a release event. */
+function nextRelease(): SongReleasedEvent {
+  const item = coldItems[released.length];
+  const [event] = toSongReleasedEvents([item], { seed: released.length + 1, start: new Date().toISOString() });
+  released.push(event);
+  return event;
+}
+
+async function publishRelease(event: SongReleasedEvent = nextRelease()): Promise<SongReleasedEvent> {
+  await publisher.publish(topics.songReleased, event.songId, event);
+  return event;
+}
+
+beforeAll(async () => {
+  env = await isolatedEnv('pipeline', { GRADUATE_AFTER_LISTENERS: '3', AUDIENCE_NEIGHBOURS: '20', AUDIENCE_SIZE: '50' });
+  await initTf({ log: () => undefined });
+  ds = await openDatabase(env.db);
+
+  // Catalogue: the warm part imported as `trainer import` does; cold songs kept for releases.
+  const catalogue = generateSynthetic({ seed: 11, songs: 800, users: 400, interactionsPerUser: 25 });
+  const split = coldSplit(catalogue, { seed: 11 });
+  await importWarm(ds, catalogue, split);
+  const byId = new Map(catalogue.items.map((i) => [i.id, i]));
+  coldItems = [...split.coldTestItems, ...split.coldValItems].map((id) => byId.get(id)!);
+
+  // A small I2I encoder, saved, registered and activated as `trainer train i2i` + `activate` do.
+  const featurizer = new Featurizer(catalogue.schema);
+  const inputs = featurizer.encodeBatch(split.warmItems.map((id) => byId.get(id)!.content));
+  const pairs = buildTrainingPairs(split.train, split.warmItems, { topK: 20, minCoListeners: 2, minLift: 1.5 });
+  const trained = await trainI2I(
+    { fields: featurizer.fields, inputDim: featurizer.inputDim, inputs, numItems: split.warmItems.length, pairs },
+    { epochs: 2, batchSize: 256, fieldDim: 8, hidden: [32], outputDim: 16, lambda: 0.3, seed: 11 },
+  );
+  version = newModelVersion('i2i');
+  const dir = `${env.models.dir}/${version}`;
+  const manifest = await saveI2IArtifact(dir, new I2IEncoder(featurizer, trained.tower), trained.config, {}, version);
+  const versions = new ModelVersionRepository(ds);
+  await versions.register({ version, kind: 'i2i', artifactPath: dir, dim: 16, config: {}, metrics: manifest.metrics });
+  const activation = new ModelActivation(
+    env,
+    versions,
+    new SongRepository(ds),
+    new EmbeddingRepository(ds),
+    new InteractionRepository(ds),
+    tfModelLoaders('auto'),
+  );
+  await activation.activate(version);
+
+  worker = await startWorker();
+  api = await createApp();
+  await api.init();
+  kafka = worker.get(KAFKA);
+  publisher = worker.get(EventPublisher);
+  topics = worker.get(TOPICS);
+  audienceEvents = await topicReader(kafka, topics.songAudienceSelected);
+});
+
+afterAll(async () => {
+  await audienceEvents?.stop();
+  await api?.close();
+  await worker?.close();
+  await ds?.destroy();
+});
+
+it('turns a release into an audience: rows in PostgreSQL and song.audience.selected with scores and neighbours', async () => {
+  const r = await publishRelease();
+  const [event] = await waitFor('audience event', () => (eventsFor(r.songId).length ? eventsFor(r.songId) : null));
+  expect(event.modelVersion).toBe(version);
+  expect(event.audience.length).toBeGreaterThan(10);
+  expect(event.audience.length).toBeLessThanOrEqual(50);
+  expect(event.neighbours).toHaveLength(20);
+  const scores = event.audience.map((a) => a.score);
+  expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+
+  const [row] = await ds.query('SELECT members, neighbours, published_at FROM audiences WHERE song_id = $1', [r.songId]);
+  expect(row.published_at).not.toBeNull();
+  expect(row.members.map((m: { userId: string }) => m.userId)).toEqual(event.audience.map((a) => a.userId));
+  const neighbourIds = new Set(event.neighbours.map((n) => n.songId));
+  for (const m of row.members) {
+    expect(m.because.length).toBeGreaterThan(0);
+    for (const s of m.because) expect(neighbourIds.has(s)).toBe(true);
+  }
+  const [song] = await ds.query('SELECT pool FROM songs WHERE id = $1', [r.songId]);
+  expect(song.pool).toBe('cold');
+});
+
+it('answers for that song over HTTP, with 404s and 400s that say why', async () => {
+  const r = released[0];
+  const http = request(api.getHttpServer());
+  const audience = await http.get(`/v1/songs/${r.songId}/audience?limit=5`).expect(200);
+  expect(audience.body.audience).toHaveLength(5);
+  expect(audience.body.audience[0].userId).toBe(eventsFor(r.songId)[0].audience[0].userId);
+  const similar = await http.get(`/v1/songs/${r.songId}/similar?limit=3`).expect(200);
+  expect(similar.body.similar).toHaveLength(3);
+  expect(similar.body.similar[0].songId).toBe(eventsFor(r.songId)[0].neighbours[0].songId);
+
+  expect((await http.get('/v1/songs/no-such-song/audience').expect(404)).body.message).toMatch(/unknown song: no-such-song/);
+  expect((await http.get(`/v1/songs/${r.songId}/similar?limit=0`).expect(400)).body.message.join(' ')).toMatch(/limit/);
+  expect((await http.post('/v1/users/u-001/cold-gate').send({ songIds: [] }).expect(400)).body.message.join(' ')).toMatch(/songIds/);
+  await http.post('/v1/releases').send({}).expect(401);
+  const bad = await http.post('/v1/releases').set('x-api-key', env.http.apiKey).send({ ...nextRelease(), features: { audio: [1] } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.message).toMatch(/audio/);
+  const health = await http.get('/health').expect(200);
+  expect(health.body.checks.index.detail).toMatch(/warm pool/);
+});
+
+it('accepts a release over HTTP for callers without Kafka', async () => {
+  const r = nextRelease();
+  const res = await request(api.getHttpServer()).post('/v1/releases').set('x-api-key', env.http.apiKey).send(r).expect(202);
+  expect(res.body).toMatchObject({ eventId: r.eventId, songId: r.songId });
+  await waitFor('audience of the HTTP release', () => eventsFor(r.songId).length > 0);
+});
+
+it('changes nothing when an event is delivered twice', async () => {
+  const r = released[0];
+  await publishRelease(r);
+  const marker = await publishRelease();
+  await waitFor('marker processed', () => eventsFor(marker.songId).length > 0);
+  await new Promise((res) => setTimeout(res, 500));
+  expect(eventsFor(r.songId)).toHaveLength(1);
+  expect(await audienceRows(r.songId)).toBe(1);
+});
+
+it('dead-letters a malformed release and keeps going', async () => {
+  const dlq = await topicReader(kafka, topics.songReleasedDlq);
+  try {
+    const broken = { ...nextRelease(), features: { audio: new Array(32).fill(0), text: [1, 2, 'x'] } };
+    await publisher.publish(topics.songReleased, broken.songId, broken);
+    const next = await publishRelease();
+    await waitFor('next release selected', () => eventsFor(next.songId).length > 0);
+    await waitFor('dead letter', () => dlq.records.find((d) => d.key === broken.songId));
+    expect(await audienceRows(broken.songId)).toBe(0);
+  } finally {
+    await dlq.stop();
+  }
+});
+
+it('loses nothing and duplicates nothing when the worker restarts mid-stream', async () => {
+  const batch: SongReleasedEvent[] = [];
+  for (let i = 0; i < 20; i++) batch.push(await publishRelease());
+  await waitFor('a few audiences before the restart', () => batch.filter((r) => eventsFor(r.songId).length).length >= 2);
+  await worker.close();
+  worker = await startWorker();
+  publisher = worker.get(EventPublisher);
+  await waitFor('every release selected', async () => {
+    const rows = await ds.query('SELECT count(*)::int AS n FROM audiences WHERE song_id = ANY($1)', [batch.map((b) => b.songId)]);
+    return rows[0].n === batch.length && batch.every((r) => eventsFor(r.songId).length > 0);
+  }, 90_000);
+  for (const r of batch) expect(await audienceRows(r.songId)).toBe(1);
+});
+
+it('stores interactions in batches and graduates a cold song that reached enough listeners', async () => {
+  const r = released[0];
+  const users = ['u-001', 'u-002', 'u-003'];
+  for (const userId of users) {
+    await publisher.publish(topics.userInteraction, userId, {
+      eventId: randomUUID(),
+      userId,
+      songId: r.songId,
+      kind: 'complete',
+      occurredAt: new Date().toISOString(),
+    });
+  }
+  await waitFor('graduation', async () => (await ds.query('SELECT pool FROM songs WHERE id = $1', [r.songId]))[0].pool === 'warm');
+  const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM interactions WHERE song_id = $1', [r.songId]);
+  expect(n).toBe(3);
+  // Its audience can be recomputed on request; the new listeners are excluded from it.
+  const res = await request(api.getHttpServer())
+    .post(`/v1/songs/${r.songId}/audience/recompute?limit=200`)
+    .set('x-api-key', env.http.apiKey)
+    .expect(200);
+  for (const m of res.body.audience) expect(users).not.toContain(m.userId);
+});
