@@ -1,7 +1,7 @@
 // Two projects: `unit` (no services; *.spec.ts beside the code) and `e2e` (real PostgreSQL,
 // Kafka and FAISS started by scripts/test.sh; test/**/*.e2e-spec.ts).
 const moduleNameMapper = {
-  '^@debut/(config|catalog|features|models|index|audience|messaging|evaluation|serving)$': '<rootDir>/libs/$1/src',
+  '^@debut/(common|config|catalog|features|models|index|audience|messaging|evaluation|serving)$': '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', {}] };
 module.exports = {

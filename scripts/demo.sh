@@ -72,7 +72,7 @@ curl -fsS "http://$HTTP_HOST:$HTTP_PORT/health" || { tail -n 30 "$LOGS/api.log" 
 echo
 
 say "publishing new releases on song.released"
-trainer demo-releases --count "${DEMO_RELEASES:-3}"
+trainer demo-releases --count "${DEMO_RELEASES:-3}" --api "http://$HTTP_HOST:$HTTP_PORT"
 
 say "running"
 cat <<EOT

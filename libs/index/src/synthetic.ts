@@ -3,32 +3,13 @@
  * random cluster centres, which is closer to real song embeddings (genres, scenes) than
  * uniform noise and harder for HNSW.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { gaussian as normal, mulberry32 } from '@debut/common';
 
+export { mulberry32 };
+
+/** A normal-deviate stream over `rand`. */
 export function gaussian(rand: () => number): () => number {
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = rand();
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
+  return () => normal(rand);
 }
 
 export function normalizeRows(rows: Float32Array, dim: number): Float32Array {

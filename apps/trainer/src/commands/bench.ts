@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { initTf } from '@debut/models';
 import { runQualityBench } from '../bench/quality';
+import { runTrainBench } from '../bench/train-bench';
+import { parseDataset } from './datasets';
 import { dssmMethods } from '../methods/dssm-methods';
 import { i2iMethods } from '../methods/i2i-methods';
 import { registerGateBench } from './bench-gate';
@@ -25,12 +27,11 @@ export function registerBench(program: Command): void {
     .option('--out <file>', 'JSON report (default reports/quality-<dataset>-<seed>.json)')
     .option('--methods <list>', 'comma list of model families to train: i2i,dssm (baselines always run)', 'i2i,dssm')
     .action(async (o: { dataset: string; seed: number; out?: string; methods: string }) => {
-      if (o.dataset !== 'lastfm' && o.dataset !== 'synthetic') throw new Error(`--dataset must be lastfm or synthetic, got ${o.dataset}`);
       const config = loadConfig();
       const families = new Set(o.methods.split(',').map((s) => s.trim()).filter(Boolean));
       const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
       await runQualityBench({
-        dataset: o.dataset,
+        dataset: parseDataset(o.dataset),
         seed: o.seed,
         out: o.out,
         lastfmDir: config.datasets.lastfmDir,
@@ -40,6 +41,17 @@ export function registerBench(program: Command): void {
           u2i: families.has('dssm') ? dssmMethods() : [],
         },
       });
+    });
+
+  bench
+    .command('train')
+    .description('full I2I training timed end to end, with throughput and backend (target ≤ 3 min on Last.fm)')
+    .option('--dataset <name>', 'lastfm | synthetic', 'lastfm')
+    .option('--seed <n>', 'split seed', int, 42)
+    .option('--target <s>', 'target seconds', int, 180)
+    .action(async (o: { dataset: string; seed: number; target: number }) => {
+      const backend = await initTf({ backend: loadConfig().models.tfBackend, log: (m) => console.error(m) });
+      await runTrainBench({ dataset: parseDataset(o.dataset), seed: o.seed, backend, targetSeconds: o.target });
     });
 
   registerGateBench(bench);

@@ -18,7 +18,8 @@ export function registerDemo(program: Command): void {
     .option('--count <n>', 'releases to publish', (v) => Number(v), 3)
     .option('--seed <n>', 'seed of the synthetic catalogue (the one imported)', (v) => Number(v), 42)
     .option('--timeout <s>', 'seconds to wait for the worker', (v) => Number(v), 60)
-    .action(async (o: { count: number; seed: number; timeout: number }) => {
+    .option('--api <url>', 'api base URL: also print a few users\' cold-gate decisions for the new songs')
+    .action(async (o: { count: number; seed: number; timeout: number; api?: string }) => {
       const config = loadConfig();
       const ds = await openDatabase(config.db);
       const kafka = createKafka(config, { clientIdSuffix: '-demo' });
@@ -35,10 +36,12 @@ export function registerDemo(program: Command): void {
           console.log(`published ${r.songId} (event ${r.eventId}) on ${topics.songReleased}`);
         }
         const deadline = Date.now() + o.timeout * 1000;
+        const modelActive = (await ds.query("SELECT 1 FROM model_versions WHERE kind = 'i2i' AND active")).length > 0;
+        const gateUsers: string[] = [];
         for (const r of releases) {
           let song = await songs.findById(r.songId);
           let audience = await audiences.latest(r.songId);
-          while ((!song || !audience) && Date.now() < deadline) {
+          while ((!song || (modelActive && !audience)) && Date.now() < deadline) {
             await new Promise((res) => setTimeout(res, 200));
             song = await songs.findById(r.songId);
             audience = await audiences.latest(r.songId);
@@ -55,7 +58,9 @@ export function registerDemo(program: Command): void {
           }
           const near = audience.neighbours.slice(0, 5).map((n) => `${n.songId} (${n.similarity.toFixed(2)})`);
           console.log(`  nearest established songs: ${near.join(', ')}`);
+          if (audience.members[0] && !gateUsers.includes(audience.members[0].userId)) gateUsers.push(audience.members[0].userId);
         }
+        if (o.api) await printGate(o.api, [...gateUsers.slice(0, 2), ...(await someUsers(ds, 2))], releases.map((r) => r.songId));
       } finally {
         await publisher.disconnect();
         await ds.destroy();
@@ -77,4 +82,27 @@ async function newReleases(count: number, seed: number, songs: SongRepository): 
     eventId: randomUUID(),
     releasedAt: new Date().toISOString(),
   }));
+}
+
+async function someUsers(ds: { query: (q: string) => Promise<Array<{ id: string }>> }, n: number): Promise<string[]> {
+  return (await ds.query(`SELECT id FROM users ORDER BY md5(id) LIMIT ${n}`)).map((r) => r.id);
+}
+
+/** Per user: which of the new songs pass their interest boundary (POST /v1/users/{id}/cold-gate). */
+async function printGate(api: string, users: string[], songIds: string[]): Promise<void> {
+  console.log('\ncold gate (score u·i vs boundary u·b) for the new songs:');
+  for (const userId of users) {
+    const res = await fetch(`${api}/v1/users/${encodeURIComponent(userId)}/cold-gate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ songIds }),
+    });
+    const body = (await res.json()) as { basis?: string; message?: string; decisions?: Array<{ songId: string; score: number; boundary: number; pass: boolean }> };
+    if (!res.ok) {
+      console.log(`  ${userId}: HTTP ${res.status} ${body.message ?? ''}`);
+      continue;
+    }
+    const cells = (body.decisions ?? []).map((d) => `${d.songId} ${d.pass ? 'PASS' : 'no  '} (${d.score.toFixed(2)} vs ${d.boundary.toFixed(2)})`);
+    console.log(`  ${userId.padEnd(8)} [${body.basis}] ${cells.join('  ')}`);
+  }
 }
