@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo '[test] lint'
+npx eslint apps libs test migrations
 
 export PGDATABASE=${TEST_PGDATABASE:-debut_test}
 export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}

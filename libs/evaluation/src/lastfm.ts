@@ -136,7 +136,7 @@ export function loadLastfm(options: LastfmOptions = {}): ColdStartDataset {
 
   const interactions: Interaction[] = [];
   const users = new Set<string>();
-  for (const [u, a, w] of rawInteractions) users.add(u);
+  for (const [u] of rawInteractions) users.add(u);
   for (const [u, a, w] of rawInteractions) {
     if (!itemSet.has(a)) continue;
     interactions.push({ userId: `u${u}`, itemId: `a${a}`, strength: Number(w) });
