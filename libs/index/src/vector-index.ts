@@ -40,7 +40,7 @@ export interface Neighbour {
 export interface SearchOptions {
   /** Ids never returned (e.g. the query song itself, songs the user already has). */
   exclude?: ReadonlySet<string>;
-  /** HNSW only: candidate list size for this search (default: the index's efSearch). */
+  /** HNSW only: candidate list size; a new value becomes the index's efSearch (costs a copy: tune, do not vary per query). */
   efSearch?: number;
 }
 
@@ -105,7 +105,7 @@ export class VectorIndex {
   readonly dim: number;
   readonly kind: IndexKind;
   /** Effective HNSW parameters (null for flat). */
-  readonly hnsw: Readonly<HnswParams> | null;
+  private hnswParams: Readonly<HnswParams> | null;
   readonly maxTombstoneFraction: number;
 
   private faissIndex: FaissIndex;
@@ -140,12 +140,32 @@ export class VectorIndex {
       if (p.M < 2) throw new IndexInputError(`hnsw.M must be at least 2, got ${p.M}`);
       const created = this.newHnsw(p);
       this.faissIndex = created.index;
-      this.hnsw = Object.freeze({ ...p, efConstruction: created.efConstruction });
+      this.hnswParams = Object.freeze({ ...p, efConstruction: created.efConstruction, efSearch: created.efSearch });
       this.store = new Float32Array(0);
     } else {
       this.faissIndex = new (loadFaiss().IndexFlatIP)(dim);
-      this.hnsw = null;
+      this.hnswParams = null;
     }
+  }
+
+  /** Effective HNSW parameters (null for flat). */
+  get hnsw(): Readonly<HnswParams> | null {
+    return this.hnswParams;
+  }
+
+  /**
+   * HNSW: changes the search beam width stored in the faiss index (a copy of the index is made,
+   * so call it when tuning, not per query). Flat: no effect.
+   */
+  setEfSearch(efSearch: number): void {
+    if (!this.hnswParams || efSearch === this.hnswParams.efSearch) return;
+    if (!Number.isInteger(efSearch) || efSearch < 1 || efSearch > 10_000) {
+      throw new IndexInputError(`${this.name}: efSearch must be an integer in [1, 10000], got ${String(efSearch)}`);
+    }
+    const patched = createHnswWithParams(loadFaiss(), this.faissIndex, this.hnswParams.efConstruction, efSearch);
+    if (!patched) throw new IndexInputError(`${this.name}: this faiss build's HNSW format cannot be patched`);
+    this.faissIndex = patched;
+    this.hnswParams = Object.freeze({ ...this.hnswParams, efSearch });
   }
 
   /** Creates an index and fills it. */
@@ -377,7 +397,9 @@ export class VectorIndex {
       new Uint8Array(store.buffer).set(raw);
       index.store = store;
     }
-    index.faissIndex = faissIndex;
+    // Files written before efSearch was stored in the index carry faiss's default: re-apply.
+    const p = index.hnswParams;
+    index.faissIndex = (p && createHnswWithParams(loadFaiss(), faissIndex, p.efConstruction, p.efSearch)) || faissIndex;
     index.labels = m.labels;
     index.positions = positions;
     index.tombstones = tombstones;
@@ -386,14 +408,17 @@ export class VectorIndex {
 
   // ------------------------------------------------------------------------------------------
 
-  private newHnsw(p: HnswParams): { index: FaissIndex; efConstruction: number } {
+  private newHnsw(p: HnswParams): { index: FaissIndex; efConstruction: number; efSearch: number } {
     const faiss = loadFaiss();
     const base = faiss.Index.fromFactory(this.dim, `HNSW${p.M},Flat`, METRIC_INNER_PRODUCT);
-    // efSearch stays at faiss's default in the file: searches pass k >= efSearch instead (faiss
-    // HNSW uses ef = max(efSearch, k)), so efSearch can change per search.
-    const patched = createHnswWithParams(faiss, base, p.efConstruction, 16);
-    return patched ? { index: patched, efConstruction: p.efConstruction } : { index: base, efConstruction: 40 };
+    // Both parameters are written into the (empty) faiss index: see hnsw-format.ts for why
+    // efSearch cannot be left to the per-search k.
+    const patched = createHnswWithParams(faiss, base, p.efConstruction, p.efSearch);
+    return patched
+      ? { index: patched, efConstruction: p.efConstruction, efSearch: p.efSearch }
+      : { index: base, efConstruction: 40, efSearch: 16 };
   }
+
 
   private faissAdd(rows: Float32Array): void {
     const step = ADD_CHUNK_ROWS * this.dim;
@@ -449,13 +474,7 @@ export class VectorIndex {
     if (!Number.isInteger(k) || k < 0) throw new IndexInputError(`${this.name}: k must be a non-negative integer, got ${String(k)}`);
     const exclude = options.exclude;
     if (exclude !== undefined && !(exclude instanceof Set)) throw new IndexInputError(`${this.name}: exclude must be a Set of ids`);
-    let ef = this.hnsw?.efSearch ?? 0;
-    if (options.efSearch !== undefined) {
-      if (!Number.isInteger(options.efSearch) || options.efSearch < 1) {
-        throw new IndexInputError(`${this.name}: efSearch must be a positive integer, got ${String(options.efSearch)}`);
-      }
-      ef = options.efSearch;
-    }
+    if (options.efSearch !== undefined) this.setEfSearch(options.efSearch);
     let excludedPresent = 0;
     if (exclude) for (const id of exclude) if (this.positions.has(id)) excludedPresent++;
     const want = Math.min(k, this.size - excludedPresent);
@@ -465,7 +484,6 @@ export class VectorIndex {
     const stored = this.labels.length;
     let fetch = want + excludedPresent;
     if (this.tombstones > 0) fetch = Math.ceil((fetch * stored) / this.size) + 8;
-    if (this.kind === 'hnsw') fetch = Math.max(fetch, ef);
     fetch = Math.min(fetch, stored);
 
     const step = SEARCH_CHUNK_QUERIES * this.dim;

@@ -40,6 +40,8 @@ export interface I2ITrainConfig {
   corrEvery: number;
   /** Early stopping: epochs without validation improvement before stopping. */
   patience: number;
+  /** L2 penalty on the tower's weights (guards small catalogues against memorising pairs); 0 = none. */
+  weightDecay: number;
   /** Cap on pairs used per epoch (random subset each epoch); 0 = all. */
   maxPairsPerEpoch: number;
   seed: number;
@@ -63,6 +65,7 @@ export const DEFAULT_I2I_CONFIG: I2ITrainConfig = {
   corrMomentum: 0.9,
   corrEvery: 10,
   patience: 3,
+  weightDecay: 0,
   maxPairsPerEpoch: 0,
   seed: 42,
 };
@@ -226,6 +229,10 @@ export async function trainI2I(
             const ln = infoNCELoss(z1, z2, cfg.temperature);
             parts.push(tf.keep(ln));
             total = tf.add(lb, tf.mul(ln, cfg.lambda)) as tf.Scalar;
+          }
+          if (cfg.weightDecay > 0) {
+            const l2 = tf.addN(tower.variables().map((w) => tf.sum(tf.square(w)))) as tf.Scalar;
+            total = tf.add(total, tf.mul(l2, cfg.weightDecay)) as tf.Scalar;
           }
           return total;
         },

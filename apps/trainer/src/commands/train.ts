@@ -15,6 +15,7 @@ interface TrainOptions {
   epochs?: number;
   lambda?: number;
   grouping?: 'correlated' | 'random';
+  config?: string;
   activate?: boolean;
   register: boolean;
 }
@@ -69,6 +70,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'maximum epochs (early stopping on cold validation items)', (v) => Number(v))
     .option('--lambda <x>', 'weight of the InfoNCE term (0 = CB2CF-BPR)', (v) => Number(v))
     .option('--grouping <mode>', 'correlated | random', undefined)
+    .option('--config <json>', 'other I2ITrainConfig fields as JSON, e.g. \'{"weightDecay":1e-5}\'')
     .option('--no-register', 'do not register the version in the database')
     .action(async (o: TrainOptions) => {
       const config = loadConfig();
@@ -80,6 +82,7 @@ export function registerTrain(program: Command): void {
       const bar = progressBar('i2i');
       const fit = await fitI2I(ctx, 'i2i-contrastive', {
         config: {
+          ...(o.config ? (JSON.parse(o.config) as object) : {}),
           ...(o.epochs ? { epochs: o.epochs } : {}),
           ...(o.lambda !== undefined ? { lambda: o.lambda } : {}),
           ...(o.grouping ? { grouping: o.grouping } : {}),
