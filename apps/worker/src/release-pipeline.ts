@@ -4,11 +4,12 @@ import {
   AudienceEntity,
   AudienceRepository,
   EmbeddingRepository,
+  NewSong,
   ProcessedEventRepository,
   SongRepository,
 } from '@debut/catalog';
 import { FeatureSchema, SongReleasedEvent, validateSongReleased } from '@debut/features';
-import { ConsumedMessage, EventPublisher, MalformedEventError } from '@debut/messaging';
+import { BatchReject, ConsumedMessage, EventPublisher } from '@debut/messaging';
 import { AudienceService, ModelRuntime, NoActiveModelError, audienceRow, songContent } from '@debut/serving';
 
 /** `song.audience.selected` (DESIGN.md §4). */
@@ -20,17 +21,26 @@ export interface AudienceSelectedEvent {
   selectedAt: string;
 }
 
-export type ReleaseOutcome = 'selected' | 'stored-without-model' | 'duplicate' | 'republished';
+export interface BatchOutcome {
+  selected: number;
+  storedWithoutModel: number;
+  duplicates: number;
+  republished: number;
+}
 
 /**
  * song.released → validate → store the song → encode with the active I2I model → warm
  * neighbours → AudienceSelector → store the audience → publish song.audience.selected.
  *
- * Exactly-once in effect: the event id is claimed in the same transaction that writes the song,
- * its vectors and its audience, so a redelivery writes nothing. The audience row doubles as an
- * outbox: it is marked published only after the broker acknowledged the event, and a
- * redelivery of a claimed event re-publishes an audience that never got out (a crash between
- * commit and publish), so nothing is lost either.
+ * It runs on a chunk of one partition at a time: one forward pass, one FAISS batch search, one
+ * listener read, one transaction and one publish for the whole chunk, which is what lets one
+ * worker keep up with hundreds of releases per second.
+ *
+ * Exactly-once in effect: event ids are claimed in the same transaction that writes the songs,
+ * their vectors and their audiences, so a redelivery writes nothing. Audience rows double as an
+ * outbox: they are marked published only after the broker acknowledged them, and a redelivery of
+ * a claimed event re-publishes an audience that never got out (a crash between commit and
+ * publish), so nothing is lost either.
  */
 export class ReleasePipeline {
   private readonly log = new Log('release-pipeline');
@@ -53,71 +63,134 @@ export class ReleasePipeline {
     return this.runtime.i2i?.encoder.schema ?? this.fallbackSchema;
   }
 
-  async handle(message: ConsumedMessage): Promise<ReleaseOutcome> {
-    const checked = validateSongReleased(message.json ?? message.value, this.schema);
-    if (!checked.ok) throw new MalformedEventError(checked.reason);
-    return this.process(checked.value, message.topic);
+  /** A chunk of song.released records: malformed ones are returned for the DLQ, the rest processed. */
+  async handleBatch(messages: ConsumedMessage[]): Promise<BatchReject[]> {
+    const rejects: BatchReject[] = [];
+    const events: SongReleasedEvent[] = [];
+    for (const message of messages) {
+      const checked = validateSongReleased(message.json ?? message.value, this.schema);
+      if (checked.ok) events.push(checked.value);
+      else rejects.push({ message, reason: checked.reason });
+    }
+    if (events.length) await this.processMany(events, messages[0].topic);
+    return rejects;
   }
 
-  async process(event: SongReleasedEvent, topic: string): Promise<ReleaseOutcome> {
+  async processMany(events: SongReleasedEvent[], topic: string): Promise<BatchOutcome> {
     const i2i = this.runtime.i2i;
     const dssm = this.runtime.dssm;
-    let audience: AudienceEntity | null = null;
-    const claimed = await this.ds.transaction(async (m) => {
-      if (!(await this.processed.claim(m, event.eventId, topic))) return false;
-      await this.songs.upsert(
-        {
-          id: event.songId,
-          title: event.title,
-          artistId: event.artistId,
-          language: event.language,
-          genres: event.genres,
-          releasedAt: new Date(event.releasedAt),
-          features: event.features,
-          pool: 'cold',
-        },
-        m,
-      );
-      const content = songContent(event);
-      if (dssm) {
-        const item = dssm.model.embedItems([content]);
-        await this.embeddings.upsertSongVectors(dssm.version, [event.songId], item, dssm.model.dim, m);
+    // The same event twice in one chunk: the first copy counts, later ones are redeliveries.
+    const seen = new Set<string>();
+    const firstCopies = events.filter((e) => !seen.has(e.eventId) && seen.add(e.eventId));
+    // One row per song (a re-release in the same chunk: its latest content wins).
+    const bySong = new Map(firstCopies.map((e) => [e.songId, e] as const));
+    const songs = [...bySong.values()].map((e) => ({ songId: e.songId, content: songContent(e) }));
+    // Model work before the transaction, so no transaction stays open while the model runs.
+    const selected = i2i ? await this.audienceService.selectMany(songs) : [];
+    const dssmRows = dssm ? new SongRows(songs, dssm.model.embedItems(songs.map((s) => s.content)), dssm.model.dim) : null;
+
+    const { claimedSongs, inserted } = await this.ds.transaction(async (m) => {
+      const fresh = await this.processed.unclaimed(m, firstCopies.map((e) => e.eventId), topic);
+      const claimedSongs = new Set(firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => e.songId));
+      const none = { claimedSongs, inserted: [] as AudienceEntity[] };
+      if (!claimedSongs.size) return none;
+      await this.songs.upsertMany([...claimedSongs].map((id) => toSong(bySong.get(id)!)), m);
+      if (dssm && dssmRows) {
+        const { ids, vectors } = dssmRows.only(claimedSongs);
+        await this.embeddings.upsertSongVectors(dssm.version, ids, vectors, dssm.model.dim, m);
       }
-      if (!i2i) return true;
-      const selected = await this.audienceService.select(event.songId, content);
-      await this.embeddings.upsertSongVectors(selected.modelVersion, [event.songId], selected.vector, i2i.encoder.dim, m);
-      audience = audienceRow(event.songId, selected, event.eventId);
+      if (!i2i) return none;
+      const mine = selected.filter((s) => claimedSongs.has(s.songId));
+      const i2iRows = new SongRows(mine, concat(mine.map((s) => s.vector)), i2i.encoder.dim);
+      await this.embeddings.upsertSongVectors(i2i.version, i2iRows.ids, i2iRows.vectors, i2i.encoder.dim, m);
+      const eventOf = new Map(firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => [e.songId, e.eventId] as const));
       // A re-release of a song that already has an audience under this version keeps the first.
-      if (!(await this.audiences.insert(audience, m))) audience = await this.audiences.find(event.songId, selected.modelVersion);
-      return true;
+      const rows = mine.map((s) => audienceRow(s, eventOf.get(s.songId) ?? null));
+      const got = await this.audiences.insertMany(rows, m);
+      return { claimedSongs, inserted: rows.filter((r) => got.has(r.songId)) };
     });
 
-    if (!claimed) return (await this.republishIfPending(event.songId)) ? 'republished' : 'duplicate';
-    if (dssm) dssm.cold.add([event.songId], (await this.embeddings.songVectorsFor(dssm.version, [event.songId])).get(event.songId)!);
-    if (!audience) {
-      this.log.warn('song stored without an audience', { songId: event.songId, reason: new NoActiveModelError('i2i').message });
-      return 'stored-without-model';
+    if (dssm && dssmRows && claimedSongs.size) {
+      const { ids, vectors } = dssmRows.only(claimedSongs);
+      dssm.cold.add(ids, vectors);
     }
-    await this.publish(audience);
-    return 'selected';
-  }
-
-  private async republishIfPending(songId: string): Promise<boolean> {
-    const latest = await this.audiences.latest(songId);
-    if (!latest || latest.publishedAt) return false;
-    await this.publish(latest);
-    return true;
-  }
-
-  private async publish(a: AudienceEntity): Promise<void> {
-    const event: AudienceSelectedEvent = {
-      songId: a.songId,
-      modelVersion: a.modelVersion,
-      audience: a.members.map((m) => ({ userId: m.userId, score: m.score })),
-      neighbours: a.neighbours,
-      selectedAt: new Date(a.selectedAt).toISOString(),
+    // Redeliveries publish again only what never reached the broker (crash after commit).
+    const duplicateSongs = [...new Set(events.map((e) => e.songId).filter((id) => !claimedSongs.has(id)))];
+    const pending = (await this.audiences.latestMany(duplicateSongs)).filter((a) => !a.publishedAt);
+    await this.publish([...inserted, ...pending]);
+    if (!i2i && claimedSongs.size) {
+      this.log.warn('songs stored without an audience', { songs: claimedSongs.size, reason: new NoActiveModelError('i2i').message });
+    }
+    return {
+      selected: inserted.length,
+      storedWithoutModel: i2i ? 0 : claimedSongs.size,
+      duplicates: events.length - claimedSongs.size,
+      republished: pending.length,
     };
-    await this.publisher.publish(this.audienceTopic, a.songId, event);
-    await this.audiences.markPublished(a.songId, a.modelVersion);
   }
+
+  private async publish(rows: AudienceEntity[]): Promise<void> {
+    if (!rows.length) return;
+    await this.publisher.publishBatch(
+      this.audienceTopic,
+      rows.map((a) => ({ key: a.songId, value: audienceEvent(a) })),
+    );
+    await this.audiences.markPublished(rows);
+  }
+}
+
+function toSong(e: SongReleasedEvent): NewSong {
+  return {
+    id: e.songId,
+    title: e.title,
+    artistId: e.artistId,
+    language: e.language,
+    genres: e.genres,
+    releasedAt: new Date(e.releasedAt),
+    features: e.features,
+    pool: 'cold',
+  };
+}
+
+function audienceEvent(a: AudienceEntity): AudienceSelectedEvent {
+  return {
+    songId: a.songId,
+    modelVersion: a.modelVersion,
+    audience: a.members.map((m) => ({ userId: m.userId, score: m.score })),
+    neighbours: a.neighbours,
+    selectedAt: new Date(a.selectedAt).toISOString(),
+  };
+}
+
+/** Row-major vectors of songs, and the subset of some of them. */
+class SongRows {
+  readonly ids: string[];
+
+  constructor(
+    songs: ReadonlyArray<{ songId: string }>,
+    readonly vectors: Float32Array,
+    private readonly dim: number,
+  ) {
+    this.ids = songs.map((s) => s.songId);
+  }
+
+  only(keep: ReadonlySet<string>): { ids: string[]; vectors: Float32Array } {
+    const ids = this.ids.filter((id) => keep.has(id));
+    const vectors = new Float32Array(ids.length * this.dim);
+    let r = 0;
+    this.ids.forEach((id, i) => {
+      if (keep.has(id)) vectors.set(this.vectors.subarray(i * this.dim, (i + 1) * this.dim), r++ * this.dim);
+    });
+    return { ids, vectors };
+  }
+}
+
+function concat(rows: Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let o = 0;
+  for (const r of rows) {
+    out.set(r, o);
+    o += r.length;
+  }
+  return out;
 }

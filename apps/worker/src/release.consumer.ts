@@ -13,6 +13,8 @@ import { AudienceService, ModelRuntime, loadDeploymentSchema } from '@debut/serv
 
 import { ReleasePipeline } from './release-pipeline';
 
+const RELEASE_CHUNK = 256;
+
 /** Runs the release pipeline on song.released; shutdown finishes the in-flight event first. */
 @Injectable()
 export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -52,10 +54,11 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
       topic: this.topics.songReleased,
       groupId: consumerGroup(this.config.kafka.groupId, 'songReleased'),
       dlqPublisher: this.publisher,
-      handler: async (m) => {
-        const outcome = await this.pipeline.handle(m);
-        this.log.debug('release handled', { key: m.key, offset: m.offset, outcome });
-      },
+      // Chunks of a partition at a time (one model pass, one transaction, one publish each);
+      // two partitions in flight so the database round trips of one overlap the other's work.
+      batchHandler: (messages) => this.pipeline.handleBatch(messages),
+      maxBatchSize: RELEASE_CHUNK,
+      partitionsConsumedConcurrently: 2,
     });
     await this.consumer.start();
     this.log.info('consuming', { topic: this.topics.songReleased, group: consumerGroup(this.config.kafka.groupId, 'songReleased') });

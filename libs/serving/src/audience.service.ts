@@ -1,11 +1,13 @@
-import { AudienceSelector, type AudienceMember, type Neighbour } from '@debut/audience';
+import { aggregateAudience, topNeighbours, type AudienceMember, type Neighbour } from '@debut/audience';
 import type { DebutConfig } from '@debut/config';
 import type { AudienceEntity, InteractionRepository } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
+import { CachedListenerSource } from './listener-cache';
 import { ModelRuntime } from './model-runtime';
 import { PgListenerSource } from './pg-listener-source';
 
 export interface SelectedAudience {
+  songId: string;
   modelVersion: string;
   /** The song's vector under that I2I version (stored with the song). */
   vector: Float32Array;
@@ -13,38 +15,62 @@ export interface SelectedAudience {
   members: AudienceMember[];
 }
 
-/** I2I2U for one song: encode → warm neighbours (FAISS) → AudienceSelector over stored plays. */
+/**
+ * I2I2U for new songs: encode → warm neighbours (FAISS) → the AudienceSelector's aggregation
+ * over stored plays. Batched: one forward pass, one FAISS batch search and one listener read
+ * for all the songs of a batch of releases.
+ */
 export class AudienceService {
-  private readonly selector: AudienceSelector;
+  readonly listeners: CachedListenerSource;
 
   constructor(
     private readonly runtime: ModelRuntime,
     private readonly interactions: InteractionRepository,
     private readonly options: DebutConfig['audience'],
   ) {
-    this.selector = new AudienceSelector(new PgListenerSource(interactions), {
-      k: options.neighbours,
-      n: options.size,
-      explain: 3,
-    });
+    this.listeners = new CachedListenerSource(new PgListenerSource(interactions));
   }
 
   async select(songId: string, content: SongContent): Promise<SelectedAudience> {
+    return (await this.selectMany([{ songId, content }]))[0];
+  }
+
+  async selectMany(songs: Array<{ songId: string; content: SongContent }>): Promise<SelectedAudience[]> {
+    if (!songs.length) return [];
     const { version, encoder, warm } = this.runtime.require('i2i');
-    const vector = encoder.embed([content]);
-    const neighbours = warm
-      .search(vector, this.options.neighbours, { exclude: new Set([songId]) })
-      .map((n) => ({ songId: n.id, similarity: n.score }));
-    const have = await this.interactions.listenersOf(songId);
-    const members = await this.selector.select(neighbours, { exclude: have });
-    return { modelVersion: version, vector, neighbours, members };
+    const k = this.options.neighbours;
+    const vectors = encoder.embed(songs.map((s) => s.content));
+    const dim = encoder.dim;
+    const found = warm.searchBatch(vectors, k + 1);
+    const neighbours = found.map((hits, i) =>
+      topNeighbours(
+        hits.filter((h) => h.id !== songs[i].songId).map((h) => ({ songId: h.id, similarity: h.score })),
+        k,
+      ),
+    );
+    const [lists, have] = await Promise.all([
+      this.listeners.listenersOf([...new Set(neighbours.flat().map((n) => n.songId))]),
+      this.interactions.listenersOfMany(songs.map((s) => s.songId)),
+    ]);
+    return songs.map((s, i) => ({
+      songId: s.songId,
+      modelVersion: version,
+      vector: vectors.slice(i * dim, (i + 1) * dim),
+      neighbours: neighbours[i],
+      members: aggregateAudience(neighbours[i], lists, {
+        k,
+        n: this.options.size,
+        explain: 3,
+        exclude: have.get(s.songId) ?? new Set<string>(),
+      }),
+    }));
   }
 }
 
 /** The row stored (and published) for a selected audience; `because` keeps the neighbour ids. */
-export function audienceRow(songId: string, selected: SelectedAudience, eventId: string | null): AudienceEntity {
+export function audienceRow(selected: SelectedAudience, eventId: string | null): AudienceEntity {
   return {
-    songId,
+    songId: selected.songId,
     modelVersion: selected.modelVersion,
     members: selected.members.map((u) => ({ userId: u.userId, score: u.score, because: u.because.map((b) => b.songId) })),
     neighbours: selected.neighbours,

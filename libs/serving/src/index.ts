@@ -8,3 +8,4 @@ export * from './serving.module';
 export * from './feature-schema';
 export * from './user-vector-refresher';
 export * from './model-activation';
+export * from './listener-cache';

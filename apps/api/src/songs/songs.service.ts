@@ -20,7 +20,7 @@ export class SongsService {
   async recompute(songId: string, limit: number) {
     const song = await this.requireSong(songId);
     const selected = await this.audienceService.select(songId, songContent(song));
-    await this.audiences.replace(audienceRow(songId, selected, null));
+    await this.audiences.replace(audienceRow(selected, null));
     return this.audience(songId, limit);
   }
 

@@ -15,6 +15,25 @@ export class AudienceRepository {
     return rows.length === 1;
   }
 
+  /** Inserts several; returns the song ids that got their row (the others already had one under that version). */
+  async insertMany(rows: AudienceEntity[], manager: EntityManager = this.ds.manager): Promise<Set<string>> {
+    if (!rows.length) return new Set();
+    const inserted: Array<{ song_id: string }> = await manager.query(
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::timestamptz[])
+       ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
+      [
+        rows.map((a) => a.songId),
+        rows.map((a) => a.modelVersion),
+        rows.map((a) => JSON.stringify(a.members)),
+        rows.map((a) => JSON.stringify(a.neighbours)),
+        rows.map((a) => a.eventId),
+        rows.map((a) => new Date(a.selectedAt).toISOString()),
+      ],
+    );
+    return new Set(inserted.map((r) => r.song_id));
+  }
+
   /** Replaces (explicit recompute on request, e.g. after graduation). */
   async replace(a: AudienceEntity): Promise<void> {
     await this.ds.query(
@@ -26,11 +45,27 @@ export class AudienceRepository {
     );
   }
 
-  async markPublished(songId: string, modelVersion: string): Promise<void> {
-    await this.ds.query('UPDATE audiences SET published_at = now() WHERE song_id = $1 AND model_version = $2', [
-      songId,
-      modelVersion,
-    ]);
+  /** Outbox: these audiences reached the broker. */
+  async markPublished(keys: Array<{ songId: string; modelVersion: string }>): Promise<void> {
+    if (!keys.length) return;
+    await this.ds.query(
+      `UPDATE audiences a SET published_at = now() FROM unnest($1::text[], $2::text[]) AS k(song_id, model_version)
+        WHERE a.song_id = k.song_id AND a.model_version = k.model_version`,
+      [keys.map((k) => k.songId), keys.map((k) => k.modelVersion)],
+    );
+  }
+
+  /** The most recent audience of each song that has one. */
+  async latestMany(songIds: string[]): Promise<AudienceEntity[]> {
+    if (!songIds.length) return [];
+    return this.ds
+      .getRepository(AudienceEntity)
+      .createQueryBuilder('a')
+      .distinctOn(['a.song_id'])
+      .where('a.song_id = ANY(:ids)', { ids: songIds })
+      .orderBy('a.song_id')
+      .addOrderBy('a.selected_at', 'DESC')
+      .getMany();
   }
 
   find(songId: string, modelVersion: string): Promise<AudienceEntity | null> {

@@ -70,6 +70,22 @@ export class InteractionRepository {
     return new Set(rows.map((r) => r.user_id));
   }
 
+  /** listenersOf for several songs in one query (absent songs have no listeners). */
+  async listenersOfMany(songIds: string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>();
+    if (!songIds.length) return out;
+    const rows: Array<{ song_id: string; user_id: string }> = await this.ds.query(
+      'SELECT DISTINCT song_id, user_id FROM interactions WHERE song_id = ANY($1)',
+      [songIds],
+    );
+    for (const r of rows) {
+      let set = out.get(r.song_id);
+      if (!set) out.set(r.song_id, (set = new Set()));
+      set.add(r.user_id);
+    }
+    return out;
+  }
+
   /** Each user's most recent non-skip songs, newest first (DSSM user-tower input). */
   async recentHistories(userIds: string[], perUser: number): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>(userIds.map((u) => [u, []]));

@@ -46,6 +46,24 @@ export class SongRepository {
     );
   }
 
+  /**
+   * Inserts or updates releases in one statement (a batch of song.released). Ids must be
+   * unique within the call: PostgreSQL refuses to update one row twice in a statement.
+   */
+  async upsertMany(songs: NewSong[], manager = this.ds.manager): Promise<void> {
+    if (!songs.length) return;
+    await manager.query(
+      `INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
+       SELECT id, title, artist_id, language, ARRAY(SELECT jsonb_array_elements_text(genres_json)), released_at, features, pool
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::jsonb[], $8::text[])
+           AS t(id, title, artist_id, language, genres_json, released_at, features, pool)
+       ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
+         language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
+         features = EXCLUDED.features, updated_at = now()`,
+      songColumns(songs),
+    );
+  }
+
   /** Bulk insert for imports: one multi-row statement per chunk. */
   async insertMany(songs: NewSong[], chunk = 1000): Promise<void> {
     for (let i = 0; i < songs.length; i += chunk) {
@@ -59,16 +77,7 @@ export class SongRepository {
                        $7::jsonb[], $8::text[])
              AS t(id, title, artist_id, language, genres_json, released_at, features, pool)
          ON CONFLICT (id) DO NOTHING`,
-        [
-          part.map((s) => s.id),
-          part.map((s) => s.title),
-          part.map((s) => s.artistId),
-          part.map((s) => s.language),
-          part.map((s) => JSON.stringify(s.genres)),
-          part.map((s) => s.releasedAt.toISOString()),
-          part.map((s) => JSON.stringify(s.features)),
-          part.map((s) => s.pool),
-        ],
+        songColumns(part),
       );
     }
   }
@@ -116,4 +125,18 @@ export class SongRepository {
     const get = (p: string) => rows.find((r) => r.pool === p)?.n ?? 0;
     return { warm: get('warm'), cold: get('cold') };
   }
+}
+
+/** Column arrays for the unnest-based bulk statements (genres travel as JSON: unnest cannot take ragged text[][]). */
+function songColumns(songs: NewSong[]): unknown[] {
+  return [
+    songs.map((s) => s.id),
+    songs.map((s) => s.title),
+    songs.map((s) => s.artistId),
+    songs.map((s) => s.language),
+    songs.map((s) => JSON.stringify(s.genres)),
+    songs.map((s) => s.releasedAt.toISOString()),
+    songs.map((s) => JSON.stringify(s.features)),
+    songs.map((s) => s.pool),
+  ];
 }
