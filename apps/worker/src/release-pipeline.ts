@@ -85,8 +85,10 @@ export class ReleasePipeline {
     // One row per song (a re-release in the same chunk: its latest content wins).
     const bySong = new Map(firstCopies.map((e) => [e.songId, e] as const));
     const songs = [...bySong.values()].map((e) => ({ songId: e.songId, content: songContent(e) }));
+    const t0 = performance.now();
     // Model work before the transaction, so no transaction stays open while the model runs.
     const selected = i2i ? await this.audienceService.selectMany(songs) : [];
+    const t1 = performance.now();
     const dssmRows = dssm ? new SongRows(songs, dssm.model.embedItems(songs.map((s) => s.content)), dssm.model.dim) : null;
 
     const { claimedSongs, inserted } = await this.ds.transaction(async (m) => {
@@ -110,6 +112,7 @@ export class ReleasePipeline {
       return { claimedSongs, inserted: rows.filter((r) => got.has(r.songId)) };
     });
 
+    const t2 = performance.now();
     if (dssm && dssmRows && claimedSongs.size) {
       const { ids, vectors } = dssmRows.only(claimedSongs);
       dssm.cold.add(ids, vectors);
@@ -118,6 +121,8 @@ export class ReleasePipeline {
     const duplicateSongs = [...new Set(events.map((e) => e.songId).filter((id) => !claimedSongs.has(id)))];
     const pending = (await this.audiences.latestMany(duplicateSongs)).filter((a) => !a.publishedAt);
     await this.publish([...inserted, ...pending]);
+    const ms = (a: number, b: number) => Math.round(b - a);
+    this.log.debug('release chunk', { events: events.length, selectMs: ms(t0, t1), writeMs: ms(t1, t2), publishMs: ms(t2, performance.now()) });
     if (!i2i && claimedSongs.size) {
       this.log.warn('songs stored without an audience', { songs: claimedSongs.size, reason: new NoActiveModelError('i2i').message });
     }

@@ -6,7 +6,7 @@ describe('loadConfig', () => {
     expect(c.db).toMatchObject({ host: '127.0.0.1', port: 5432, database: 'debut' });
     expect(c.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(c.http.port).toBe(3000);
-    expect(c.index.kind).toBe('flat');
+    expect(c.index.kind).toBe('hnsw');
   });
 
   it('parses lists and numbers from strings', () => {

@@ -43,7 +43,7 @@ const schema = z.object({
     .default(''),
   KAFKA_PARTITIONS: positiveInt.default(4),
   INDEX_DIR: z.string().min(1).default(path.join(root, '.data', 'index')),
-  INDEX_KIND: z.enum(['flat', 'hnsw']).default('flat'),
+  INDEX_KIND: z.enum(['flat', 'hnsw']).default('hnsw'),
   MODELS_DIR: z.string().min(1).default(path.join(root, '.data', 'models')),
   LASTFM_DIR: z.string().min(1).default(path.join(root, '..', 'shared', 'datasets', 'lastfm-hetrec2011')),
   AUDIENCE_NEIGHBOURS: positiveInt.default(50),

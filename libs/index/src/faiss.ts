@@ -16,6 +16,10 @@ let cached: FaissModule | undefined;
  */
 export function loadFaiss(): FaissModule {
   if (cached) return cached;
+  // One OpenMP thread unless told otherwise (read once, when libfaiss loads): our processes are
+  // single-threaded Node servers sharing 2 cores, and faiss's spinning OpenMP workers made a
+  // single HNSW query ~25x slower (87 vs 2,268 queries/s at 100k, bench:index).
+  process.env.OMP_NUM_THREADS ??= '1';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     cached = require('faiss-node') as FaissModule;

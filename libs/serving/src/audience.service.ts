@@ -1,5 +1,5 @@
 import { aggregateAudience, topNeighbours, type AudienceMember, type Neighbour } from '@debut/audience';
-import type { DebutConfig } from '@debut/config';
+import { Log, type DebutConfig } from '@debut/config';
 import type { AudienceEntity, InteractionRepository } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
 import { CachedListenerSource } from './listener-cache';
@@ -22,6 +22,7 @@ export interface SelectedAudience {
  */
 export class AudienceService {
   readonly listeners: CachedListenerSource;
+  private readonly log = new Log('audience');
 
   constructor(
     private readonly runtime: ModelRuntime,
@@ -39,9 +40,12 @@ export class AudienceService {
     if (!songs.length) return [];
     const { version, encoder, warm } = this.runtime.require('i2i');
     const k = this.options.neighbours;
+    const t0 = performance.now();
     const vectors = encoder.embed(songs.map((s) => s.content));
     const dim = encoder.dim;
+    const t1 = performance.now();
     const found = warm.searchBatch(vectors, k + 1);
+    const t2 = performance.now();
     const neighbours = found.map((hits, i) =>
       topNeighbours(
         hits.filter((h) => h.id !== songs[i].songId).map((h) => ({ songId: h.id, similarity: h.score })),
@@ -52,6 +56,12 @@ export class AudienceService {
       this.listeners.listenersOf([...new Set(neighbours.flat().map((n) => n.songId))]),
       this.interactions.listenersOfMany(songs.map((s) => s.songId)),
     ]);
+    this.log.debug('selected', {
+      songs: songs.length,
+      encodeMs: Math.round(t1 - t0),
+      searchMs: Math.round(t2 - t1),
+      listenersMs: Math.round(performance.now() - t2),
+    });
     return songs.map((s, i) => ({
       songId: s.songId,
       modelVersion: version,

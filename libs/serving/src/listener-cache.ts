@@ -12,7 +12,7 @@ export class CachedListenerSource implements ListenerSource {
 
   constructor(
     private readonly inner: ListenerSource,
-    private readonly ttlMs = 30_000,
+    private readonly ttlMs = 120_000,
     private readonly maxSongs = 200_000,
   ) {}
 

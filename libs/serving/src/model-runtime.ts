@@ -125,11 +125,17 @@ export class ModelRuntime {
     if (VectorIndex.exists(dir)) {
       try {
         const saved = VectorIndex.load(dir);
-        if (saved.size === expected && saved.dim === dim) {
+        if (saved.size === expected && saved.dim === dim && saved.kind === this.config.index.kind) {
           this.watermark.set(`${version}/${pool}`, new Date());
           return saved;
         }
-        this.log.warn('saved index is stale; rebuilding from the database', { dir, saved: saved.size, expected });
+        this.log.warn('saved index is stale or of another kind; rebuilding from the database', {
+          dir,
+          saved: saved.size,
+          expected,
+          kind: saved.kind,
+          want: this.config.index.kind,
+        });
       } catch (e) {
         this.log.warn('saved index unreadable; rebuilding from the database', { dir, error: String(e) });
       }

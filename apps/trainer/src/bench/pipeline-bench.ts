@@ -31,7 +31,7 @@ export interface PipelineBenchOptions {
 const P99_TARGET_MS = 50;
 
 export async function runPipelineBench(o: PipelineBenchOptions): Promise<void> {
-  const env = benchEnv('pipeline', { INDEX_KIND: o.indexKind, LOG_LEVEL: 'info' });
+  const env = benchEnv('pipeline', { INDEX_KIND: o.indexKind, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' });
   const broker = new BenchBroker();
   const worker = new ServiceProcess('worker', env.vars);
   const k = new BenchKafka(env.config);

@@ -37,7 +37,7 @@ export function registerOpsBenches(bench: Command): void {
     .option('--rate <n>', 'offered releases per second', num, 200)
     .option('--seconds <n>', 'measured duration', num, 60)
     .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
-    .option('--index-kind <kind>', "the worker's warm index: flat | hnsw", kind, 'flat')
+    .option('--index-kind <kind>', "the worker's warm index: flat | hnsw", kind, 'hnsw')
     .action(async (o: { rate: number; seconds: number; epochs: number; indexKind: 'flat' | 'hnsw' }) => {
       await runPipelineBench(o);
     });
