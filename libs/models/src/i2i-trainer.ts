@@ -9,7 +9,8 @@ import { bprLoss, bprLossAllNegatives, infoNCELoss, rowDot } from './losses';
 import { TrainingPairs, sampleNegatives } from './pairs';
 import { mulberry32, shuffleInPlace } from './random';
 import { tf, backendName } from './tf';
-import { ItemTower, ProjectionHead, fieldNorms, restore, snapshot, transformFields } from './towers';
+import { EarlyStopping } from './early-stopping';
+import { ItemTower, ProjectionHead, fieldNorms, transformFields } from './towers';
 
 export interface I2ITrainConfig {
   /** Output dimension per field embedding. */
@@ -173,8 +174,7 @@ export async function trainI2I(
   const fieldBufs = data.fields.map((f) => new Float32Array(3 * B * f.width));
   const order = Int32Array.from({ length: nPairs }, (_, i) => i);
   const history: EpochMetrics[] = [];
-  let best: { epoch: number; score: number; weights: Float32Array[] } | null = null;
-  let sinceBest = 0;
+  const stopper = new EarlyStopping(tower.variables(), cfg.patience, log);
   let trainMs = 0;
   let stepCount = 0;
   const t0 = Date.now();
@@ -273,17 +273,9 @@ export async function trainI2I(
       `epoch ${epoch}: bpr ${metrics.bprLoss.toFixed(4)} nce ${metrics.infoNCELoss.toFixed(4)} ` +
         `${metrics.pairsPerSecond.toFixed(0)} pairs/s${score !== undefined ? ` val ${score.toFixed(4)}` : ''}`,
     );
-    if (score !== undefined) {
-      if (!best || score > best.score) {
-        best = { epoch, score, weights: snapshot(tower.variables()) };
-        sinceBest = 0;
-      } else if (++sinceBest >= cfg.patience) {
-        log(`early stop after epoch ${epoch}; best epoch ${best.epoch} (${best.score.toFixed(4)})`);
-        break;
-      }
-    }
+    if (stopper.update(epoch, score)) break;
   }
-  if (best) restore(tower.variables(), best.weights);
+  stopper.restoreBest();
   optimizer.dispose();
   head?.variables().forEach((v) => v.dispose());
   const trainSeconds = trainMs / 1000;
@@ -292,8 +284,8 @@ export async function trainI2I(
     tower,
     config: cfg,
     history,
-    bestEpoch: best ? best.epoch : history.length,
-    bestValidation: best?.score,
+    bestEpoch: stopper.bestEpoch(history.length),
+    bestValidation: stopper.bestScore,
     trainSeconds,
     totalSeconds: (Date.now() - t0) / 1000,
     pairsPerSecond: pairsSeen / trainSeconds,

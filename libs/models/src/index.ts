@@ -9,3 +9,5 @@ export * from './encoder';
 export * from './artifact';
 export * from './dssm/towers';
 export * from './dssm/model';
+export * from './dssm/trainer';
+export * from './early-stopping';

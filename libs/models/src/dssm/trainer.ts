@@ -1,0 +1,288 @@
+/**
+ * Training loop of the DSSM with an interest boundary (DESIGN.md §3, U2I):
+ * p(u listens to i) = σ(u·i − u·b), weighted binary cross-entropy
+ *   loss = α · mean_pos softplus(−x) + (1 − α) · mean_neg softplus(x),   x = u·i − u·b
+ * (softplus forms: tf.logSigmoid's gradient fails on wasm). Adam, early stopping on a validation
+ * score supplied by the caller (cold VALIDATION items), best epoch's weights kept.
+ *
+ * What α means: with these weights the loss is minimised at x = log(α·π_u(i) / ((1 − α)·ν(i)))
+ * where π_u is the user's positive distribution and ν the negative sampler. With uniform
+ * negatives, song i passes u's gate when P(u listens to i) > base rate · (1 − α)/α, so α < 0.5
+ * makes the boundary stricter than "better than this user's average song". A user whose history
+ * carries no content signal (a hits-only listener: content cannot tell hits apart) ends at
+ * x ≈ log(α/(1 − α)) < 0 for every song, i.e. is shown nothing.
+ *
+ * Training items are the whole known song space (hot and cold-as-warm: every song with training
+ * interactions, whatever its popularity). Per step:
+ *  - B positives: (user, song) training interactions, shuffled each epoch;
+ *  - M negatives shared by the batch, every positive's user scored against all M (one B × M
+ *    matmul, as in the I2I trainer). Sampled from the training songs: a share `popularNegatives`
+ *    ∝ listeners^`negativePower`, the rest uniform. Why popularity: with ν ∝ popularity the
+ *    optimum π_u(i)/ν(i) divides popularity out, leaving taste — which is what a cold song's
+ *    content can predict (its popularity it can, at best, weakly). Without it, the few top hits that every
+ *    hits-only listener plays are memorised as a "taste" and cold songs that happen to land near
+ *    them pass those users' gates. Why still some uniform negatives: the cold pool is arbitrary
+ *    songs, so the boundary must also be calibrated against songs nobody plays. 0.8 was chosen
+ *    on cold VALIDATION items of the synthetic set (0.5 let the hits-only group's gate flip
+ *    between epochs; 0.8 kept it shut while others still pass). Accidental hits
+ *    on a user's own songs are rare (|history| ≪ N) and left in.
+ *  - user/boundary input: MEAN of the item-tower vectors of the user's top-`historyLength`
+ *    songs (strongest first), the target positive EXCLUDED (at inference a cold song is never in
+ *    the history). History vectors come from a cache of all item vectors refreshed every
+ *    `refreshEvery` steps, i.e. no gradient flows through the history: running the item tower
+ *    on B × 50 history songs per step would cost ~50× more on 2 wasm cores, and the item tower is
+ *    still trained through targets and negatives.
+ */
+import type { FieldSpec } from '@debut/features';
+import { copyRowsByField, TrainProgress } from '../i2i-trainer';
+import { rowDot } from '../losses';
+import { mulberry32, randInt, shuffleInPlace } from '../random';
+import { backendName, tf } from '../tf';
+import { EarlyStopping } from '../early-stopping';
+import { DEFAULT_DSSM_ARCH, DssmArchConfig, DssmTowers } from './towers';
+
+export interface DssmTrainConfig extends DssmArchConfig {
+  epochs: number;
+  /** Positive (user, song) pairs per step. */
+  batchSize: number;
+  /** Negatives per step, shared by every positive of the step. */
+  negatives: number;
+  /** Share of negatives drawn ∝ listeners^negativePower (rest uniform). */
+  popularNegatives: number;
+  negativePower: number;
+  /** Multiplicative Gaussian noise on the item tower's field embeddings while training (0 = off). */
+  itemNoise: number;
+  learningRate: number;
+  /** Weight of positives (negatives get 1 − α); 0.5 = unweighted BCE. */
+  alpha: number;
+  /** Steps between refreshes of the cached item vectors used for history pooling. */
+  refreshEvery: number;
+  patience: number;
+  /** Cap on positives per epoch (random subset each epoch); 0 = all. */
+  maxPositivesPerEpoch: number;
+}
+
+export const DEFAULT_DSSM_TRAIN_CONFIG: DssmTrainConfig = {
+  ...DEFAULT_DSSM_ARCH,
+  epochs: 15,
+  batchSize: 512,
+  negatives: 512,
+  popularNegatives: 0.8,
+  negativePower: 1,
+  itemNoise: 0,
+  learningRate: 2e-3,
+  alpha: 0.15,
+  refreshEvery: 50,
+  patience: 3,
+  maxPositivesPerEpoch: 0,
+};
+
+export interface DssmTrainingData {
+  fields: FieldSpec[];
+  inputDim: number;
+  /** N × inputDim row-major inputs of the training songs. */
+  inputs: Float32Array;
+  numItems: number;
+  /** Per user: indices of its training songs, strongest first (users without songs: empty). */
+  histories: Int32Array[];
+}
+
+export interface DssmEpochMetrics {
+  epoch: number;
+  loss: number;
+  positives: number;
+  seconds: number;
+  positivesPerSecond: number;
+  validation?: number;
+}
+
+export interface DssmTrainHooks {
+  /** Item tower weights to start from (e.g. `initItemTowerFromI2I`); runs before training. */
+  init?(towers: DssmTowers): Promise<void> | void;
+  /** After each epoch; may return a validation score (higher is better) for early stopping. */
+  onEpoch?(epoch: number, metrics: DssmEpochMetrics, towers: DssmTowers): Promise<number | undefined> | number | undefined;
+  onProgress?(p: TrainProgress): void;
+  log?(message: string): void;
+}
+
+export interface DssmTrainResult {
+  towers: DssmTowers;
+  config: DssmTrainConfig;
+  history: DssmEpochMetrics[];
+  bestEpoch: number;
+  bestValidation?: number;
+  trainSeconds: number;
+  totalSeconds: number;
+  positivesPerSecond: number;
+  backend: string;
+}
+
+/** Cumulative sampling table ∝ listeners^power over the training songs. */
+function popularityTable(data: DssmTrainingData, power: number): Float64Array {
+  const counts = new Float64Array(data.numItems);
+  for (const h of data.histories) for (const j of h) counts[j]++;
+  const cum = new Float64Array(data.numItems);
+  let acc = 0;
+  for (let j = 0; j < data.numItems; j++) cum[j] = acc += Math.pow(counts[j], power);
+  return cum;
+}
+
+function sampleCum(cum: Float64Array, r: number): number {
+  const x = r * cum[cum.length - 1];
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cum[mid] > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Item-tower vectors of all training songs (no gradient), N × d. */
+function embedAll(towers: DssmTowers, data: DssmTrainingData, chunk = 2048): Float32Array {
+  const d = towers.dim;
+  const D = data.inputDim;
+  const out = new Float32Array(data.numItems * d);
+  for (let s = 0; s < data.numItems; s += chunk) {
+    const rows = Math.min(chunk, data.numItems - s);
+    const v = tf.tidy(() => towers.item.apply(tf.tensor2d(data.inputs.subarray(s * D, (s + rows) * D), [rows, D])));
+    out.set(v.dataSync() as Float32Array, s * d);
+    v.dispose();
+  }
+  return out;
+}
+
+/** Trains the DSSM. Call `await initTf()` first. */
+export async function trainDssm(
+  data: DssmTrainingData,
+  partial: Partial<DssmTrainConfig> = {},
+  hooks: DssmTrainHooks = {},
+): Promise<DssmTrainResult> {
+  const cfg: DssmTrainConfig = { ...DEFAULT_DSSM_TRAIN_CONFIG, ...partial };
+  const log = hooks.log ?? (() => {});
+  const rng = mulberry32(cfg.seed);
+  const towers = new DssmTowers(data.fields, cfg);
+  await hooks.init?.(towers);
+  const d = cfg.dim;
+  const H = cfg.historyLength;
+  const vars = towers.variables();
+  const optimizer = tf.train.adam(cfg.learningRate);
+
+  // Positives: every (user, song) pair of users with ≥ 2 songs (otherwise the history without
+  // the target is empty and there is nothing to pool).
+  const pu: number[] = [];
+  const pi: number[] = [];
+  data.histories.forEach((h, u) => {
+    if (h.length < 2) return;
+    for (const j of h) {
+      pu.push(u);
+      pi.push(j);
+    }
+  });
+  const nPos = pu.length;
+  if (nPos === 0) throw new Error('trainDssm: no user has two or more training songs');
+  const B = Math.min(cfg.batchSize, nPos);
+  const M = cfg.negatives;
+  const perEpoch = cfg.maxPositivesPerEpoch > 0 ? Math.min(cfg.maxPositivesPerEpoch, nPos) : nPos;
+  const steps = Math.floor(perEpoch / B) || 1;
+  const order = Int32Array.from({ length: nPos }, (_, i) => i);
+  const popCum = popularityTable(data, cfg.negativePower);
+  const fieldBufs = data.fields.map((f) => new Float32Array((B + M) * f.width));
+  const rows = new Int32Array(B + M);
+  const pooled = new Float32Array(B * d);
+
+  // History sums over the cached item vectors; the pooled input of (u, target) is
+  // (sum_u − v_target·[target in top-H]) / (k_u − [target in top-H]).
+  let cache: Float32Array = new Float32Array(0);
+  const sums = new Float32Array(data.histories.length * d);
+  const topH = data.histories.map((h) => new Set(h.subarray(0, H)));
+  const refresh = () => {
+    cache = embedAll(towers, data);
+    sums.fill(0);
+    data.histories.forEach((h, u) => {
+      const k = Math.min(H, h.length);
+      for (let t = 0; t < k; t++) for (let c = 0; c < d; c++) sums[u * d + c] += cache[h[t] * d + c];
+    });
+  };
+
+  const history: DssmEpochMetrics[] = [];
+  const stopper = new EarlyStopping(vars, cfg.patience, log);
+  let trainMs = 0;
+  const t0 = Date.now();
+  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+    const te = Date.now();
+    shuffleInPlace(order, rng);
+    let sumLoss = 0;
+    for (let step = 0; step < steps; step++) {
+      if (step % cfg.refreshEvery === 0) refresh();
+      pooled.fill(0);
+      for (let r = 0; r < B; r++) {
+        const p = order[step * B + r];
+        const u = pu[p];
+        const target = pi[p];
+        rows[r] = target;
+        const drop = topH[u].has(target);
+        const k = Math.min(H, data.histories[u].length) - (drop ? 1 : 0);
+        for (let c = 0; c < d; c++) pooled[r * d + c] = (sums[u * d + c] - (drop ? cache[target * d + c] : 0)) / k;
+      }
+      for (let r = B; r < B + M; r++) rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
+      copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
+      const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
+      const pooledT = tf.tensor2d(pooled, [B, d]);
+      const noiseSeed = Math.floor(rng() * 2 ** 31);
+      const loss = optimizer.minimize(
+        () => {
+          const v = towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
+          const [vp, vn] = tf.split(v, [B, M], 0) as tf.Tensor2D[];
+          const { u, b } = towers.userAndBoundary(towers.userInput(pooledT));
+          const ub = tf.reshape(rowDot(u, b), [B, 1]);
+          const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
+          // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
+          const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
+          const lPos = tf.mean(tf.softplus(tf.neg(xPos)));
+          const lNeg = tf.mean(tf.softplus(xNeg));
+          return tf.add(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha)) as tf.Scalar;
+        },
+        true,
+        vars,
+      );
+      x.forEach((t) => t.dispose());
+      pooledT.dispose();
+      sumLoss += loss!.dataSync()[0];
+      loss!.dispose();
+      hooks.onProgress?.({ epoch, epochs: cfg.epochs, step: step + 1, steps, loss: sumLoss / (step + 1) });
+    }
+    const seconds = (Date.now() - te) / 1000;
+    trainMs += Date.now() - te;
+    const metrics: DssmEpochMetrics = {
+      epoch,
+      loss: sumLoss / steps,
+      positives: steps * B,
+      seconds,
+      positivesPerSecond: (steps * B) / seconds,
+    };
+    const score = await hooks.onEpoch?.(epoch, metrics, towers);
+    if (score !== undefined && Number.isFinite(score)) metrics.validation = score;
+    history.push(metrics);
+    log(
+      `epoch ${epoch}: loss ${metrics.loss.toFixed(4)} ${metrics.positivesPerSecond.toFixed(0)} positives/s` +
+        (score !== undefined ? ` val ${score.toFixed(4)}` : ''),
+    );
+    if (stopper.update(epoch, score)) break;
+  }
+  stopper.restoreBest();
+  optimizer.dispose();
+  const trainSeconds = trainMs / 1000;
+  return {
+    towers,
+    config: cfg,
+    history,
+    bestEpoch: stopper.bestEpoch(history.length),
+    bestValidation: stopper.bestScore,
+    trainSeconds,
+    totalSeconds: (Date.now() - t0) / 1000,
+    positivesPerSecond: history.reduce((s, h) => s + h.positives, 0) / Math.max(1e-9, trainSeconds),
+    backend: backendName(),
+  };
+}
