@@ -43,17 +43,27 @@ say "database"
 trainer migrate
 
 # The synthetic catalogue (warm songs, users, plays) and the models, once: a re-run reuses them.
-if [ "$(trainer versions | grep -c '^\* .* i2i ')" = 0 ]; then
-  say "importing the synthetic catalogue (its cold songs are held back as new releases)"
-  trainer import --dataset synthetic --seed 42
-  say "training the I2I encoder (small: a few epochs)"
-  trainer train i2i --dataset synthetic --seed 42 --epochs "${DEMO_EPOCHS:-3}" | tee "$LOGS/train-i2i.log"
-  version=$(sed -n 's/^registered \(i2i-[^ ]*\) .*/\1/p' "$LOGS/train-i2i.log" | tail -n 1)
+active() { trainer versions | grep -c "^\* .* $1 " || true; }
+train_and_activate() { # kind, extra args...
+  local kind=$1; shift
+  trainer train "$kind" --dataset synthetic --seed 42 "$@" | tee "$LOGS/train-$kind.log"
+  local version
+  version=$(sed -n "s/^registered \($kind-[^ ]*\) .*/\1/p" "$LOGS/train-$kind.log" | tail -n 1)
+  [ -n "$version" ] || { echo "[demo] training $kind registered no version" >&2; exit 1; }
   trainer activate "$version"
-else
-  say "models already trained and active:"
-  trainer versions | grep '^\*'
+}
+say "synthetic catalogue (imported once; its cold songs are held back as new releases)"
+trainer import --dataset synthetic --seed 42 --if-empty
+if [ "$(active i2i)" = 0 ]; then
+  say "training the I2I encoder (small: a few epochs) and activating it"
+  train_and_activate i2i --epochs "${DEMO_EPOCHS:-3}"
 fi
+if [ "$(active dssm)" = 0 ]; then
+  say "training the DSSM with interest boundary (small: a few epochs) and activating it"
+  train_and_activate dssm --epochs "${DEMO_DSSM_EPOCHS:-12}"
+fi
+say "active models:"
+trainer versions | grep '^\*'
 
 say "starting api and worker (logs in .data/logs)"
 stop_services

@@ -11,14 +11,15 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { Kafka } from 'kafkajs';
 import { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository, openDatabase } from '@debut/catalog';
-import { coldSplit, generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
+import { ColdStartEvaluator, coldSplit, generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
 import { Featurizer, type SongReleasedEvent } from '@debut/features';
 import { EventPublisher, KAFKA, TOPICS, type ConsumedMessage, type TopicNames } from '@debut/messaging';
-import { I2IEncoder, buildTrainingPairs, initTf, newModelVersion, saveI2IArtifact, trainI2I } from '@debut/models';
+import { I2IEncoder, buildTrainingPairs, initTf, newModelVersion, saveDssmArtifact, saveI2IArtifact, trainI2I } from '@debut/models';
 import { ModelActivation, tfModelLoaders } from '@debut/serving';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { createApp } from '../apps/api/src/main';
 import { importWarm } from '../apps/trainer/src/commands/import';
+import { fitDssm } from '../apps/trainer/src/methods/dssm-methods';
 import { isolatedEnv, topicReader, waitFor } from './support';
 
 jest.setTimeout(180_000);
@@ -31,6 +32,7 @@ let kafka: Kafka;
 let publisher: EventPublisher;
 let topics: TopicNames;
 let version: string;
+let dssmVersion: string;
 let audienceEvents: { records: ConsumedMessage[]; stop: () => Promise<void> };
 let coldItems: Item[];
 const released: SongReleasedEvent[] = [];
@@ -47,6 +49,9 @@ interface AudienceEvent {
   audience: Array<{ userId: string; score: number }>;
   neighbours: Array<{ songId: string; similarity: number }>;
 }
+
+/** Released songs that got an audience (some releases in these tests are malformed on purpose). */
+const selectedReleases = (): string[] => released.map((r) => r.songId).filter((id) => eventsFor(id).length > 0);
 
 /** The next held-out cold song as a release event. */
 function nextRelease(): SongReleasedEvent {
@@ -95,6 +100,16 @@ beforeAll(async () => {
     tfModelLoaders('auto'),
   );
   await activation.activate(version);
+
+  // A small DSSM the same way (`trainer train dssm` + `activate`): user/boundary vectors, cold pool.
+  const fit = await fitDssm(new ColdStartEvaluator(catalogue, split, { seed: 11 }).trainContext(), {
+    config: { epochs: 3, seed: 11 },
+  });
+  dssmVersion = newModelVersion('dssm');
+  const dssmDir = `${env.models.dir}/${dssmVersion}`;
+  await saveDssmArtifact(dssmDir, fit.model, fit.train.config as never, {}, dssmVersion);
+  await versions.register({ version: dssmVersion, kind: 'dssm', artifactPath: dssmDir, dim: fit.model.dim, config: {}, metrics: {} });
+  await activation.activate(dssmVersion);
 
   worker = await startWorker();
   api = await createApp();
@@ -221,4 +236,62 @@ it('stores interactions in batches and graduates a cold song that reached enough
     .set('x-api-key', env.http.apiKey)
     .expect(200);
   for (const m of res.body.audience) expect(users).not.toContain(m.userId);
+});
+
+it('gates cold songs per user: score u·i against boundary u·b, 404 for unknown ids, a defined answer without history', async () => {
+  const http = request(api.getHttpServer());
+  const songIds = selectedReleases().slice(0, 5);
+  const gate = await http.post('/v1/users/u-010/cold-gate').send({ songIds }).expect(200);
+  expect(gate.body).toMatchObject({ userId: 'u-010', modelVersion: dssmVersion, basis: 'model' });
+  expect(gate.body.decisions.map((d: { songId: string }) => d.songId)).toEqual(songIds);
+  const boundaries = new Set<number>();
+  for (const d of gate.body.decisions) {
+    expect(d.pass).toBe(d.score > d.boundary);
+    boundaries.add(d.boundary);
+  }
+  expect(boundaries.size).toBe(1); // one boundary per user
+
+  expect((await http.post('/v1/users/no-such-user/cold-gate').send({ songIds }).expect(404)).body.message).toMatch(/unknown user/);
+  const unknownSong = await http.post('/v1/users/u-010/cold-gate').send({ songIds: [...songIds, 'no-such-song'] }).expect(404);
+  expect(unknownSong.body.message).toMatch(/unknown song: no-such-song/);
+  const tooMany = await http.post('/v1/users/u-010/cold-gate').send({ songIds: Array.from({ length: 501 }, (_, i) => `s${i}`) });
+  expect(tooMany.status).toBe(400);
+
+  const recs = await http.get('/v1/users/u-010/cold-recommendations?limit=10').expect(200);
+  expect(recs.body.basis).toBe('model');
+  for (const r of recs.body.songs) expect(r.score).toBeGreaterThan(r.boundary);
+  const scores = recs.body.songs.map((r: { score: number }) => r.score);
+  expect([...scores].sort((a: number, b: number) => b - a)).toEqual(scores);
+
+  // A user whose only interaction is a skip exists but has no listening history.
+  await publisher.publish(topics.userInteraction, 'u-newcomer', {
+    eventId: randomUUID(),
+    userId: 'u-newcomer',
+    songId: released[0].songId,
+    kind: 'skip',
+    occurredAt: new Date().toISOString(),
+  });
+  const newcomer = await waitFor('newcomer stored', async () => {
+    const res = await http.post('/v1/users/u-newcomer/cold-gate').send({ songIds });
+    return res.status === 200 ? res : null;
+  });
+  expect(newcomer.body.basis).toBe('no-history');
+  expect(newcomer.body.decisions.every((d: { pass: boolean }) => !d.pass)).toBe(true);
+  expect((await http.get('/v1/users/u-newcomer/cold-recommendations').expect(200)).body.songs).toEqual([]);
+});
+
+it("refreshes a user's DSSM vectors in the background after new plays", async () => {
+  const before = await ds.query('SELECT updated_at FROM user_vectors WHERE user_id = $1 AND model_version = $2', ['u-020', dssmVersion]);
+  expect(before).toHaveLength(1);
+  await publisher.publish(topics.userInteraction, 'u-020', {
+    eventId: randomUUID(),
+    userId: 'u-020',
+    songId: selectedReleases()[1],
+    kind: 'favorite',
+    occurredAt: new Date().toISOString(),
+  });
+  await waitFor('user vectors refreshed', async () => {
+    const [row] = await ds.query('SELECT updated_at FROM user_vectors WHERE user_id = $1 AND model_version = $2', ['u-020', dssmVersion]);
+    return row.updated_at.getTime() > before[0].updated_at.getTime();
+  });
 });

@@ -19,9 +19,19 @@ export function registerImport(program: Command): void {
     .description('bulk-load a dataset (warm songs, users, interactions) into PostgreSQL')
     .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
     .option('--seed <n>', 'split seed (the same as bench:quality / train)', (v) => Number(v), 42)
-    .action(async (o: { dataset: string; seed: number }) => {
+    .option('--if-empty', 'do nothing when the database already holds songs (re-runnable set-up)')
+    .action(async (o: { dataset: string; seed: number; ifEmpty?: boolean }) => {
       const t0 = Date.now();
       const config = loadConfig();
+      if (o.ifEmpty) {
+        const ds = await openDatabase(config.db);
+        const { warm, cold } = await new SongRepository(ds).counts();
+        await ds.destroy();
+        if (warm + cold > 0) {
+          console.log(`${config.db.database} already holds ${warm} warm and ${cold} cold songs: nothing imported`);
+          return;
+        }
+      }
       const { dataset, split } = loadWithSplit(parseDataset(o.dataset), o.seed, (m) => console.log(m));
       const ds = await openDatabase(config.db);
       try {
