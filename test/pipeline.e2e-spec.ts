@@ -295,3 +295,17 @@ it("refreshes a user's DSSM vectors in the background after new plays", async ()
     return row.updated_at.getTime() > before[0].updated_at.getTime();
   });
 });
+
+it('exposes worker metrics: audiences selected, audience sizes, dead letters per topic', async () => {
+  // The worker restarted mid-stream: its counters cover what it handled since, so one more release.
+  const r = await publishRelease();
+  await waitFor('audience', () => eventsFor(r.songId).length > 0);
+  const res = await fetch(`http://127.0.0.1:${env.workerMetricsPort}/metrics`);
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  const value = (pattern: RegExp) => Number(text.match(pattern)?.[1] ?? NaN);
+  expect(value(/^debut_audiences_selected_total (\d+)/m)).toBeGreaterThan(0);
+  expect(value(/^debut_audience_size_count (\d+)/m)).toBeGreaterThan(0);
+  expect(text).toMatch(new RegExp(`debut_consumer_records_total\\{topic="${topics.userInteraction.replace(/\./g, '\\.')}"\\} [1-9]`));
+  expect(text).toMatch(/debut_consumer_dlq_total\{topic=/);
+});

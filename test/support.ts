@@ -33,6 +33,7 @@ export async function isolatedEnv(name: string, extra: Record<string, string> = 
     INDEX_DIR: fs.mkdtempSync(path.join(os.tmpdir(), `debut-${name}-index-`)),
     MODELS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), `debut-${name}-models-`)),
     LOG_LEVEL: 'warn',
+    WORKER_METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
     ...extra,
   });
   return { ...loadConfig(), runId };

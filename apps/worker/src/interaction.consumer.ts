@@ -5,7 +5,7 @@ import { EmbeddingRepository, InteractionRepository, SongRepository } from '@deb
 import { EventPublisher, KAFKA, TOPICS, TopicConsumer, TopicNames, consumerGroup } from '@debut/messaging';
 import { ModelRuntime, UserVectorRefresher } from '@debut/serving';
 import { InteractionIngest } from './interaction-ingest';
-
+import { WorkerMetrics } from './worker-metrics';
 
 const REFRESH_EVERY_MS = 2000;
 
@@ -28,6 +28,7 @@ export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplic
     embeddings: EmbeddingRepository,
     runtime: ModelRuntime,
     private readonly publisher: EventPublisher,
+    private readonly metrics: WorkerMetrics,
   ) {
     this.ingest = new InteractionIngest(interactions, songs, config.audience.graduateAfterListeners);
     this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, songs, embeddings);
@@ -40,6 +41,7 @@ export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplic
       dlqPublisher: this.publisher,
       batchHandler: (messages) => this.ingest.handleBatch(messages),
     });
+    this.metrics.watch(this.topics.userInteraction, () => this.consumer?.counters);
     await this.consumer.start();
     this.timer = setInterval(() => {
       this.refreshing = this.refresher

@@ -44,6 +44,8 @@ export interface BatchOutcome {
  */
 export class ReleasePipeline {
   private readonly log = new Log('release-pipeline');
+  /** Called with the audiences each chunk published (metrics). */
+  onPublished: ((audiences: AudienceEntity[]) => void) | null = null;
 
   constructor(
     private readonly ds: DataSource,
@@ -141,6 +143,7 @@ export class ReleasePipeline {
       rows.map((a) => ({ key: a.songId, value: audienceEvent(a) })),
     );
     await this.audiences.markPublished(rows);
+    this.onPublished?.(rows);
   }
 }
 

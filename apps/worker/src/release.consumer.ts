@@ -12,6 +12,7 @@ import { EventPublisher, KAFKA, TOPICS, TopicConsumer, TopicNames, consumerGroup
 import { AudienceService, ModelRuntime, loadDeploymentSchema } from '@debut/serving';
 
 import { ReleasePipeline } from './release-pipeline';
+import { WorkerMetrics } from './worker-metrics';
 
 const RELEASE_CHUNK = 256;
 
@@ -34,6 +35,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
     private readonly runtime: ModelRuntime,
     audience: AudienceService,
     private readonly publisher: EventPublisher,
+    private readonly metrics: WorkerMetrics,
   ) {
     this.pipeline = new ReleasePipeline(
       ds,
@@ -56,10 +58,22 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
       dlqPublisher: this.publisher,
       // Chunks of a partition at a time (one model pass, one transaction, one publish each);
       // two partitions in flight so the database round trips of one overlap the other's work.
-      batchHandler: (messages) => this.pipeline.handleBatch(messages),
+      batchHandler: async (messages) => {
+        const done = this.metrics.releaseChunkSeconds.startTimer();
+        try {
+          return await this.pipeline.handleBatch(messages);
+        } finally {
+          done();
+        }
+      },
       maxBatchSize: RELEASE_CHUNK,
       partitionsConsumedConcurrently: 2,
     });
+    this.pipeline.onPublished = (rows) => {
+      this.metrics.audiencesSelected.inc(rows.length);
+      for (const r of rows) this.metrics.audienceSize.observe(r.members.length);
+    };
+    this.metrics.watch(this.topics.songReleased, () => this.consumer?.counters);
     await this.consumer.start();
     this.log.info('consuming', { topic: this.topics.songReleased, group: consumerGroup(this.config.kafka.groupId, 'songReleased') });
   }

@@ -5,9 +5,10 @@ import { MessagingModule } from '@debut/messaging';
 import { ServingModule } from '@debut/serving';
 import { ReleaseConsumer } from './release.consumer';
 import { InteractionConsumer } from './interaction.consumer';
+import { WorkerMetrics } from './worker-metrics';
 
 @Module({
   imports: [DebutConfigModule, CatalogModule, ServingModule, MessagingModule.forRole('worker')],
-  providers: [ReleaseConsumer, InteractionConsumer],
+  providers: [WorkerMetrics, ReleaseConsumer, InteractionConsumer],
 })
 export class WorkerModule {}

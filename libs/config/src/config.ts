@@ -20,7 +20,7 @@ const schema = z.object({
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
   API_KEY: z.string().min(8, 'must be at least 8 characters').default('debut-local-dev-key'),
-  RATE_LIMIT_PER_MINUTE: positiveInt.default(600_000),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(12_000),
   PGHOST: z.string().min(1).default('127.0.0.1'),
   PGPORT: port.default(5432),
   PGUSER: z.string().min(1).default('postgres'),
@@ -51,6 +51,7 @@ const schema = z.object({
   GRADUATE_AFTER_LISTENERS: positiveInt.default(20),
   TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm']).default('auto'),
   METRICS_ENABLED: bool.default('true'),
+  WORKER_METRICS_PORT: port.default(9464),
 });
 
 export interface DebutConfig {
@@ -64,6 +65,8 @@ export interface DebutConfig {
   audience: { neighbours: number; size: number; graduateAfterListeners: number };
   datasets: { lastfmDir: string };
   metricsEnabled: boolean;
+  /** Where the worker serves Prometheus metrics (/metrics) when metrics are enabled. */
+  workerMetricsPort: number;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
     },
     datasets: { lastfmDir: e.LASTFM_DIR },
     metricsEnabled: e.METRICS_ENABLED,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
   };
 }
 

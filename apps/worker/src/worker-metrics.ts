@@ -1,0 +1,82 @@
+import * as http from 'node:http';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
+import type { ConsumerCounters } from '@debut/messaging';
+
+/**
+ * The worker's Prometheus metrics on its own small HTTP server (`WORKER_METRICS_PORT`, path
+ * /metrics): records consumed, dead-lettered and retried per topic (read from the consumers'
+ * counters at scrape time), release-chunk latency, and the sizes of the audiences selected.
+ */
+@Injectable()
+export class WorkerMetrics implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly registry = new Registry();
+  readonly releaseChunkSeconds = new Histogram({
+    name: 'debut_release_chunk_seconds',
+    help: 'Time to process one chunk of song.released (model, FAISS, database, publish)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly audienceSize = new Histogram({
+    name: 'debut_audience_size',
+    help: 'Users in each selected first audience',
+    buckets: [0, 10, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+  readonly audiencesSelected = new Counter({
+    name: 'debut_audiences_selected_total',
+    help: 'Audiences selected and published',
+    registers: [this.registry],
+  });
+  private readonly sources = new Map<string, () => ConsumerCounters | undefined>();
+  private server: http.Server | null = null;
+  private readonly log = new Log('worker-metrics');
+
+  constructor(@Inject(DEBUT_CONFIG) private readonly config: DebutConfig) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'debut_worker_' });
+    const sources = this.sources;
+    for (const [name, field, help] of [
+      ['debut_consumer_records_total', 'processed', 'Records handled successfully, per topic'],
+      ['debut_consumer_dlq_total', 'dlq', 'Records sent to the dead-letter topic, per source topic'],
+      ['debut_consumer_retries_total', 'retries', 'Transient-failure retries, per topic'],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['topic'],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const [topic, read] of sources) this.inc({ topic }, read()?.[field] ?? 0);
+        },
+      });
+    }
+  }
+
+  /** Registers a consumer's counters under its topic name. */
+  watch(topic: string, counters: () => ConsumerCounters | undefined): void {
+    this.sources.set(topic, counters);
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.metricsEnabled) return;
+    this.server = http.createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end('see /metrics\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body),
+        (e: unknown) => res.writeHead(500).end(String(e)),
+      );
+    });
+    this.server.on('error', (e) => this.log.warn('metrics server failed', { error: String(e), port: this.config.workerMetricsPort }));
+    this.server.listen(this.config.workerMetricsPort, this.config.http.host);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
