@@ -66,7 +66,7 @@ async function load(name: string, base: string, o: ApiBenchOptions, request: (i:
   return result;
 }
 
-/** True when `trainer train dssm` exists in this build (it is being written concurrently). */
+/** True when this build has `trainer train dssm` (otherwise the gate cannot be measured). */
 async function dssmTrainable(vars: Record<string, string>): Promise<boolean> {
   try {
     const help = await trainer(['train', '--help'], vars);
@@ -114,7 +114,7 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
       await sleep(500);
     }
     console.log('\n=== bench:api ===');
-    console.log(`machine: ${machineLine()} — autocannon, the api and concurrent training jobs share the 2 cores`);
+    console.log(`machine: ${machineLine()} — autocannon and the api share these cores`);
     console.log(`data: ${await describeData(env.config)}; DSSM ${dssm?.version ?? 'none active'}`);
     console.log(`api: real process (node dist/apps/api/src/main.js) on ${base}, loopback, HTTP/1.1 keep-alive`);
 

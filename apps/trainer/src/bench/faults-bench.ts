@@ -147,7 +147,7 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     const malformedCrashes = worker.crashes.length - crashesBefore;
 
     console.log('\n=== bench:faults ===');
-    console.log(`machine: ${machineLine()} — shared with concurrent training jobs`);
+    console.log(`machine: ${machineLine()}`);
     console.log(`data: ${await describeData(env.config)}`);
     console.log(`worker: real process (node dist/apps/worker/src/main.js), own KRaft broker 127.0.0.1:${broker.port}, PostgreSQL 127.0.0.1:5432`);
     console.log('timeline:');

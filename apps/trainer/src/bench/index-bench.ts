@@ -97,7 +97,7 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<void> {
     `\ntarget: HNSW recall@10 ≥ ${RECALL_TARGET} at the default efSearch=${DEFAULT_HNSW_PARAMS.efSearch}: ` +
       `worst ${worstRecall.toFixed(4)} over sizes ${o.sizes.join(', ')} → ${verdict(worstRecall >= RECALL_TARGET)}`,
   );
-  console.log('note: 2 shared cores (other training jobs ran concurrently): times are noisy; recall is not.');
+  console.log('note: times depend on what else runs on the machine (see the load average above); recall does not.');
 }
 
 function row(n: number, kind: string, build: number, batchQps: number, single: number, recall: number): string {

@@ -71,7 +71,7 @@ export async function runPipelineBench(o: PipelineBenchOptions): Promise<void> {
     const backend = worker.grepLog(/worker started/).pop()?.match(/"tfBackend":"([^"]+)"/)?.[1] ?? '?';
 
     console.log('\n=== bench:pipeline ===');
-    console.log(`machine: ${machineLine()} — shared with concurrent training jobs, so latencies are noisy (pessimistic)`);
+    console.log(`machine: ${machineLine()} (the producer, broker, worker, PostgreSQL and consumer share these cores)`);
     console.log(`data: ${await describeData(env.config)}`);
     console.log(`path: bench producer → Kafka (own KRaft broker 127.0.0.1:${broker.port}, 4 partitions, acks=all) → worker process (tf ${backend}) → PostgreSQL → song.audience.selected → bench consumer`);
     console.log(`offered: ${count} releases at ${o.rate}/s over ${offer.seconds.toFixed(1)} s (max schedule slip ${offer.maxLateMs.toFixed(1)} ms)`);

@@ -15,16 +15,16 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { playRows, warmSongRows } from '../commands/import';
 import { logLevel, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { loadConfig, projectRoot, type DebutConfig } from '@debut/config';
 import { InteractionRepository, ModelVersionRepository, SongRepository, openDatabase } from '@debut/catalog';
 import type { SongReleasedEvent } from '@debut/features';
 import { createKafka, ensureTopics, topicNames, type TopicNames } from '@debut/messaging';
-import { generateSynthetic, listenerWeights, toSongReleasedEvents, type Item } from '@debut/evaluation';
+import { generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
 
 const run = promisify(execFile);
 export const BENCH_DIR = path.join(projectRoot, '.data', 'bench');
-const DAY_MS = 86_400_000;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const log = (m: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}`);
@@ -327,31 +327,8 @@ async function importCatalogue(config: DebutConfig, spec: CatalogueSpec): Promis
   const ds: DataSource = await openDatabase(config.db);
   try {
     const now = Date.now();
-    await new SongRepository(ds).insertMany(
-      cat.items.slice(0, spec.songs).map((it, i) => ({
-        id: it.id,
-        title: it.title ?? it.id,
-        artistId: it.artistId ?? 'unknown',
-        language: it.content.language ?? null,
-        genres: [...(it.content.genres ?? [])],
-        releasedAt: new Date(now - 365 * DAY_MS + (i % 300) * DAY_MS),
-        features: Object.fromEntries(Object.entries(it.content.features).map(([k, v]) => [k, Array.from(v)])),
-        pool: 'warm' as const,
-      })),
-    );
-    const weights = listenerWeights(plays);
-    await new InteractionRepository(ds).insertMany(
-      plays.map((it, i) => ({
-        eventId: `bench:${it.userId}:${it.itemId}`,
-        userId: it.userId,
-        songId: it.itemId,
-        kind: 'play' as const,
-        weight: weights[i],
-        occurredAt: new Date(now - ((i * 7919) % 14) * DAY_MS),
-      })),
-      undefined,
-      20_000,
-    );
+    await new SongRepository(ds).insertMany(warmSongRows(cat.items.slice(0, spec.songs), now));
+    await new InteractionRepository(ds).insertMany(playRows(plays, 'bench', now), undefined, 20_000);
     await ds.query('ANALYZE songs; ANALYZE interactions; ANALYZE users');
   } finally {
     await ds.destroy();
