@@ -44,6 +44,7 @@ const schema = z.object({
   KAFKA_PARTITIONS: positiveInt.default(4),
   INDEX_DIR: z.string().min(1).default(path.join(root, '.data', 'index')),
   INDEX_KIND: z.enum(['flat', 'hnsw']).default('hnsw'),
+  INDEX_EF_SEARCH: z.coerce.number().int().min(1).max(10_000).default(128),
   MODELS_DIR: z.string().min(1).default(path.join(root, '.data', 'models')),
   LASTFM_DIR: z.string().min(1).default(path.join(root, '..', 'shared', 'datasets', 'lastfm-hetrec2011')),
   AUDIENCE_NEIGHBOURS: positiveInt.default(50),
@@ -60,7 +61,7 @@ export interface DebutConfig {
   http: { host: string; port: number; apiKey: string; rateLimitPerMinute: number };
   db: { host: string; port: number; user: string; password: string; database: string; poolSize: number };
   kafka: { brokers: string[]; clientId: string; groupId: string; topicPrefix: string; partitions: number };
-  index: { dir: string; kind: 'flat' | 'hnsw' };
+  index: { dir: string; kind: 'flat' | 'hnsw'; efSearch: number };
   models: { dir: string; tfBackend: 'auto' | 'tensorflow' | 'wasm' };
   audience: { neighbours: number; size: number; graduateAfterListeners: number };
   datasets: { lastfmDir: string };
@@ -106,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
       topicPrefix: e.KAFKA_TOPIC_PREFIX,
       partitions: e.KAFKA_PARTITIONS,
     },
-    index: { dir: e.INDEX_DIR, kind: e.INDEX_KIND },
+    index: { dir: e.INDEX_DIR, kind: e.INDEX_KIND, efSearch: e.INDEX_EF_SEARCH },
     models: { dir: e.MODELS_DIR, tfBackend: e.TF_BACKEND },
     audience: {
       neighbours: e.AUDIENCE_NEIGHBOURS,

@@ -1,10 +1,9 @@
 import { Log } from '@debut/config';
 import type { DebutConfig } from '@debut/config';
 import type { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository } from '@debut/catalog';
-import { VectorIndex } from '@debut/index';
 import type { SongContent } from '@debut/features';
 import type { ModelLoaders } from './model-runtime';
-import { ModelRuntime } from './model-runtime';
+import { ModelRuntime, newPoolIndex } from './model-runtime';
 import { songContent } from './song-content';
 import { UserVectorRefresher } from './user-vector-refresher';
 
@@ -64,7 +63,7 @@ export class ModelActivation {
   /** Builds the pool index of a version from the stored vectors and saves it where ModelRuntime loads it. */
   async rebuildIndex(version: string, pool: 'warm' | 'cold', dim: number): Promise<number> {
     const { ids, vectors } = await this.embeddings.songVectors(version, pool);
-    const index = new VectorIndex({ dim, kind: this.config.index.kind, name: `${pool}:${version}` });
+    const index = newPoolIndex(this.config.index, dim, `${pool}:${version}`);
     if (ids.length) index.add(ids, vectors);
     index.save(ModelRuntime.indexDir(this.config.index.dir, version, pool));
     return index.size;

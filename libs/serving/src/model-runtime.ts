@@ -126,6 +126,7 @@ export class ModelRuntime {
       try {
         const saved = VectorIndex.load(dir);
         if (saved.size === expected && saved.dim === dim && saved.kind === this.config.index.kind) {
+          saved.setEfSearch(this.config.index.efSearch);
           this.watermark.set(`${version}/${pool}`, new Date());
           return saved;
         }
@@ -142,7 +143,7 @@ export class ModelRuntime {
     }
     const started = new Date();
     const { ids, vectors } = await this.embeddings.songVectors(version, pool);
-    const index = new VectorIndex({ dim, kind: this.config.index.kind, name: `${pool}:${version}` });
+    const index = newPoolIndex(this.config.index, dim, `${pool}:${version}`);
     if (ids.length) index.add(ids, vectors);
     this.watermark.set(`${version}/${pool}`, started);
     return index;
@@ -180,6 +181,11 @@ export class ModelRuntime {
     if (!state) throw new NoActiveModelError(kind);
     return state as K extends 'i2i' ? ActiveI2I : ActiveDssm;
   }
+}
+
+/** An empty pool index as configured (INDEX_KIND, INDEX_EF_SEARCH). */
+export function newPoolIndex(cfg: DebutConfig['index'], dim: number, name: string): VectorIndex {
+  return new VectorIndex({ dim, kind: cfg.kind, name, hnsw: { efSearch: cfg.efSearch } });
 }
 
 export class NoActiveModelError extends Error {
