@@ -31,7 +31,7 @@ export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplic
     private readonly metrics: WorkerMetrics,
   ) {
     this.ingest = new InteractionIngest(interactions, songs, config.audience.graduateAfterListeners);
-    this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, songs, embeddings);
+    this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, embeddings);
   }
 
   async onApplicationBootstrap(): Promise<void> {

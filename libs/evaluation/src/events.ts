@@ -1,15 +1,6 @@
-import type { SongReleasedEvent } from '@debut/features';
+import type { SongReleasedEvent, UserInteractionEvent } from '@debut/features';
 import type { Interaction, Item } from './types';
 import { deriveSeed, mulberry32 } from './random';
-
-/** `user.interaction` as DESIGN.md §4 defines it. */
-export interface UserInteractionEvent {
-  eventId: string;
-  userId: string;
-  songId: string;
-  kind: 'play' | 'complete' | 'favorite' | 'skip';
-  occurredAt: string;
-}
 
 /** Deterministic UUID-shaped id (v4 layout) from a seeded stream. */
 function uuidFrom(rng: () => number): string {

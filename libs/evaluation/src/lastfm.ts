@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { loadConfig } from '@debut/config';
 import type { FeatureSchema } from '@debut/features';
 import type { ColdStartDataset, Interaction, Item } from './types';
 
@@ -13,22 +14,9 @@ export interface LastfmOptions {
   log?: (message: string) => void;
 }
 
-/** The project root: the nearest folder above this file, else above the cwd, holding package.json and libs/. */
-export function projectRoot(from = __dirname): string {
-  for (const start of [from, process.cwd()]) {
-    let dir = path.resolve(start);
-    for (;;) {
-      if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'libs'))) return dir;
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  return process.cwd();
-}
-
+/** LASTFM_DIR, validated with the rest of the configuration (default ../shared/datasets/lastfm-hetrec2011). */
 export function defaultLastfmDir(): string {
-  return process.env.LASTFM_DIR || path.resolve(projectRoot(), '..', 'shared', 'datasets', 'lastfm-hetrec2011');
+  return loadConfig().datasets.lastfmDir;
 }
 
 /** Rows of a tab-separated file with a header row. */

@@ -1,5 +1,4 @@
 export * from './errors';
 export { faissAvailable, faissNodeVersion, loadFaiss } from './faiss';
 export * from './vector-index';
-export * from './pools';
 export * from './synthetic';

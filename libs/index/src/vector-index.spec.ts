@@ -3,11 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   clusteredUnitVectors,
-  createColdPool,
-  createWarmPool,
   IndexFormatError,
   IndexInputError,
-  SongPools,
   VectorIndex,
 } from '.';
 
@@ -155,21 +152,6 @@ describe('VectorIndex construction, persistence errors and pools', () => {
     flat.remove(drop);
     const query = data.subarray(8, 16);
     expect(hnsw.search(query, 10).map((h) => h.id)).toEqual(flat.search(query, 10).map((h) => h.id));
-  });
-
-  it('names the warm and cold pools and graduates songs between them', () => {
-    const pools = new SongPools(createWarmPool({ dim: 3 }), createColdPool({ dim: 3 }));
-    expect([pools.warm.name, pools.cold.name, pools.cold.kind]).toEqual(['warm', 'cold', 'flat']);
-    pools.warm.add(['a', 'b'], vecs.subarray(0, 6));
-    pools.cold.add(['c'], vecs.subarray(6, 9));
-    pools.graduate('c', vecs.subarray(6, 9));
-    expect(pools.cold.size).toBe(0);
-    expect(pools.warm.search(q, 1)[0].id).toBe('c');
-    const dir = tmpDir();
-    pools.save(dir);
-    const again = SongPools.load(dir);
-    expect(again.warm.ids()).toEqual(['a', 'b', 'c']);
-    expect(again.cold.size).toBe(0);
   });
 });
 

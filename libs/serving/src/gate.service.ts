@@ -1,7 +1,7 @@
 import { InterestBoundary, noHistoryDecisions, type GateDecision } from '@debut/audience';
-import type { EmbeddingRepository, InteractionRepository, SongRepository } from '@debut/catalog';
+import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog';
 import { ModelRuntime } from './model-runtime';
-import { songContent } from './song-content';
+import { UserVectorRefresher } from './user-vector-refresher';
 
 export class UnknownEntityError extends Error {
   constructor(
@@ -25,7 +25,6 @@ export interface GateAnswer {
   decisions: GateDecision[];
 }
 
-const HISTORY_LENGTH = 50;
 const USER_TTL_MS = 30_000;
 
 /**
@@ -37,13 +36,15 @@ export class GateService {
   private itemCache = new Map<string, Float32Array>();
   private userCache = new Map<string, { at: number; boundary: InterestBoundary | null }>();
   private cacheVersion = '';
+  private readonly refresher: UserVectorRefresher;
 
   constructor(
     private readonly runtime: ModelRuntime,
     private readonly embeddings: EmbeddingRepository,
     private readonly interactions: InteractionRepository,
-    private readonly songs: SongRepository,
-  ) {}
+  ) {
+    this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, embeddings);
+  }
 
   async gate(userId: string, songIds: string[]): Promise<GateAnswer> {
     const { version } = this.runtime.require('dssm');
@@ -88,15 +89,10 @@ export class GateService {
     if (stored) {
       boundary = new InterestBoundary(stored);
     } else {
-      // Not refreshed yet (new user, or a new version): compute from history on the spot.
-      const history = (await this.interactions.recentHistories([userId], HISTORY_LENGTH)).get(userId) ?? [];
-      if (!history.length && !(await this.interactions.userExists(userId))) throw new UnknownEntityError('user', [userId]);
-      if (history.length) {
-        const songs = await this.songs.findByIds(history);
-        const { model } = this.runtime.require('dssm');
-        const { users, boundaries } = model.embedUsers([songs.map(songContent)]);
-        boundary = new InterestBoundary({ user: users, boundary: boundaries });
-      }
+      // Not refreshed yet (new user, or a new version): computed on the spot, as the refresher does.
+      const v = await this.refresher.compute(this.runtime.require('dssm'), [userId]);
+      if (v.ids.length) boundary = new InterestBoundary({ user: v.users, boundary: v.boundaries });
+      else if (!(await this.interactions.userExists(userId))) throw new UnknownEntityError('user', [userId]);
     }
     this.userCache.set(userId, { at: Date.now(), boundary });
     return boundary;

@@ -51,7 +51,7 @@ export class ModelActivation {
     let usersRefreshed = 0;
     if (!('embed' in model)) {
       const dssm = { version, model };
-      const refresher = new UserVectorRefresher(() => dssm, this.interactions, this.songs, this.embeddings);
+      const refresher = new UserVectorRefresher(() => dssm, this.interactions, this.embeddings);
       for await (const users of this.interactions.userPages(2000)) usersRefreshed += await refresher.refresh(dssm, users);
     }
     await this.versions.activate(version);

@@ -16,7 +16,7 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
         dim: model.dim,
         schema: model.featurizer.schema,
         embedItems: (c) => model.embedItems(c),
-        embedUsers: (h) => model.embedUsers(h),
+        embedUsersFromItemVectors: (h) => model.embedUsersFromItemVectors(h),
       };
     },
   };

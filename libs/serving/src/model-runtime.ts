@@ -17,8 +17,8 @@ export interface InterestModel {
   dim: number;
   schema: FeatureSchema;
   embedItems(contents: SongContent[]): Float32Array;
-  /** User and boundary vectors from each user's recent songs (newest first). */
-  embedUsers(histories: SongContent[][]): { users: Float32Array; boundaries: Float32Array };
+  /** User and boundary vectors from each user's recent songs given as stored item vectors (h × dim each). */
+  embedUsersFromItemVectors(histories: Float32Array[]): { users: Float32Array; boundaries: Float32Array };
 }
 
 export interface ModelLoaders {

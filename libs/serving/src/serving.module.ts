@@ -1,6 +1,6 @@
 import { Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DEBUT_CONFIG, DebutConfig } from '@debut/config';
-import { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository } from '@debut/catalog';
+import { EmbeddingRepository, InteractionRepository, ModelVersionRepository } from '@debut/catalog';
 import { AudienceService } from './audience.service';
 import { GateService } from './gate.service';
 import { tfModelLoaders } from './model-loaders';
@@ -26,9 +26,8 @@ export const MODEL_POLL_MS = 2000;
     },
     {
       provide: GateService,
-      inject: [ModelRuntime, EmbeddingRepository, InteractionRepository, SongRepository],
-      useFactory: (r: ModelRuntime, e: EmbeddingRepository, i: InteractionRepository, s: SongRepository) =>
-        new GateService(r, e, i, s),
+      inject: [ModelRuntime, EmbeddingRepository, InteractionRepository],
+      useFactory: (r: ModelRuntime, e: EmbeddingRepository, i: InteractionRepository) => new GateService(r, e, i),
     },
   ],
   exports: [ModelRuntime, AudienceService, GateService],

@@ -1,7 +1,6 @@
 import { Log } from '@debut/config';
-import type { EmbeddingRepository, InteractionRepository, SongRepository } from '@debut/catalog';
+import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog';
 import type { InterestModel } from './model-runtime';
-import { songContent } from './song-content';
 
 export const HISTORY_LENGTH = 50;
 
@@ -19,7 +18,6 @@ export class UserVectorRefresher {
   constructor(
     private readonly target: DssmTarget,
     private readonly interactions: InteractionRepository,
-    private readonly songs: SongRepository,
     private readonly embeddings: EmbeddingRepository,
     private readonly batchSize = 500,
   ) {}
@@ -42,23 +40,36 @@ export class UserVectorRefresher {
 
   /** Computes and stores the vectors of these users from their recent histories. */
   async refresh(dssm: { version: string; model: InterestModel }, users: string[]): Promise<number> {
-    const histories = await this.interactions.recentHistories(users, HISTORY_LENGTH);
-    const songIds = [...new Set([...histories.values()].flat())];
-    const byId = new Map((await this.songs.findByIds(songIds)).map((s) => [s.id, songContent(s)]));
-    const withHistory = users.filter((u) => (histories.get(u) ?? []).length > 0);
-    if (!withHistory.length) return 0;
-    const { users: u, boundaries: b } = dssm.model.embedUsers(
-      withHistory.map((id) => histories.get(id)!.flatMap((s) => (byId.has(s) ? [byId.get(s)!] : []))),
-    );
-    await this.embeddings.upsertUserVectors(dssm.version, withHistory, u, b, dssm.model.dim);
-    this.log.debug('user vectors refreshed', { version: dssm.version, users: withHistory.length });
-    return withHistory.length;
+    const v = await this.compute(dssm, users);
+    if (!v.ids.length) return 0;
+    await this.embeddings.upsertUserVectors(dssm.version, v.ids, v.users, v.boundaries, dssm.model.dim);
+    this.log.debug('user vectors refreshed', { version: dssm.version, users: v.ids.length });
+    return v.ids.length;
   }
 
-  /** Drains all stale users (after activation, imports and in tests). */
-  async drain(): Promise<number> {
-    let total = 0;
-    for (let n = await this.refreshOnce(); n > 0; n = await this.refreshOnce()) total += n;
-    return total;
+  /**
+   * (u, b) of the users that have a history, pooled from the DSSM item vectors already stored
+   * for their recent songs (every song gets one at activation or release), so a refresh runs
+   * only the user and boundary towers, never the item tower again.
+   */
+  async compute(
+    dssm: { version: string; model: InterestModel },
+    users: string[],
+  ): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array }> {
+    const histories = await this.interactions.recentHistories(users, HISTORY_LENGTH);
+    const vectors = await this.embeddings.songVectorsFor(dssm.version, [...new Set([...histories.values()].flat())]);
+    const d = dssm.model.dim;
+    const ids: string[] = [];
+    const packed: Float32Array[] = [];
+    for (const u of users) {
+      const rows = (histories.get(u) ?? []).flatMap((s) => vectors.get(s) ?? []);
+      if (!rows.length) continue;
+      const h = new Float32Array(rows.length * d);
+      rows.forEach((r, i) => h.set(r, i * d));
+      ids.push(u);
+      packed.push(h);
+    }
+    if (!ids.length) return { ids, users: new Float32Array(0), boundaries: new Float32Array(0) };
+    return { ids, ...dssm.model.embedUsersFromItemVectors(packed) };
   }
 }

@@ -1,6 +1,7 @@
 import * as path from 'path';
+import { projectRoot } from '@debut/config';
+import { loadWithSplit } from '../commands/datasets';
 import {
-  ColdStartDataset,
   ColdStartEvaluator,
   CurvePoint,
   I2IMethod,
@@ -8,11 +9,7 @@ import {
   QualityReport,
   QualityRow,
   U2IMethod,
-  coldSplit,
-  generateSynthetic,
-  loadLastfm,
   markdownReport,
-  projectRoot,
   runBaselines,
   writeReport,
 } from '@debut/evaluation';
@@ -23,15 +20,12 @@ export interface QualityBenchOptions {
   /** JSON report path; default reports/quality-<dataset>-<seed>.json under the project root. */
   out?: string;
   methods?: { i2i: I2IMethod[]; u2i: U2IMethod[] };
-  lastfmDir?: string;
   quiet?: boolean;
   /** Tensor backend the caller initialised ('wasm' | 'tensorflow' | 'none'). */
   backend?: string;
   /** Neighbours per cold item (default 50). */
   k?: number;
   weighting?: ListenerWeighting;
-  /** Synthetic only: size overrides. */
-  synthetic?: Parameters<typeof generateSynthetic>[0];
   /** Where the Markdown goes (default stdout unless quiet). */
   print?: (markdown: string) => void;
 }
@@ -48,15 +42,12 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   };
   const t0 = Date.now();
   const timings: Record<string, number> = {};
-  const dataset: ColdStartDataset =
-    opts.dataset === 'lastfm'
-      ? loadLastfm({ dir: opts.lastfmDir, log })
-      : generateSynthetic({ seed: opts.seed, ...(opts.synthetic ?? {}) });
+  // The same dataset and split that `trainer import` and `trainer train` use.
+  const { dataset, split } = loadWithSplit(opts.dataset, opts.seed, log);
   if (opts.dataset === 'synthetic') {
     log(`synthetic: ${Object.entries(dataset.stats).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   timings.load = (Date.now() - t0) / 1000;
-  const split = coldSplit(dataset, { seed: opts.seed });
   const ev = new ColdStartEvaluator(dataset, split, { k: opts.k ?? 50, weighting: opts.weighting, seed: opts.seed });
   log(
     `split seed ${opts.seed}: ${split.warmItems.length} warm, ${split.coldValItems.length} cold val, ` +
@@ -116,7 +107,7 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
     backend: opts.backend ?? 'none',
     rows,
   };
-  const out = opts.out ?? path.join(projectRoot(), 'reports', `quality-${opts.dataset}-${opts.seed}.json`);
+  const out = opts.out ?? path.join(projectRoot, 'reports', `quality-${opts.dataset}-${opts.seed}.json`);
   const charts = await writeReport(out, report, curves);
   timings.total = (Date.now() - t0) / 1000;
   const md = markdownReport(

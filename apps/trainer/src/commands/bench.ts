@@ -34,7 +34,6 @@ export function registerBench(program: Command): void {
         dataset: parseDataset(o.dataset),
         seed: o.seed,
         out: o.out,
-        lastfmDir: config.datasets.lastfmDir,
         backend,
         methods: {
           i2i: families.has('i2i') ? i2iMethods() : [],

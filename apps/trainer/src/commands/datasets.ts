@@ -1,4 +1,3 @@
-import { loadConfig } from '@debut/config';
 import { ColdSplit, ColdStartDataset, coldSplit, generateSynthetic, loadLastfm } from '@debut/evaluation';
 
 export type DatasetName = 'lastfm' | 'synthetic';
@@ -17,7 +16,7 @@ export function loadWithSplit(name: DatasetName, seed: number, log: (m: string) 
   dataset: ColdStartDataset;
   split: ColdSplit;
 } {
-  const dataset = name === 'lastfm' ? loadLastfm({ dir: loadConfig().datasets.lastfmDir, log }) : generateSynthetic({ seed });
+  const dataset = name === 'lastfm' ? loadLastfm({ log }) : generateSynthetic({ seed });
   const split = coldSplit(dataset, { seed });
   log(
     `${name} seed ${seed}: ${dataset.items.length} songs, ${dataset.users.length} users, ${dataset.interactions.length} interactions; ` +

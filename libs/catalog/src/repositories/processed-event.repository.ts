@@ -2,15 +2,6 @@ import { EntityManager } from 'typeorm';
 
 /** Idempotency ledger: an event id is claimed inside the transaction that applies its effects. */
 export class ProcessedEventRepository {
-  /** True when this call claimed the id (first delivery); false on a redelivery. */
-  async claim(manager: EntityManager, eventId: string, topic: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO processed_events (event_id, topic) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-      [eventId, topic],
-    );
-    return rows.length === 1;
-  }
-
   /** Of these ids, the ones not yet processed (batch consumers filter before writing). */
   async unclaimed(manager: EntityManager, eventIds: string[], topic: string): Promise<Set<string>> {
     if (!eventIds.length) return new Set();

@@ -82,10 +82,6 @@ export class SongRepository {
     }
   }
 
-  listByPool(pool: SongPool): Promise<SongEntity[]> {
-    return this.repo.find({ where: { pool }, order: { id: 'ASC' } });
-  }
-
   /** Streams songs in id order, page by page (for re-embedding 100k songs without one huge read). */
   async *pages(pageSize = 5000, pool?: SongPool): AsyncGenerator<SongEntity[]> {
     let after = '';
