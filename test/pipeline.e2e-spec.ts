@@ -14,12 +14,10 @@ import { EmbeddingRepository, InteractionRepository, ModelVersionRepository, Son
 import { ColdStartEvaluator, coldSplit, generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
 import { Featurizer, type SongReleasedEvent } from '@debut/features';
 import { EventPublisher, KAFKA, TOPICS, type ConsumedMessage, type TopicNames } from '@debut/messaging';
-import { I2IEncoder, buildTrainingPairs, initTf, newModelVersion, saveDssmArtifact, saveI2IArtifact, trainI2I } from '@debut/models';
-import { ModelActivation, tfModelLoaders } from '@debut/serving';
+import { I2IEncoder, buildTrainingPairs, fitDssm, initTf, newModelVersion, saveDssmArtifact, saveI2IArtifact, trainI2I } from '@debut/models';
+import { ModelActivation, importWarm, tfModelLoaders } from '@debut/serving';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { createApp } from '../apps/api/src/main';
-import { importWarm } from '../apps/trainer/src/commands/import';
-import { fitDssm } from '../apps/trainer/src/methods/dssm-methods';
 import { isolatedEnv, topicReader, waitFor } from './support';
 
 jest.setTimeout(180_000);

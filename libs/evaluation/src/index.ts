@@ -10,3 +10,4 @@ export * from './evaluate';
 export * from './baselines';
 export * from './charts';
 export * from './report';
+export * from './datasets';

@@ -11,3 +11,5 @@ export * from './dssm/towers';
 export * from './dssm/model';
 export * from './dssm/trainer';
 export * from './early-stopping';
+export * from './methods/i2i-methods';
+export * from './methods/dssm-methods';

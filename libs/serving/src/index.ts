@@ -9,3 +9,4 @@ export * from './feature-schema';
 export * from './user-vector-refresher';
 export * from './model-activation';
 export * from './listener-cache';
+export * from './catalogue-import';

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { registerActivate } from './activate';
-import { registerBench } from './bench';
 import { registerDemo } from './demo';
 import { registerImport } from './import';
 import { registerMigrate } from './migrate';
@@ -13,5 +12,4 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerActivate(program);
   registerDemo(program);
-  registerBench(program);
 }

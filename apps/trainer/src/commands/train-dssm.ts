@@ -1,11 +1,9 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '@debut/config';
-import { ColdStartEvaluator } from '@debut/evaluation';
-import { DssmTrainConfig, initTf, newModelVersion, saveDssmArtifact } from '@debut/models';
-import { fitDssm } from '../methods/dssm-methods';
-import { loadWithSplit, parseDataset } from './datasets';
-import { progressBar, registerVersion } from './train';
+import { ColdStartEvaluator, loadWithSplit, parseDataset } from '@debut/evaluation';
+import { DssmTrainConfig, fitDssm, initTf, newModelVersion, saveDssmArtifact } from '@debut/models';
+import { progressBar, registerVersion } from './train-support';
 
 interface TrainDssmOptions {
   dataset: string;

@@ -20,6 +20,11 @@ export class SongRepository {
     return this.ds.getRepository(SongEntity);
   }
 
+  /** Refreshes planner statistics after a bulk load (songs, interactions, users). */
+  async analyze(): Promise<void> {
+    await this.ds.query('ANALYZE songs; ANALYZE interactions; ANALYZE users');
+  }
+
   findById(id: string): Promise<SongEntity | null> {
     return this.repo.findOneBy({ id });
   }

@@ -1,4 +1,7 @@
-import { ColdSplit, ColdStartDataset, coldSplit, generateSynthetic, loadLastfm } from '@debut/evaluation';
+import type { ColdSplit, ColdStartDataset } from './types';
+import { coldSplit } from './split';
+import { generateSynthetic } from './synthetic';
+import { loadLastfm } from './lastfm';
 
 export type DatasetName = 'lastfm' | 'synthetic';
 

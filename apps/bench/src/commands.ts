@@ -1,13 +1,11 @@
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
-import { initTf } from '@debut/models';
-import { runQualityBench } from '../bench/quality';
-import { runTrainBench } from '../bench/train-bench';
-import { parseDataset } from './datasets';
-import { dssmMethods } from '../methods/dssm-methods';
-import { i2iMethods } from '../methods/i2i-methods';
-import { registerGateBench } from './bench-gate';
-import { registerOpsBenches } from './bench-ops';
+import { parseDataset } from '@debut/evaluation';
+import { dssmMethods, i2iMethods, initTf } from '@debut/models';
+import { runQualityBench } from './quality';
+import { runTrainBench } from './train-bench';
+import { registerGateBench } from './gate-bench';
+import { registerOpsBenches } from './ops-commands';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -15,10 +13,8 @@ const int = (v: string) => {
   return n;
 };
 
-/** `trainer bench <name>`: the npm run bench:* scripts land here. */
-export function registerBench(program: Command): void {
-  const bench = program.command('bench').description('benchmarks (quality, train, index, gate, pipeline, api, faults)');
-
+/** `bench <name>`: the npm run bench:* scripts land here. */
+export function registerBenches(bench: Command): void {
   bench
     .command('quality')
     .description('DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG')

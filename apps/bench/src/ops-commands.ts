@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { DEFAULT_I2I_CONFIG } from '@debut/models';
-import { runIndexBench } from '../bench/index-bench';
-import { runPipelineBench } from '../bench/pipeline-bench';
-import { runFaultsBench } from '../bench/faults-bench';
-import { runApiBench } from '../bench/api-bench';
+import { runIndexBench } from './index-bench';
+import { runPipelineBench } from './pipeline-bench';
+import { runFaultsBench } from './faults-bench';
+import { runApiBench } from './api-bench';
 
 const list = (v: string) => v.split(',').map((s) => Number(s.trim().replace(/k$/i, '000').replace(/m$/i, '000000')));
 const kind = (v: string) => {

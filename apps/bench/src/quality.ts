@@ -1,6 +1,5 @@
 import * as path from 'path';
 import { projectRoot } from '@debut/config';
-import { loadWithSplit } from '../commands/datasets';
 import {
   ColdStartEvaluator,
   CurvePoint,
@@ -9,6 +8,7 @@ import {
   QualityReport,
   QualityRow,
   U2IMethod,
+  loadWithSplit,
   markdownReport,
   runBaselines,
   writeReport,

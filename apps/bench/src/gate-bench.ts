@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InterestBoundary } from '@debut/audience';
+import { loadWithSplit, parseDataset } from '@debut/evaluation';
 import { DEFAULT_DSSM_ARCH, backendName, initTf, loadDssmModel, mulberry32 } from '@debut/models';
-import { loadWithSplit, parseDataset } from './datasets';
 
 interface GateBenchOptions {
   model?: string;

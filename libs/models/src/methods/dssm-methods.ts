@@ -8,16 +8,10 @@
  */
 import { Item, TrainContext, U2IMethod, U2IModel, auc, deriveSeed, mulberry32, randInt } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
-import {
-  DssmModel,
-  DssmTrainConfig,
-  DssmTrainResult,
-  TrainProgress,
-  UserVectors,
-  initItemTowerFromI2I,
-  initTf,
-  trainDssm,
-} from '@debut/models';
+import { DssmModel, UserVectors, initItemTowerFromI2I } from '../dssm/model';
+import { DssmTrainConfig, DssmTrainResult, trainDssm } from '../dssm/trainer';
+import type { TrainProgress } from '../i2i-trainer';
+import { initTf } from '../tf';
 
 /**
  * Per-dataset overrides of the trainer defaults, chosen on cold VALIDATION items only. Last.fm:

@@ -8,18 +8,10 @@
  */
 import type { I2IMethod, Item, ItemEncoder, TrainContext } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
-import {
-  I2IEncoder,
-  I2ITrainConfig,
-  I2ITrainResult,
-  PairFilterConfig,
-  TrainProgress,
-  TrainingPairs,
-  buildTrainingPairs,
-  formatPairStats,
-  initTf,
-  trainI2I,
-} from '@debut/models';
+import { I2IEncoder } from '../encoder';
+import { I2ITrainConfig, I2ITrainResult, TrainProgress, trainI2I } from '../i2i-trainer';
+import { PairFilterConfig, TrainingPairs, buildTrainingPairs, formatPairStats } from '../pairs';
+import { initTf } from '../tf';
 
 export interface I2IMethodOptions {
   config?: Partial<I2ITrainConfig>;

@@ -1,7 +1,6 @@
 import * as os from 'node:os';
-import { ColdStartEvaluator } from '@debut/evaluation';
-import { fitI2I } from '../methods/i2i-methods';
-import { DatasetName, loadWithSplit } from '../commands/datasets';
+import { ColdStartEvaluator, DatasetName, loadWithSplit } from '@debut/evaluation';
+import { fitI2I } from '@debut/models';
 
 /**
  * bench:train: the full I2I training (`i2i-contrastive`, the configuration `trainer train i2i`
