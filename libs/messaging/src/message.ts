@@ -61,3 +61,8 @@ export function parseJsonValue(value: Buffer | null): JsonParse {
 export function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
 }
+
+/** `topic[partition]@offset` (or `@first..last` for a chunk), how log lines name records. */
+export function recordLabel(topic: string, partition: number, offset: string, lastOffset?: string): string {
+  return `${topic}[${partition}]@${offset}${lastOffset === undefined ? '' : `..${lastOffset}`}`;
+}
