@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   clusteredUnitVectors,
+  createVectorIndex,
   IndexFormatError,
   IndexInputError,
   VectorIndex,
@@ -116,14 +117,14 @@ describe.each(['flat', 'hnsw'] as const)('VectorIndex (%s) on a hand-made set', 
 
 describe('VectorIndex construction, persistence errors and pools', () => {
   it('rejects bad options', () => {
-    expect(() => new VectorIndex({ dim: 0 })).toThrow(/dim must be an integer/);
-    expect(() => new VectorIndex({ dim: 3, kind: 'ivf' as never })).toThrow(/kind must be/);
-    expect(() => new VectorIndex({ dim: 3, kind: 'hnsw', hnsw: { M: 0 } })).toThrow(/hnsw.M/);
+    expect(() => createVectorIndex({ dim: 0 })).toThrow(/dim must be an integer/);
+    expect(() => createVectorIndex({ dim: 3, kind: 'ivf' as never })).toThrow(/kind must be/);
+    expect(() => createVectorIndex({ dim: 3, kind: 'hnsw', hnsw: { M: 0 } })).toThrow(/hnsw.M/);
   });
 
   it('an empty index searches to nothing', () => {
-    expect(new VectorIndex({ dim: 3 }).search(q, 5)).toEqual([]);
-    expect(new VectorIndex({ dim: 3, kind: 'hnsw' }).searchBatch([q, q], 5)).toEqual([[], []]);
+    expect(createVectorIndex({ dim: 3 }).search(q, 5)).toEqual([]);
+    expect(createVectorIndex({ dim: 3, kind: 'hnsw' }).searchBatch([q, q], 5)).toEqual([[], []]);
   });
 
   it('fails clearly on a missing or corrupt directory', () => {

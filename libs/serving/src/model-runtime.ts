@@ -3,7 +3,7 @@ import type { DebutConfig } from '@debut/config';
 import { Log } from '@debut/config';
 import type { EmbeddingRepository, ModelKind, ModelVersionRepository, PoolChange } from '@debut/catalog';
 import type { FeatureSchema, SongContent } from '@debut/features';
-import { VectorIndex } from '@debut/index';
+import { VectorIndex, createVectorIndex } from '@debut/index';
 
 /** What the service needs of a trained I2I encoder. */
 export interface SongEncoder {
@@ -185,7 +185,7 @@ export class ModelRuntime {
 
 /** An empty pool index as configured (INDEX_KIND, INDEX_EF_SEARCH). */
 export function newPoolIndex(cfg: DebutConfig['index'], dim: number, name: string): VectorIndex {
-  return new VectorIndex({ dim, kind: cfg.kind, name, hnsw: { efSearch: cfg.efSearch } });
+  return createVectorIndex({ dim, kind: cfg.kind, name, hnsw: { efSearch: cfg.efSearch } });
 }
 
 export class NoActiveModelError extends Error {
