@@ -1,4 +1,5 @@
-// Two projects: `unit` (no services; *.spec.ts beside the code) and `e2e` (real PostgreSQL,
+// Three projects: `unit` (no services; *.spec.ts beside the code), `integration` (repositories
+// on real PostgreSQL, a database per file; libs/**/*.int-spec.ts) and `e2e` (real PostgreSQL,
 // Kafka and FAISS started by scripts/test.sh; test/**/*.e2e-spec.ts).
 const moduleNameMapper = {
   '^@debut/(common|config|catalog|features|models|index|audience|messaging|evaluation|serving)$': '<rootDir>/libs/$1/src',
@@ -11,6 +12,14 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/apps', '<rootDir>/libs'],
       testMatch: ['**/*.spec.ts'],
+      moduleNameMapper,
+      transform,
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/libs'],
+      testMatch: ['<rootDir>/libs/**/*.int-spec.ts'],
       moduleNameMapper,
       transform,
     },

@@ -3,7 +3,7 @@
  * the cold gate (100 candidate songs per request), which needs an active DSSM; without one the
  * read endpoints (/similar, /audience) are measured instead and the output says so.
  */
-import { openDatabase, ModelVersionRepository } from '@debut/catalog';
+import { AudienceRepository, EmbeddingRepository, ModelVersionRepository, SongRepository, UserRepository, openDatabase } from '@debut/catalog';
 import {
   BenchBroker,
   DEFAULT_CATALOGUE,
@@ -99,12 +99,10 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
         gateNote = '`trainer train dssm` does not exist in this build yet, so no DSSM can be active';
       }
     }
-    const users: string[] = (await ds.query(`SELECT id FROM users ORDER BY md5(id) LIMIT 2000`)).map((r: { id: string }) => r.id);
-    const warmSongs: string[] = (await ds.query(`SELECT id FROM songs WHERE pool = 'warm' ORDER BY md5(id) LIMIT 2000`)).map((r: { id: string }) => r.id);
-    const withAudience: string[] = (await ds.query(`SELECT song_id FROM audiences ORDER BY md5(song_id) LIMIT 2000`)).map((r: { song_id: string }) => r.song_id);
-    const cold: string[] = dssm
-      ? (await ds.query(`SELECT song_id FROM song_embeddings e JOIN songs s ON s.id = e.song_id WHERE e.model_version = $1 AND s.pool = 'cold' LIMIT $2`, [dssm.version, o.candidates])).map((r: { song_id: string }) => r.song_id)
-      : [];
+    const users = await new UserRepository(ds).sample(2000);
+    const warmSongs = await new SongRepository(ds).sampleIds('warm', 2000);
+    const withAudience = await new AudienceRepository(ds).sampleSongIds(2000);
+    const cold = dssm ? await new EmbeddingRepository(ds).embeddedSongIds(dssm.version, 'cold', o.candidates) : [];
     await ds.destroy();
 
     api.start();

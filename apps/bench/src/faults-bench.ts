@@ -4,7 +4,7 @@
  * audience (lost = none, duplicated = more than one song.audience.selected record or row). Then
  * 10,000 malformed events: the worker must not crash and every one must reach the DLQ.
  */
-import { openDatabase } from '@debut/catalog';
+import { StatsRepository, openDatabase } from '@debut/catalog';
 import {
   BenchBroker,
   BenchKafka,
@@ -109,15 +109,8 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     const duplicated = [...perSong].filter(([, n]) => n > 1);
     const inputCopies = [...released.values()].filter((r) => sent.has(r.key)).length - sent.size;
     const ds = await openDatabase(env.config.db, { migrate: false });
-    const prefix = `r-${env.runId}-%`;
-    const [db] = await ds.query(
-      `SELECT (SELECT count(*) FROM songs WHERE id LIKE $1)::int AS songs,
-              (SELECT count(*) FROM audiences WHERE song_id LIKE $1)::int AS audiences,
-              (SELECT count(DISTINCT song_id) FROM audiences WHERE song_id LIKE $1)::int AS audience_songs,
-              (SELECT count(*) FROM audiences WHERE song_id LIKE $1 AND published_at IS NULL)::int AS unpublished,
-              (SELECT count(*) FROM processed_events WHERE event_id = ANY($2))::int AS claims`,
-      [prefix, [...eventIds.values()]],
-    );
+    const tally = await new StatsRepository(ds).releaseTally(`r-${env.runId}-`, [...eventIds.values()]);
+    const db = { ...tally, audience_songs: tally.audienceSongs };
     await ds.destroy();
 
     // ---- 2. malformed events ------------------------------------------------------------

@@ -13,11 +13,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { logLevel, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { loadConfig, projectRoot, type DebutConfig } from '@debut/config';
-import { InteractionRepository, ModelVersionRepository, SongRepository, openDatabase } from '@debut/catalog';
+import { InteractionRepository, ModelVersionRepository, SongRepository, StatsRepository, openDatabase, withDatabaseAdmin } from '@debut/catalog';
 import { playRows, warmSongRows } from '@debut/serving';
 import type { SongReleasedEvent } from '@debut/features';
 import { createKafka, ensureTopics, topicNames, type TopicNames } from '@debut/messaging';
@@ -281,9 +280,7 @@ export const DEFAULT_CATALOGUE: CatalogueSpec = { songs: 100_000, interactions: 
 export async function ensureCatalogue(config: DebutConfig, vars: Record<string, string>, spec: CatalogueSpec = DEFAULT_CATALOGUE): Promise<void> {
   const ds = await openDatabase(config.db);
   try {
-    const [{ warm, plays }] = await ds.query(
-      `SELECT (SELECT count(*) FROM songs WHERE pool = 'warm')::int AS warm, (SELECT count(*) FROM interactions)::int AS plays`,
-    );
+    const { warm, plays } = await new StatsRepository(ds).catalogueSize();
     const active = await new ModelVersionRepository(ds).active('i2i');
     if (warm === spec.songs && Math.abs(plays - spec.interactions) < spec.interactions * 0.02 && active) {
       log(`catalogue reused: ${config.db.database} has ${warm} established songs, ${plays} interactions, active ${active.version}`);
@@ -308,10 +305,7 @@ export async function ensureCatalogue(config: DebutConfig, vars: Record<string, 
 async function recreateDatabase(config: DebutConfig): Promise<void> {
   const db = config.db.database;
   if (!db.includes('bench')) throw new Error(`refusing to drop ${db}: the bench database name must contain "bench"`);
-  const admin = new Client({ host: config.db.host, port: config.db.port, user: config.db.user, password: config.db.password, database: 'postgres' });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
-  await admin.end();
+  await withDatabaseAdmin(config.db, (admin) => admin.dropDatabase(db));
 }
 
 async function importCatalogue(config: DebutConfig, spec: CatalogueSpec): Promise<void> {
@@ -329,7 +323,7 @@ async function importCatalogue(config: DebutConfig, spec: CatalogueSpec): Promis
     const now = Date.now();
     await new SongRepository(ds).insertMany(warmSongRows(cat.items.slice(0, spec.songs), now));
     await new InteractionRepository(ds).insertMany(playRows(plays, 'bench', now), undefined, 20_000);
-    await ds.query('ANALYZE songs; ANALYZE interactions; ANALYZE users');
+    await new SongRepository(ds).analyze();
   } finally {
     await ds.destroy();
   }
@@ -477,10 +471,7 @@ export async function offerReleases(
 export async function describeData(config: DebutConfig): Promise<string> {
   const ds = await openDatabase(config.db, { migrate: false });
   try {
-    const [c] = await ds.query(
-      `SELECT (SELECT count(*) FROM songs WHERE pool = 'warm')::int AS warm, (SELECT count(*) FROM interactions)::int AS plays,
-              (SELECT count(*) FROM users)::int AS users`,
-    );
+    const c = await new StatsRepository(ds).catalogueSize();
     const m = await new ModelVersionRepository(ds).active('i2i');
     return `${config.db.database}: ${c.warm.toLocaleString('en')} established songs, ${c.plays.toLocaleString('en')} interactions of ${c.users.toLocaleString('en')} users; I2I ${m?.version ?? 'none'} (dim ${m?.dim ?? '?'}), warm index ${config.index.kind}`;
   } finally {

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { DEBUT_CONFIG, DebutConfig } from '@debut/config';
 import { openDatabase } from './database';
 import { AudienceRepository } from './repositories/audience.repository';
+import { DatabaseRepository } from './repositories/database.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
@@ -15,6 +16,7 @@ const repositories = [
   ModelVersionRepository,
   EmbeddingRepository,
   AudienceRepository,
+  DatabaseRepository,
 ] as const;
 
 /** The database connection (created and migrated at start) and the repositories over it. */

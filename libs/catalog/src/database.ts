@@ -1,51 +1,72 @@
-import { DataSource } from 'typeorm';
-import { Client } from 'pg';
+import { DataSource, type Logger } from 'typeorm';
 import type { DebutConfig } from '@debut/config';
 import { catalogEntities } from './entities';
+import { DatabaseAdmin } from './repositories/database-admin';
 import { migrations } from '../../../migrations';
 
-type DbConfig = DebutConfig['db'];
+export type DbConfig = DebutConfig['db'];
 
-/** Creates the project's database when absent (connecting to the server's `postgres` db). */
-export async function ensureDatabase(db: DbConfig): Promise<boolean> {
-  const admin = new Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: 'postgres' });
-  await admin.connect();
-  try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [db.database]);
-    if (found.rowCount) return false;
-    // The name is validated by the config schema ([a-z_][a-z0-9_]*), so quoting is safe.
-    await admin.query(`CREATE DATABASE "${db.database}"`);
-    return true;
-  } catch (e) {
-    // Two processes racing to create it: the loser sees duplicate_database (42P04).
-    if ((e as { code?: string }).code === '42P04') return false;
-    throw e;
-  } finally {
-    await admin.end();
-  }
+/** Where TypeORM records applied migrations (DatabaseRepository lists it). */
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+export interface DataSourceOptions {
+  /** Receives every statement TypeORM sends (the SQL generator records them); without one, errors are printed. */
+  logger?: Logger;
 }
 
-export function createDataSource(db: DbConfig): DataSource {
+/** Creates the project's database when absent; true when this call created it. */
+export function ensureDatabase(db: DbConfig): Promise<boolean> {
+  return withDatabaseAdmin(db, (admin) => admin.createIfAbsent(db.database));
+}
+
+function server(db: DbConfig) {
+  return { type: 'postgres', host: db.host, port: db.port, username: db.user, password: db.password } as const;
+}
+
+export function createDataSource(db: DbConfig, opts: DataSourceOptions = {}): DataSource {
   return new DataSource({
-    type: 'postgres',
-    host: db.host,
-    port: db.port,
-    username: db.user,
-    password: db.password,
+    ...server(db),
     database: db.database,
     entities: catalogEntities,
     migrations,
-    migrationsTableName: 'schema_migrations',
+    migrationsTableName: MIGRATIONS_TABLE,
     synchronize: false,
     logging: ['error'],
+    logger: opts.logger,
     extra: { max: db.poolSize },
   });
 }
 
+/**
+ * A connection to the server's `postgres` database, for statements that act on whole databases
+ * (they cannot run inside the database they create or drop).
+ */
+function createMaintenanceDataSource(db: DbConfig, opts: DataSourceOptions = {}): DataSource {
+  return new DataSource({
+    ...server(db),
+    database: 'postgres',
+    // A lost creation race fails by design; it must not print as an error.
+    logging: false,
+    logger: opts.logger,
+    extra: { max: 1 },
+  });
+}
+
+/** Runs `fn` with a DatabaseAdmin on its own short-lived maintenance connection. */
+export async function withDatabaseAdmin<T>(db: DbConfig, fn: (admin: DatabaseAdmin) => Promise<T>, opts: DataSourceOptions = {}): Promise<T> {
+  const ds = createMaintenanceDataSource(db, opts);
+  await ds.initialize();
+  try {
+    return await fn(new DatabaseAdmin(ds));
+  } finally {
+    await ds.destroy();
+  }
+}
+
 /** ensureDatabase + connect + apply pending migrations; returns an initialised DataSource. */
-export async function openDatabase(db: DbConfig, opts: { migrate?: boolean } = {}): Promise<DataSource> {
+export async function openDatabase(db: DbConfig, opts: DataSourceOptions & { migrate?: boolean } = {}): Promise<DataSource> {
   await ensureDatabase(db);
-  const ds = createDataSource(db);
+  const ds = createDataSource(db, opts);
   await ds.initialize();
   if (opts.migrate !== false) await ds.runMigrations({ transaction: 'each' });
   return ds;

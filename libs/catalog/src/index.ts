@@ -6,4 +6,8 @@ export * from './repositories/model-version.repository';
 export * from './repositories/embedding.repository';
 export * from './repositories/audience.repository';
 export * from './repositories/processed-event.repository';
+export * from './repositories/user.repository';
+export * from './repositories/stats.repository';
+export * from './repositories/database.repository';
+export * from './repositories/database-admin';
 export * from './catalog.module';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
+import { DatabaseRepository } from '@debut/catalog';
 import { KAFKA } from '@debut/messaging';
 import { backendName } from '@debut/models';
 import { ModelRuntime } from '@debut/serving';
@@ -30,6 +31,7 @@ function within<T>(p: Promise<T>, what: string): Promise<T> {
 export class HealthService {
   constructor(
     private readonly ds: DataSource,
+    private readonly db: DatabaseRepository,
     @Inject(KAFKA) private readonly kafka: Kafka,
     private readonly runtime: ModelRuntime,
   ) {}
@@ -43,7 +45,7 @@ export class HealthService {
 
   private async database(): Promise<Check> {
     try {
-      await within(this.ds.query('SELECT 1'), 'database');
+      await within(this.db.ping(), 'database');
       return { ok: true, detail: `${this.ds.options.database as string} reachable` };
     } catch (e) {
       return { ok: false, detail: e instanceof Error ? e.message : String(e) };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
-import { AudienceRepository, SongRepository, openDatabase } from '@debut/catalog';
+import { AudienceRepository, ModelVersionRepository, SongRepository, UserRepository, openDatabase } from '@debut/catalog';
 import type { SongReleasedEvent } from '@debut/features';
 import { EventPublisher, createKafka, ensureTopics, topicNames } from '@debut/messaging';
 import { generateSynthetic, toSongReleasedEvents } from '@debut/evaluation';
@@ -36,7 +36,7 @@ export function registerDemo(program: Command): void {
           console.log(`published ${r.songId} (event ${r.eventId}) on ${topics.songReleased}`);
         }
         const deadline = Date.now() + o.timeout * 1000;
-        const modelActive = (await ds.query("SELECT 1 FROM model_versions WHERE kind = 'i2i' AND active")).length > 0;
+        const modelActive = await new ModelVersionRepository(ds).hasActive('i2i');
         const gateUsers: string[] = [];
         for (const r of releases) {
           let song = await songs.findById(r.songId);
@@ -60,7 +60,7 @@ export function registerDemo(program: Command): void {
           console.log(`  nearest established songs: ${near.join(', ')}`);
           if (audience.members[0] && !gateUsers.includes(audience.members[0].userId)) gateUsers.push(audience.members[0].userId);
         }
-        if (o.api) await printGate(o.api, [...gateUsers.slice(0, 2), ...(await someUsers(ds, 2))], releases.map((r) => r.songId));
+        if (o.api) await printGate(o.api, [...gateUsers.slice(0, 2), ...(await new UserRepository(ds).sample(2))], releases.map((r) => r.songId));
       } finally {
         await publisher.disconnect();
         await ds.destroy();
@@ -82,10 +82,6 @@ async function newReleases(count: number, seed: number, songs: SongRepository): 
     eventId: randomUUID(),
     releasedAt: new Date().toISOString(),
   }));
-}
-
-async function someUsers(ds: { query: (q: string) => Promise<Array<{ id: string }>> }, n: number): Promise<string[]> {
-  return (await ds.query(`SELECT id FROM users ORDER BY md5(id) LIMIT ${n}`)).map((r) => r.id);
 }
 
 /** Per user: which of the new songs pass their interest boundary (POST /v1/users/{id}/cold-gate). */

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
-import { openDatabase } from '@debut/catalog';
+import { DatabaseRepository, openDatabase } from '@debut/catalog';
 
 export function registerMigrate(program: Command): void {
   program
@@ -9,7 +9,7 @@ export function registerMigrate(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const ds = await openDatabase(config.db);
-      const applied = await ds.query('SELECT name FROM schema_migrations ORDER BY id');
+      const applied = await new DatabaseRepository(ds).appliedMigrations();
       console.log(`database ${config.db.database} on ${config.db.host}:${config.db.port}: ${applied.length} migrations applied`);
       await ds.destroy();
     });

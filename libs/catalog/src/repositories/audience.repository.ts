@@ -68,6 +68,12 @@ export class AudienceRepository {
       .getMany();
   }
 
+  /** Up to `n` songs that have an audience, in md5 order (the same ones on every run). */
+  async sampleSongIds(n: number): Promise<string[]> {
+    const rows: Array<{ song_id: string }> = await this.ds.query('SELECT song_id FROM audiences GROUP BY song_id ORDER BY md5(song_id) LIMIT $1', [n]);
+    return rows.map((r) => r.song_id);
+  }
+
   find(songId: string, modelVersion: string): Promise<AudienceEntity | null> {
     return this.ds.getRepository(AudienceEntity).findOneBy({ songId, modelVersion });
   }

@@ -60,6 +60,16 @@ export class EmbeddingRepository {
     }));
   }
 
+  /** Up to `limit` songs of one pool that have a vector under this version, in id order. */
+  async embeddedSongIds(modelVersion: string, pool: 'warm' | 'cold', limit: number): Promise<string[]> {
+    const rows: Array<{ song_id: string }> = await this.ds.query(
+      `SELECT e.song_id FROM song_embeddings e JOIN songs s ON s.id = e.song_id AND s.pool = $2
+        WHERE e.model_version = $1 ORDER BY e.song_id LIMIT $3`,
+      [modelVersion, pool, limit],
+    );
+    return rows.map((r) => r.song_id);
+  }
+
   async countSongVectors(modelVersion: string, pool: 'warm' | 'cold'): Promise<number> {
     const [{ n }] = await this.ds.query(
       `SELECT count(*)::int AS n FROM song_embeddings e JOIN songs s ON s.id = e.song_id AND s.pool = $2

@@ -24,6 +24,11 @@ export class ModelVersionRepository {
     return this.repo.findOneBy({ kind, active: true });
   }
 
+  async hasActive(kind: ModelKind): Promise<boolean> {
+    const rows: unknown[] = await this.ds.query('SELECT 1 FROM model_versions WHERE kind = $1 AND active', [kind]);
+    return rows.length > 0;
+  }
+
   list(): Promise<ModelVersionEntity[]> {
     return this.repo.find({ order: { createdAt: 'DESC' } });
   }

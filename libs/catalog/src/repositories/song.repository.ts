@@ -119,6 +119,12 @@ export class SongRepository {
     return rows.filter((r) => r.pool === 'cold' && r.listener_count >= threshold).map((r) => r.id);
   }
 
+  /** Up to `n` ids of one pool in md5 order: spread over the catalogue, and the same on every run. */
+  async sampleIds(pool: SongPool, n: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query('SELECT id FROM songs WHERE pool = $1 ORDER BY md5(id) LIMIT $2', [pool, n]);
+    return rows.map((r) => r.id);
+  }
+
   async counts(): Promise<{ warm: number; cold: number }> {
     const rows: Array<{ pool: string; n: number }> = await this.ds.query(
       'SELECT pool, count(*)::int AS n FROM songs GROUP BY pool',

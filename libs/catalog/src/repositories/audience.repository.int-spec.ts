@@ -1,0 +1,92 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { T0, audience, song } from '../../tools/fixtures';
+import { databasePerFile } from '../../tools/jest-database';
+import { AudienceRepository } from './audience.repository';
+import { SongRepository } from './song.repository';
+
+const db = databasePerFile('audiences');
+const audiences = () => new AudienceRepository(db());
+const later = (ms: number) => new Date(T0.getTime() + ms);
+const member = (userId: string, score = 0.5) => ({ userId, score, because: ['w-1'] });
+
+describe('AudienceRepository on PostgreSQL', () => {
+  beforeEach(async () => {
+    await new SongRepository(db()).insertMany(['s-1', 's-2', 's-3'].map((id) => song(id)));
+  });
+
+  it('insert writes a song’s audience once per version; a second selection keeps the first', async () => {
+    expect(await audiences().insert(audience('s-1', 'i2i-1', { members: [member('u-1')] }))).toBe(true);
+    expect(await audiences().insert(audience('s-1', 'i2i-1', { members: [member('u-2')] }))).toBe(false);
+    expect(await audiences().insert(audience('s-1', 'i2i-2'))).toBe(true);
+    expect((await audiences().find('s-1', 'i2i-1'))!.members).toEqual([member('u-1')]);
+  });
+
+  it('insertMany answers which songs got their row, and leaves the others as they were', async () => {
+    await audiences().insert(audience('s-1', 'i2i-1', { eventId: 'first' }));
+    const got = await audiences().insertMany([
+      audience('s-1', 'i2i-1', { eventId: 'redelivered' }),
+      audience('s-2', 'i2i-1', { members: [member('u-1', 0.75), member('u-2', 0.25)] }),
+      audience('s-3', 'i2i-1', { eventId: null }),
+    ]);
+    expect(got).toEqual(new Set(['s-2', 's-3']));
+    expect((await audiences().find('s-1', 'i2i-1'))!.eventId).toBe('first');
+    expect((await audiences().find('s-2', 'i2i-1'))!.members).toEqual([member('u-1', 0.75), member('u-2', 0.25)]);
+    expect(await audiences().insertMany([])).toEqual(new Set());
+  });
+
+  it('is an outbox: rows start unpublished and markPublished marks exactly the given (song, version) keys', async () => {
+    await audiences().insertMany([audience('s-1', 'i2i-1'), audience('s-2', 'i2i-1'), audience('s-2', 'i2i-2', { selectedAt: later(1) })]);
+    const unpublished = async () =>
+      (await audiences().latestMany(['s-1', 's-2', 's-3'])).filter((a) => !a.publishedAt).map((a) => `${a.songId}/${a.modelVersion}`);
+    expect(await unpublished()).toEqual(['s-1/i2i-1', 's-2/i2i-2']);
+
+    await audiences().markPublished([{ songId: 's-2', modelVersion: 'i2i-2' }]);
+    expect(await unpublished()).toEqual(['s-1/i2i-1']);
+    expect((await audiences().find('s-2', 'i2i-1'))!.publishedAt).toBeNull();
+    expect((await audiences().find('s-2', 'i2i-2'))!.publishedAt).toBeInstanceOf(Date);
+
+    await audiences().markPublished([{ songId: 's-1', modelVersion: 'i2i-1' }]);
+    expect(await unpublished()).toEqual([]);
+  });
+
+  it('a selection rolled back with its transaction leaves no audience to publish', async () => {
+    await expect(
+      db().transaction(async (m) => {
+        await audiences().insertMany([audience('s-1', 'i2i-1')], m);
+        await audiences().insert(audience('s-2', 'i2i-1'), m);
+        throw new Error('claim failed');
+      }),
+    ).rejects.toThrow('claim failed');
+    expect(await audiences().latestMany(['s-1', 's-2'])).toEqual([]);
+  });
+
+  it('latest and latestMany return the most recently selected audience of each song', async () => {
+    await audiences().insertMany([
+      audience('s-1', 'i2i-1', { selectedAt: later(2) }),
+      audience('s-1', 'i2i-2', { selectedAt: later(1) }),
+      audience('s-2', 'i2i-1', { selectedAt: later(1) }),
+      audience('s-2', 'i2i-2', { selectedAt: later(3) }),
+    ]);
+    const latest = await audiences().latestMany(['s-1', 's-2', 's-3']);
+    expect(latest.map((a) => [a.songId, a.modelVersion])).toEqual([
+      ['s-1', 'i2i-1'],
+      ['s-2', 'i2i-2'],
+    ]);
+    expect((await audiences().latest('s-2'))!.modelVersion).toBe('i2i-2');
+    expect(await audiences().latest('s-3')).toBeNull();
+  });
+
+  it('replace overwrites a recomputed audience in place', async () => {
+    await audiences().insert(audience('s-1', 'i2i-1', { members: [member('u-1')] }));
+    await audiences().replace(audience('s-1', 'i2i-1', { members: [member('u-3', 0.9)], eventId: null, selectedAt: later(5) }));
+    const row = await audiences().find('s-1', 'i2i-1');
+    expect(row).toMatchObject({ members: [member('u-3', 0.9)], eventId: null, selectedAt: later(5) });
+  });
+
+  it('sampleSongIds names each song with an audience once', async () => {
+    await audiences().insertMany([audience('s-1', 'i2i-1'), audience('s-1', 'i2i-2'), audience('s-2', 'i2i-1')]);
+    const sample = await audiences().sampleSongIds(10);
+    expect([...sample].sort()).toEqual(['s-1', 's-2']);
+    expect(await audiences().sampleSongIds(1)).toEqual(sample.slice(0, 1));
+  });
+});
