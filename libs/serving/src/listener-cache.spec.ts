@@ -1,0 +1,89 @@
+import type { ListenerLists, ListenerSource, ListenerWeight } from '@debut/audience';
+import { CachedListenerSource } from './listener-cache';
+
+/** A listener source over a mutable map that records every batch it was asked for. */
+class CountingSource implements ListenerSource {
+  readonly asked: string[][] = [];
+  constructor(readonly lists: Map<string, ListenerWeight[]>) {}
+  async listenersOf(songIds: readonly string[]): Promise<ListenerLists> {
+    this.asked.push([...songIds]);
+    return new Map([...this.lists].filter(([id]) => songIds.includes(id)));
+  }
+}
+
+const w1 = [{ userId: 'u1', weight: 0.7 }];
+const w2 = [
+  { userId: 'u2', weight: 0.3 },
+  { userId: 'u3', weight: 0.1 },
+];
+
+describe('CachedListenerSource', () => {
+  let now: number;
+  let source: CountingSource;
+  beforeEach(() => {
+    now = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    source = new CountingSource(
+      new Map([
+        ['w1', w1],
+        ['w2', w2],
+      ]),
+    );
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('reads all misses of a call in one batch, each song once even when asked twice', async () => {
+    const cache = new CachedListenerSource(source, 60_000);
+    const out = await cache.listenersOf(['w1', 'w2', 'w1']);
+    expect(source.asked).toEqual([['w1', 'w2']]);
+    expect(out.get('w1')).toEqual(w1);
+    expect(out.get('w2')).toEqual(w2);
+  });
+
+  it('answers from the cache within the TTL and only reads the songs it has not seen', async () => {
+    const cache = new CachedListenerSource(source, 60_000);
+    await cache.listenersOf(['w1']);
+    now += 59_999;
+    const out = await cache.listenersOf(['w1', 'w2']);
+    expect(source.asked).toEqual([['w1'], ['w2']]);
+    expect(out.get('w1')).toEqual(w1);
+  });
+
+  it('reads a song again once its entry is TTL old, and so picks up new plays', async () => {
+    const cache = new CachedListenerSource(source, 60_000);
+    await cache.listenersOf(['w1']);
+    const later = [...w1, { userId: 'u9', weight: 1 }];
+    source.lists.set('w1', later);
+
+    now += 30_000;
+    expect((await cache.listenersOf(['w1'])).get('w1')).toEqual(w1); // still the cached list
+    now += 30_000; // exactly the TTL: expired
+    expect((await cache.listenersOf(['w1'])).get('w1')).toEqual(later);
+    expect(source.asked).toEqual([['w1'], ['w1']]);
+  });
+
+  it('remembers songs without listeners (no re-read) and leaves them out of the answer', async () => {
+    const cache = new CachedListenerSource(source, 60_000);
+    const first = await cache.listenersOf(['nobody-listens']);
+    const second = await cache.listenersOf(['nobody-listens']);
+    expect(first.has('nobody-listens')).toBe(false);
+    expect(second.size).toBe(0);
+    expect(source.asked).toEqual([['nobody-listens']]);
+  });
+
+  it('invalidate() makes the next call read those songs again', async () => {
+    const cache = new CachedListenerSource(source, 60_000);
+    await cache.listenersOf(['w1', 'w2']);
+    cache.invalidate(['w2']);
+    await cache.listenersOf(['w1', 'w2']);
+    expect(source.asked).toEqual([['w1', 'w2'], ['w2']]);
+  });
+
+  it('starts over when the cache would outgrow maxSongs, instead of growing without bound', async () => {
+    const cache = new CachedListenerSource(source, 60_000, 2);
+    await cache.listenersOf(['w1', 'w2']);
+    await cache.listenersOf(['w3']); // 2 + 1 > 2: everything cached so far is dropped
+    await cache.listenersOf(['w1']);
+    expect(source.asked).toEqual([['w1', 'w2'], ['w3'], ['w1']]);
+  });
+});
