@@ -3,7 +3,7 @@ import { restore, snapshot } from './towers';
 
 /**
  * Keeps the weights of the best validation epoch and says when `patience` epochs passed
- * without improvement (higher scores are better). Shared by the I2I and DSSM training loops.
+ * without improvement (higher scores are better). Used by runTrainingLoop (training-loop.ts).
  */
 export class EarlyStopping {
   private best: { epoch: number; score: number; weights: Float32Array[] } | null = null;

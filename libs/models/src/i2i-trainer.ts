@@ -1,15 +1,15 @@
 /**
- * Training loop of the I2I encoder: BPR on (anchor, positive, negative) + λ·InfoNCE on two
- * correlated-feature-grouping views of the anchors, Adam, early stopping on a validation score
- * supplied by the caller, best epoch's weights kept.
+ * The I2I encoder's training: BPR on (anchor, positive, negative) + λ·InfoNCE on two
+ * correlated-feature-grouping views of the anchors, Adam. Epochs, early stopping on a validation
+ * score supplied by the caller (best epoch's weights kept) and history come from training-loop.ts.
  */
 import type { FieldSpec } from '@debut/features';
 import { FieldCorrelation, GroupingMode, assignGroups, viewMasks } from './grouping';
 import { bprLoss, bprLossAllNegatives, infoNCELoss, rowDot } from './losses';
 import { TrainingPairs, sampleNegatives } from './pairs';
-import { mulberry32, shuffleInPlace } from './random';
+import { mulberry32 } from './random';
 import { tf, backendName } from './tf';
-import { EarlyStopping } from './early-stopping';
+import { TrainProgress, planBatches, runTrainingLoop } from './training-loop';
 import { ItemTower, ProjectionHead, fieldNorms, transformFields } from './towers';
 
 export interface I2ITrainConfig {
@@ -83,13 +83,8 @@ export interface EpochMetrics {
   validation?: number;
 }
 
-export interface TrainProgress {
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number;
-}
+// Re-exported: callers have always imported the progress type from here.
+export type { TrainProgress };
 
 export interface I2ITrainHooks {
   /** After each epoch; may return a validation score (higher is better) for early stopping. */
@@ -168,128 +163,114 @@ export async function trainI2I(
   const D = data.inputDim;
   const nPairs = data.pairs.anchors.length;
   if (nPairs === 0) throw new Error('trainI2I: no training pairs (check the pair filter thresholds)');
-  const B = Math.min(cfg.batchSize, nPairs);
-  const perEpoch = cfg.maxPairsPerEpoch > 0 ? Math.min(cfg.maxPairsPerEpoch, nPairs) : nPairs;
-  const steps = Math.floor(perEpoch / B) || 1;
+  const batches = planBatches(nPairs, cfg.batchSize, cfg.maxPairsPerEpoch);
+  const B = batches.batchSize;
   const fieldBufs = data.fields.map((f) => new Float32Array(3 * B * f.width));
-  const order = Int32Array.from({ length: nPairs }, (_, i) => i);
-  const history: EpochMetrics[] = [];
-  const stopper = new EarlyStopping(tower.variables(), cfg.patience, log);
-  let trainMs = 0;
-  let stepCount = 0;
-  const t0 = Date.now();
+  const anchors = new Int32Array(B);
+  const positives = new Int32Array(B);
 
-  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-    const te = Date.now();
-    shuffleInPlace(order, rng);
-    let sumBpr = 0;
-    let sumNce = 0;
-    const anchors = new Int32Array(B);
-    const positives = new Int32Array(B);
-    for (let step = 0; step < steps; step++) {
-      for (let i = 0; i < B; i++) {
-        const p = order[step * B + i];
-        anchors[i] = data.pairs.anchors[p];
-        positives[i] = data.pairs.positives[p];
-      }
-      const negatives = sampleNegatives(rng, data.numItems, anchors, positives);
-      copyRowsByField(data.inputs, D, data.fields, anchors, fieldBufs, 0);
-      copyRowsByField(data.inputs, D, data.fields, positives, fieldBufs, B);
-      copyRowsByField(data.inputs, D, data.fields, negatives, fieldBufs, 2 * B);
-      let m1: tf.Tensor2D | null = null;
-      let m2: tf.Tensor2D | null = null;
-      if (useNCE) {
-        const groups = assignGroups(B, F, rng, cfg.grouping, corr);
-        const [a, b] = viewMasks(groups, B, F, rng, cfg.maskRate);
-        m1 = tf.tensor2d(a, [B, F]);
-        m2 = tf.tensor2d(b, [B, F]);
-      }
-      const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [3 * B, f.width]));
-      const wantNorms = useNCE && cfg.grouping === 'correlated' && (step % cfg.corrEvery === 0);
-      let norms: tf.Tensor2D | null = null;
-      let parts: tf.Scalar[] = [];
-      const noiseSeed1 = Math.floor(rng() * 2 ** 31);
-      const noiseSeed2 = Math.floor(rng() * 2 ** 31);
-      const loss = optimizer.minimize(
-        () => {
-          const h = tower.fieldMatrix(x);
-          const v = tower.fromFieldMatrix(h);
-          const [va, vp, vn] = tf.split(v, 3, 0) as tf.Tensor2D[];
-          const lb =
-            cfg.bprNegatives === 'batch'
-              ? bprLossAllNegatives(va, vp, vn, cfg.bprScale)
-              : bprLoss(rowDot(va, vp), rowDot(va, vn), cfg.bprScale);
-          let total: tf.Scalar = lb;
-          parts = [tf.keep(lb)];
-          if (useNCE && head && m1 && m2) {
-            const ha = tf.slice(h, [0, 0], [B, h.shape[1]]) as tf.Tensor2D;
-            if (wantNorms) norms = tf.keep(fieldNorms(ha, F));
-            const z1 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m1, cfg.noiseScale, noiseSeed1)));
-            const z2 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m2, cfg.noiseScale, noiseSeed2)));
-            const ln = infoNCELoss(z1, z2, cfg.temperature);
-            parts.push(tf.keep(ln));
-            total = tf.add(lb, tf.mul(ln, cfg.lambda)) as tf.Scalar;
-          }
-          if (cfg.weightDecay > 0) {
-            const l2 = tf.addN(tower.variables().map((w) => tf.sum(tf.square(w)))) as tf.Scalar;
-            total = tf.add(total, tf.mul(l2, cfg.weightDecay)) as tf.Scalar;
-          }
-          return total;
-        },
-        true,
-        trainVars,
-      );
-      x.forEach((t) => t.dispose());
-      m1?.dispose();
-      m2?.dispose();
-      if (norms) {
-        const n = norms as tf.Tensor2D;
-        corr.update(n.dataSync() as Float32Array, B);
-        n.dispose();
-      }
-      // Reading the losses every step syncs the backend anyway (wasm is synchronous).
-      sumBpr += parts[0].dataSync()[0];
-      if (parts[1]) sumNce += parts[1].dataSync()[0];
-      parts.forEach((t) => t.dispose());
-      loss?.dispose();
-      stepCount++;
-      hooks.onProgress?.({ epoch, epochs: cfg.epochs, step: step + 1, steps, loss: sumBpr / (step + 1) });
+  /** One Adam step on a batch of pairs; returns [BPR loss, InfoNCE loss (when λ > 0)]. */
+  const step = (batch: Int32Array, stepIndex: number): number[] => {
+    for (let i = 0; i < B; i++) {
+      anchors[i] = data.pairs.anchors[batch[i]];
+      positives[i] = data.pairs.positives[batch[i]];
     }
-    const seconds = (Date.now() - te) / 1000;
-    trainMs += Date.now() - te;
-    const metrics: EpochMetrics = {
-      epoch,
-      bprLoss: sumBpr / steps,
-      infoNCELoss: sumNce / steps,
-      loss: (sumBpr + cfg.lambda * sumNce) / steps,
-      pairs: steps * B,
-      seconds,
-      pairsPerSecond: (steps * B) / seconds,
-    };
-    const score = await hooks.onEpoch?.(epoch, metrics, tower);
-    if (score !== undefined && Number.isFinite(score)) metrics.validation = score;
-    history.push(metrics);
-    log(
-      `epoch ${epoch}: bpr ${metrics.bprLoss.toFixed(4)} nce ${metrics.infoNCELoss.toFixed(4)} ` +
-        `${metrics.pairsPerSecond.toFixed(0)} pairs/s${score !== undefined ? ` val ${score.toFixed(4)}` : ''}`,
+    const negatives = sampleNegatives(rng, data.numItems, anchors, positives);
+    copyRowsByField(data.inputs, D, data.fields, anchors, fieldBufs, 0);
+    copyRowsByField(data.inputs, D, data.fields, positives, fieldBufs, B);
+    copyRowsByField(data.inputs, D, data.fields, negatives, fieldBufs, 2 * B);
+    let m1: tf.Tensor2D | null = null;
+    let m2: tf.Tensor2D | null = null;
+    if (useNCE) {
+      const groups = assignGroups(B, F, rng, cfg.grouping, corr);
+      const [a, b] = viewMasks(groups, B, F, rng, cfg.maskRate);
+      m1 = tf.tensor2d(a, [B, F]);
+      m2 = tf.tensor2d(b, [B, F]);
+    }
+    const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [3 * B, f.width]));
+    const wantNorms = useNCE && cfg.grouping === 'correlated' && stepIndex % cfg.corrEvery === 0;
+    let norms: tf.Tensor2D | null = null;
+    let parts: tf.Scalar[] = [];
+    const noiseSeed1 = Math.floor(rng() * 2 ** 31);
+    const noiseSeed2 = Math.floor(rng() * 2 ** 31);
+    const loss = optimizer.minimize(
+      () => {
+        const h = tower.fieldMatrix(x);
+        const v = tower.fromFieldMatrix(h);
+        const [va, vp, vn] = tf.split(v, 3, 0) as tf.Tensor2D[];
+        const lb =
+          cfg.bprNegatives === 'batch'
+            ? bprLossAllNegatives(va, vp, vn, cfg.bprScale)
+            : bprLoss(rowDot(va, vp), rowDot(va, vn), cfg.bprScale);
+        let total: tf.Scalar = lb;
+        parts = [tf.keep(lb)];
+        if (useNCE && head && m1 && m2) {
+          const ha = tf.slice(h, [0, 0], [B, h.shape[1]]) as tf.Tensor2D;
+          if (wantNorms) norms = tf.keep(fieldNorms(ha, F));
+          const z1 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m1, cfg.noiseScale, noiseSeed1)));
+          const z2 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m2, cfg.noiseScale, noiseSeed2)));
+          const ln = infoNCELoss(z1, z2, cfg.temperature);
+          parts.push(tf.keep(ln));
+          total = tf.add(lb, tf.mul(ln, cfg.lambda)) as tf.Scalar;
+        }
+        if (cfg.weightDecay > 0) {
+          const l2 = tf.addN(tower.variables().map((w) => tf.sum(tf.square(w)))) as tf.Scalar;
+          total = tf.add(total, tf.mul(l2, cfg.weightDecay)) as tf.Scalar;
+        }
+        return total;
+      },
+      true,
+      trainVars,
     );
-    if (stopper.update(epoch, score)) break;
-  }
-  stopper.restoreBest();
+    x.forEach((t) => t.dispose());
+    m1?.dispose();
+    m2?.dispose();
+    if (norms) {
+      const n = norms as tf.Tensor2D;
+      corr.update(n.dataSync() as Float32Array, B);
+      n.dispose();
+    }
+    // Reading the losses every step syncs the backend anyway (wasm is synchronous).
+    const terms = parts.map((t) => t.dataSync()[0]);
+    parts.forEach((t) => t.dispose());
+    loss?.dispose();
+    return terms;
+  };
+
+  const fit = await runTrainingLoop<EpochMetrics>({
+    epochs: cfg.epochs,
+    patience: cfg.patience,
+    batches,
+    rng,
+    keepBest: tower.variables(),
+    step,
+    epochMetrics: (epoch, { seconds, examples, lossSums: [sumBpr, sumNce = 0] }) => ({
+      epoch,
+      bprLoss: sumBpr / batches.steps,
+      infoNCELoss: sumNce / batches.steps,
+      loss: (sumBpr + cfg.lambda * sumNce) / batches.steps,
+      pairs: examples,
+      seconds,
+      pairsPerSecond: examples / seconds,
+    }),
+    describe: (m) =>
+      `bpr ${m.bprLoss.toFixed(4)} nce ${m.infoNCELoss.toFixed(4)} ${m.pairsPerSecond.toFixed(0)} pairs/s`,
+    validate: (epoch, metrics) => hooks.onEpoch?.(epoch, metrics, tower),
+    onProgress: hooks.onProgress,
+    log,
+  });
   optimizer.dispose();
   head?.variables().forEach((v) => v.dispose());
-  const trainSeconds = trainMs / 1000;
-  const pairsSeen = history.reduce((s, h) => s + h.pairs, 0);
   return {
     tower,
     config: cfg,
-    history,
-    bestEpoch: stopper.bestEpoch(history.length),
-    bestValidation: stopper.bestScore,
-    trainSeconds,
-    totalSeconds: (Date.now() - t0) / 1000,
-    pairsPerSecond: pairsSeen / trainSeconds,
-    meanStepMillis: trainMs / Math.max(1, stepCount),
+    history: fit.history,
+    bestEpoch: fit.bestEpoch,
+    bestValidation: fit.bestValidation,
+    trainSeconds: fit.trainSeconds,
+    totalSeconds: fit.totalSeconds,
+    pairsPerSecond: fit.examples / fit.trainSeconds,
+    meanStepMillis: fit.meanStepMillis,
     backend: backendName(),
     correlation: corr.toArray(),
   };

@@ -1,9 +1,10 @@
 /**
- * Training loop of the DSSM with an interest boundary (DESIGN.md §3, U2I):
+ * The DSSM with an interest boundary and its training (DESIGN.md §3, U2I):
  * p(u listens to i) = σ(u·i − u·b), weighted binary cross-entropy
  *   loss = α · mean_pos softplus(−x) + (1 − α) · mean_neg softplus(x),   x = u·i − u·b
- * (softplus forms: tf.logSigmoid's gradient fails on wasm). Adam, early stopping on a validation
- * score supplied by the caller (cold VALIDATION items), best epoch's weights kept.
+ * (softplus forms: tf.logSigmoid's gradient fails on wasm). Adam; epochs and early stopping on a
+ * validation score supplied by the caller (cold VALIDATION items, best epoch's weights kept) come
+ * from training-loop.ts.
  *
  * What α means: with these weights the loss is minimised at x = log(α·π_u(i) / ((1 − α)·ν(i)))
  * where π_u is the user's positive distribution and ν the negative sampler. With uniform
@@ -34,11 +35,11 @@
  *    still trained through targets and negatives.
  */
 import type { FieldSpec } from '@debut/features';
-import { copyRowsByField, TrainProgress } from '../i2i-trainer';
+import { copyRowsByField } from '../i2i-trainer';
 import { rowDot } from '../losses';
-import { mulberry32, randInt, shuffleInPlace } from '../random';
+import { mulberry32, randInt } from '../random';
 import { backendName, tf } from '../tf';
-import { EarlyStopping } from '../early-stopping';
+import { TrainProgress, planBatches, runTrainingLoop } from '../training-loop';
 import { DEFAULT_DSSM_ARCH, DssmArchConfig, DssmTowers } from './towers';
 
 export interface DssmTrainConfig extends DssmArchConfig {
@@ -182,11 +183,9 @@ export async function trainDssm(
   });
   const nPos = pu.length;
   if (nPos === 0) throw new Error('trainDssm: no user has two or more training songs');
-  const B = Math.min(cfg.batchSize, nPos);
+  const batches = planBatches(nPos, cfg.batchSize, cfg.maxPositivesPerEpoch);
+  const B = batches.batchSize;
   const M = cfg.negatives;
-  const perEpoch = cfg.maxPositivesPerEpoch > 0 ? Math.min(cfg.maxPositivesPerEpoch, nPos) : nPos;
-  const steps = Math.floor(perEpoch / B) || 1;
-  const order = Int32Array.from({ length: nPos }, (_, i) => i);
   const popCum = popularityTable(data, cfg.negativePower);
   const fieldBufs = data.fields.map((f) => new Float32Array((B + M) * f.width));
   const rows = new Int32Array(B + M);
@@ -206,83 +205,75 @@ export async function trainDssm(
     });
   };
 
-  const history: DssmEpochMetrics[] = [];
-  const stopper = new EarlyStopping(vars, cfg.patience, log);
-  let trainMs = 0;
-  const t0 = Date.now();
-  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
-    const te = Date.now();
-    shuffleInPlace(order, rng);
-    let sumLoss = 0;
-    for (let step = 0; step < steps; step++) {
-      if (step % cfg.refreshEvery === 0) refresh();
-      pooled.fill(0);
-      for (let r = 0; r < B; r++) {
-        const p = order[step * B + r];
-        const u = pu[p];
-        const target = pi[p];
-        rows[r] = target;
-        const drop = topH[u].has(target);
-        const k = Math.min(H, data.histories[u].length) - (drop ? 1 : 0);
-        for (let c = 0; c < d; c++) pooled[r * d + c] = (sums[u * d + c] - (drop ? cache[target * d + c] : 0)) / k;
-      }
-      for (let r = B; r < B + M; r++) rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
-      copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
-      const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
-      const pooledT = tf.tensor2d(pooled, [B, d]);
-      const noiseSeed = Math.floor(rng() * 2 ** 31);
-      const loss = optimizer.minimize(
-        () => {
-          const v = towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
-          const [vp, vn] = tf.split(v, [B, M], 0) as tf.Tensor2D[];
-          const { u, b } = towers.userAndBoundary(towers.userInput(pooledT));
-          const ub = tf.reshape(rowDot(u, b), [B, 1]);
-          const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
-          // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
-          const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
-          const lPos = tf.mean(tf.softplus(tf.neg(xPos)));
-          const lNeg = tf.mean(tf.softplus(xNeg));
-          return tf.add(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha)) as tf.Scalar;
-        },
-        true,
-        vars,
-      );
-      x.forEach((t) => t.dispose());
-      pooledT.dispose();
-      sumLoss += loss!.dataSync()[0];
-      loss!.dispose();
-      hooks.onProgress?.({ epoch, epochs: cfg.epochs, step: step + 1, steps, loss: sumLoss / (step + 1) });
+  /** One Adam step on a batch of positives and M shared negatives; returns [loss]. */
+  const step = (batch: Int32Array, stepIndex: number): number[] => {
+    if (stepIndex % cfg.refreshEvery === 0) refresh();
+    pooled.fill(0);
+    for (let r = 0; r < B; r++) {
+      const u = pu[batch[r]];
+      const target = pi[batch[r]];
+      rows[r] = target;
+      const drop = topH[u].has(target);
+      const k = Math.min(H, data.histories[u].length) - (drop ? 1 : 0);
+      for (let c = 0; c < d; c++) pooled[r * d + c] = (sums[u * d + c] - (drop ? cache[target * d + c] : 0)) / k;
     }
-    const seconds = (Date.now() - te) / 1000;
-    trainMs += Date.now() - te;
-    const metrics: DssmEpochMetrics = {
-      epoch,
-      loss: sumLoss / steps,
-      positives: steps * B,
-      seconds,
-      positivesPerSecond: (steps * B) / seconds,
-    };
-    const score = await hooks.onEpoch?.(epoch, metrics, towers);
-    if (score !== undefined && Number.isFinite(score)) metrics.validation = score;
-    history.push(metrics);
-    log(
-      `epoch ${epoch}: loss ${metrics.loss.toFixed(4)} ${metrics.positivesPerSecond.toFixed(0)} positives/s` +
-        (score !== undefined ? ` val ${score.toFixed(4)}` : ''),
+    for (let r = B; r < B + M; r++) rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
+    copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
+    const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
+    const pooledT = tf.tensor2d(pooled, [B, d]);
+    const noiseSeed = Math.floor(rng() * 2 ** 31);
+    const loss = optimizer.minimize(
+      () => {
+        const v = towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
+        const [vp, vn] = tf.split(v, [B, M], 0) as tf.Tensor2D[];
+        const { u, b } = towers.userAndBoundary(towers.userInput(pooledT));
+        const ub = tf.reshape(rowDot(u, b), [B, 1]);
+        const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
+        // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
+        const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
+        const lPos = tf.mean(tf.softplus(tf.neg(xPos)));
+        const lNeg = tf.mean(tf.softplus(xNeg));
+        return tf.add(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha)) as tf.Scalar;
+      },
+      true,
+      vars,
     );
-    if (stopper.update(epoch, score)) break;
-  }
-  stopper.restoreBest();
+    x.forEach((t) => t.dispose());
+    pooledT.dispose();
+    const value = loss!.dataSync()[0];
+    loss!.dispose();
+    return [value];
+  };
+
+  const fit = await runTrainingLoop<DssmEpochMetrics>({
+    epochs: cfg.epochs,
+    patience: cfg.patience,
+    batches,
+    rng,
+    keepBest: vars,
+    step,
+    epochMetrics: (epoch, { seconds, examples, lossSums: [sumLoss] }) => ({
+      epoch,
+      loss: sumLoss / batches.steps,
+      positives: examples,
+      seconds,
+      positivesPerSecond: examples / seconds,
+    }),
+    describe: (m) => `loss ${m.loss.toFixed(4)} ${m.positivesPerSecond.toFixed(0)} positives/s`,
+    validate: (epoch, metrics) => hooks.onEpoch?.(epoch, metrics, towers),
+    onProgress: hooks.onProgress,
+    log,
+  });
   optimizer.dispose();
-  const trainSeconds = trainMs / 1000;
   return {
     towers,
     config: cfg,
-    history,
-    bestEpoch: stopper.bestEpoch(history.length),
-    bestValidation: stopper.bestScore,
-    trainSeconds,
-    totalSeconds: (Date.now() - t0) / 1000,
-    positivesPerSecond: history.reduce((s, h) => s + h.positives, 0) / Math.max(1e-9, trainSeconds),
+    history: fit.history,
+    bestEpoch: fit.bestEpoch,
+    bestValidation: fit.bestValidation,
+    trainSeconds: fit.trainSeconds,
+    totalSeconds: fit.totalSeconds,
+    positivesPerSecond: fit.examples / Math.max(1e-9, fit.trainSeconds),
     backend: backendName(),
   };
 }
