@@ -1,4 +1,5 @@
 import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
+import { AudienceModelKind1764600000000 } from './1764600000000-audience-model-kind';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
-export const migrations = [InitialSchema1732300000000];
+export const migrations = [InitialSchema1732300000000, AudienceModelKind1764600000000];

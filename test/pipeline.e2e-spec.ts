@@ -10,15 +10,16 @@ import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import type { Kafka } from 'kafkajs';
-import { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository, openDatabase } from '@debut/catalog';
-import { ColdStartEvaluator, coldSplit, generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
-import { Featurizer, type SongReleasedEvent } from '@debut/features';
+import { openDatabase } from '@debut/catalog';
+import { coldSplit, generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
+import type { SongReleasedEvent } from '@debut/features';
 import { EventPublisher, KAFKA, TOPICS, type ConsumedMessage, type TopicNames } from '@debut/messaging';
-import { I2IEncoder, buildTrainingPairs, fitDssm, initTf, newModelVersion, saveDssmArtifact, saveI2IArtifact, trainI2I } from '@debut/models';
-import { ModelActivation, importWarm, tfModelLoaders } from '@debut/serving';
+import { initTf } from '@debut/models';
+import { importWarm } from '@debut/serving';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { createApp } from '../apps/api/src/main';
 import { isolatedEnv, topicReader, waitFor } from './support';
+import { trainAndActivateSmallModels } from './model-support';
 
 jest.setTimeout(180_000);
 
@@ -76,38 +77,7 @@ beforeAll(async () => {
   const byId = new Map(catalogue.items.map((i) => [i.id, i]));
   coldItems = [...split.coldTestItems, ...split.coldValItems].map((id) => byId.get(id)!);
 
-  // A small I2I encoder, saved, registered and activated as `trainer train i2i` + `activate` do.
-  const featurizer = new Featurizer(catalogue.schema);
-  const inputs = featurizer.encodeBatch(split.warmItems.map((id) => byId.get(id)!.content));
-  const pairs = buildTrainingPairs(split.train, split.warmItems, { topK: 20, minCoListeners: 2, minLift: 1.5 });
-  const trained = await trainI2I(
-    { fields: featurizer.fields, inputDim: featurizer.inputDim, inputs, numItems: split.warmItems.length, pairs },
-    { epochs: 2, batchSize: 256, fieldDim: 8, hidden: [32], outputDim: 16, lambda: 0.3, seed: 11 },
-  );
-  version = newModelVersion('i2i');
-  const dir = `${env.models.dir}/${version}`;
-  const manifest = await saveI2IArtifact(dir, new I2IEncoder(featurizer, trained.tower), trained.config, {}, version);
-  const versions = new ModelVersionRepository(ds);
-  await versions.register({ version, kind: 'i2i', artifactPath: dir, dim: 16, config: {}, metrics: manifest.metrics });
-  const activation = new ModelActivation(
-    env,
-    versions,
-    new SongRepository(ds),
-    new EmbeddingRepository(ds),
-    new InteractionRepository(ds),
-    tfModelLoaders('auto'),
-  );
-  await activation.activate(version);
-
-  // A small DSSM the same way (`trainer train dssm` + `activate`): user/boundary vectors, cold pool.
-  const fit = await fitDssm(new ColdStartEvaluator(catalogue, split, { seed: 11 }).trainContext(), {
-    config: { epochs: 3, seed: 11 },
-  });
-  dssmVersion = newModelVersion('dssm');
-  const dssmDir = `${env.models.dir}/${dssmVersion}`;
-  await saveDssmArtifact(dssmDir, fit.model, fit.train.config as never, {}, dssmVersion);
-  await versions.register({ version: dssmVersion, kind: 'dssm', artifactPath: dssmDir, dim: fit.model.dim, config: {}, metrics: {} });
-  await activation.activate(dssmVersion);
+  ({ i2iVersion: version, dssmVersion } = await trainAndActivateSmallModels(ds, env, catalogue, split));
 
   worker = await startWorker();
   api = await createApp();

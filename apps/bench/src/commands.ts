@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { parseDataset } from '@debut/evaluation';
-import { dssmMethods, i2iMethods, initTf } from '@debut/models';
+import { i2iMethods, initTf } from '@debut/models';
 import { runQualityBench } from './quality';
+import { runQualitySeeds } from './quality-seeds';
 import { runTrainBench } from './train-bench';
 import { registerGateBench } from './gate-bench';
 import { registerOpsBenches } from './ops-commands';
@@ -20,22 +21,21 @@ export function registerBenches(bench: Command): void {
     .description('DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG')
     .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
     .option('--seed <n>', 'split seed', int, 42)
-    .option('--out <file>', 'JSON report (default reports/quality-<dataset>-<seed>.json)')
+    .option('--seeds <list>', 'comma list of split seeds: every row on each, then mean ± sd per row (one single-seed report each too)')
+    .option('--out <file>', 'JSON report (default reports/quality-<dataset>-<seed>.json, or -seeds-A-B-C.json)')
     .option('--methods <list>', 'comma list of model families to train: i2i,dssm (baselines always run)', 'i2i,dssm')
-    .action(async (o: { dataset: string; seed: number; out?: string; methods: string }) => {
+    .action(async (o: { dataset: string; seed: number; seeds?: string; out?: string; methods: string }) => {
       const config = loadConfig();
       const families = new Set(o.methods.split(',').map((s) => s.trim()).filter(Boolean));
       const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
-      await runQualityBench({
+      const base = {
         dataset: parseDataset(o.dataset),
-        seed: o.seed,
         out: o.out,
         backend,
-        methods: {
-          i2i: families.has('i2i') ? i2iMethods() : [],
-          u2i: families.has('dssm') ? dssmMethods() : [],
-        },
-      });
+        methods: { i2i: families.has('i2i') ? i2iMethods() : [], dssm: families.has('dssm') },
+      };
+      if (o.seeds) await runQualitySeeds(o.seeds.split(',').map((s) => int(s.trim())), base);
+      else await runQualityBench({ ...base, seed: o.seed });
     });
 
   bench

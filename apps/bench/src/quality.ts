@@ -1,5 +1,7 @@
 import * as path from 'path';
 import { projectRoot } from '@debut/config';
+import { dssmMethods } from '@debut/models';
+import { AudienceRows } from './audience-rows';
 import {
   ColdStartEvaluator,
   CurvePoint,
@@ -19,7 +21,8 @@ export interface QualityBenchOptions {
   seed: number;
   /** JSON report path; default reports/quality-<dataset>-<seed>.json under the project root. */
   out?: string;
-  methods?: { i2i: I2IMethod[]; u2i: U2IMethod[] };
+  /** Model rows: I2I encoders; the DSSM (its two gate rows, then u2i-audience and fusion). */
+  methods?: { i2i: I2IMethod[]; dssm: boolean; u2i?: U2IMethod[] };
   quiet?: boolean;
   /** Tensor backend the caller initialised ('wasm' | 'tensorflow' | 'none'). */
   backend?: string;
@@ -61,13 +64,15 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
     rows.push({ method: r.method, metrics: r.metrics, trainSeconds: r.trainSeconds });
     if (r.notes) notes[r.method] = r.notes;
   }
-  timings.baselines = (Date.now() - t) / 1000;
-
   const curves: CurvePoint[] = [];
   const ctx = ev.trainContext({
     log,
     curve: (method, epoch, values) => curves.push({ method, epoch, values: { ...values } }),
   });
+  const audience = new AudienceRows(ev, ctx, log);
+  await audience.baselines(rows, notes);
+  timings.baselines = (Date.now() - t) / 1000;
+
   for (const m of opts.methods?.i2i ?? []) {
     t = Date.now();
     try {
@@ -75,18 +80,21 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       const trainSeconds = (Date.now() - t) / 1000;
       const metrics = await ev.evaluateI2I(encoder);
       rows.push({ method: m.name, metrics, trainSeconds });
+      await audience.addSpace(m.name, encoder, rows);
       log(`${m.name}: trained in ${trainSeconds.toFixed(1)} s, audience.recall@100 ${metrics['audience.recall@100']?.toFixed(4)}`);
     } catch (e) {
       notes[m.name] = `FAILED: ${(e as Error).message}`;
       log(`${m.name} failed: ${(e as Error).stack ?? e}`);
     }
   }
-  for (const m of opts.methods?.u2i ?? []) {
+  const u2iMethods = [...(opts.methods?.dssm ? dssmMethods({ onFit: audience.onDssmFit }) : []), ...(opts.methods?.u2i ?? [])];
+  for (const m of u2iMethods) {
     t = Date.now();
     try {
       const model = await m.fit(ctx);
       const trainSeconds = (Date.now() - t) / 1000;
       const metrics = ev.evaluateU2I(model);
+      if (m.name === 'dssm-boundary') audience.setGate(model);
       rows.push({ method: m.name, metrics, trainSeconds });
       log(`${m.name}: trained in ${trainSeconds.toFixed(1)} s, u2i.recall@20 ${metrics['u2i.recall@20']?.toFixed(4)}`);
     } catch (e) {
@@ -94,6 +102,15 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       log(`${m.name} failed: ${(e as Error).stack ?? e}`);
     }
   }
+
+  t = Date.now();
+  try {
+    await audience.finish(rows, notes);
+  } catch (e) {
+    notes.fusion = `FAILED: ${(e as Error).message}`;
+    log(`audience rows failed: ${(e as Error).stack ?? e}`);
+  }
+  timings.audienceRows = (Date.now() - t) / 1000;
 
   const report: QualityReport = {
     dataset: opts.dataset,

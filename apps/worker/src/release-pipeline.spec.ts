@@ -92,6 +92,7 @@ describe('ReleasePipeline', () => {
         value: {
           songId: 'n1',
           modelVersion: 'i2i-1',
+          method: 'i2i2u',
           audience: [
             { userId: 'ua', score: expect.closeTo(Math.log1p(1), 5) },
             { userId: 'ub', score: expect.closeTo(0.8 * Math.log1p(0.3), 5) },

@@ -16,6 +16,8 @@ import { AudienceService, ModelRuntime, NoActiveModelError, audienceRow, songCon
 export interface AudienceSelectedEvent {
   songId: string;
   modelVersion: string;
+  /** The audience method that selected it (additive field). */
+  method: string;
   audience: Array<{ userId: string; score: number }>;
   neighbours: Array<{ songId: string; similarity: number }>;
   selectedAt: string;
@@ -164,6 +166,7 @@ function audienceEvent(a: AudienceEntity): AudienceSelectedEvent {
   return {
     songId: a.songId,
     modelVersion: a.modelVersion,
+    method: a.method,
     audience: a.members.map((m) => ({ userId: m.userId, score: m.score })),
     neighbours: a.neighbours,
     selectedAt: new Date(a.selectedAt).toISOString(),

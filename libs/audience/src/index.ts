@@ -1,2 +1,4 @@
 export * from './audience-selector';
 export * from './interest-boundary';
+export * from './audience-method';
+export * from './user-scorers';

@@ -36,3 +36,6 @@ INSERT INTO user_vectors (model_version, user_id, user_vector, boundary_vector)
 
 -- EmbeddingRepository.userVectors
 SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 AND user_id = ANY($2);
+
+-- EmbeddingRepository.allUserVectors
+SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id;

@@ -37,6 +37,7 @@ export function audience(songId: string, modelVersion: string, extra: Partial<Au
     neighbours: [{ songId: 's-1', similarity: 0.8 }],
     eventId: `ev-${songId}`,
     selectedAt: T0,
+    method: 'i2i2u',
     publishedAt: null,
     ...extra,
   };

@@ -112,6 +112,7 @@ export const targets: QueryTarget[] = [
     countSongVectors: [(r) => r.countSongVectors('i2i-1', 'warm')],
     upsertUserVectors: [(r) => r.upsertUserVectors('dssm-1', ['u-1'], vectors(1), vectors(1), 2)],
     userVectors: [(r) => r.userVectors('dssm-1', ['u-1'])],
+    allUserVectors: [(r) => r.allUserVectors('dssm-1')],
   }),
   target('audience.repository', ({ ds }) => new AudienceRepository(ds), {
     insert: [(r) => r.insert(audience('s-1', 'i2i-1'))],

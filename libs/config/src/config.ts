@@ -49,6 +49,8 @@ const schema = z.object({
   LASTFM_DIR: z.string().min(1).default(path.join(root, '..', 'shared', 'datasets', 'lastfm-hetrec2011')),
   AUDIENCE_NEIGHBOURS: positiveInt.default(50),
   AUDIENCE_SIZE: positiveInt.default(200),
+  /** Served audience method; `auto` = the best on cold validation recorded with the active audience model. */
+  AUDIENCE_METHOD: z.enum(['auto', 'i2i2u', 'content-ridge', 'u2i-audience', 'fusion']).default('auto'),
   GRADUATE_AFTER_LISTENERS: positiveInt.default(20),
   TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm']).default('auto'),
   METRICS_ENABLED: bool.default('true'),
@@ -63,7 +65,12 @@ export interface DebutConfig {
   kafka: { brokers: string[]; clientId: string; groupId: string; topicPrefix: string; partitions: number };
   index: { dir: string; kind: 'flat' | 'hnsw'; efSearch: number };
   models: { dir: string; tfBackend: 'auto' | 'tensorflow' | 'wasm' };
-  audience: { neighbours: number; size: number; graduateAfterListeners: number };
+  audience: {
+    neighbours: number;
+    size: number;
+    graduateAfterListeners: number;
+    method: 'auto' | 'i2i2u' | 'content-ridge' | 'u2i-audience' | 'fusion';
+  };
   datasets: { lastfmDir: string };
   metricsEnabled: boolean;
   /** Where the worker serves Prometheus metrics (/metrics) when metrics are enabled. */
@@ -112,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
     audience: {
       neighbours: e.AUDIENCE_NEIGHBOURS,
       size: e.AUDIENCE_SIZE,
+      method: e.AUDIENCE_METHOD,
       graduateAfterListeners: e.GRADUATE_AFTER_LISTENERS,
     },
     datasets: { lastfmDir: e.LASTFM_DIR },

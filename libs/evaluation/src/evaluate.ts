@@ -1,5 +1,7 @@
 import {
   AudienceMember,
+  AudienceMethod,
+  AudienceQuery,
   AudienceSelector,
   InMemoryListenerSource,
   ListenerWeight,
@@ -9,6 +11,7 @@ import type { ColdSplit, ColdStartDataset, Interaction, Item, ItemEncoder, Train
 import { auc, gateScores, hitsAtK, mean, median, ndcgAtK, recallAtK } from './metrics';
 import { deriveSeed, mulberry32, randInt } from './random';
 import { innerProductIndex, scoreMatrix } from './vectors';
+import { audiencesOf, coldInputs, userScoreRecall } from './audience-eval';
 
 /**
  * How a training interaction becomes an I2I2U signal weight:
@@ -378,6 +381,35 @@ export class ColdStartEvaluator {
     return { S, truth: this.dataset.users.map((u) => byUser.get(u) ?? empty) };
   }
 
+  private readonly queryCache = new Map<string, AudienceQuery[]>();
+  private readonly encoderIds = new WeakMap<ItemEncoder, number>();
+
+  /**
+   * Queries for the cold items of `which`, with the neighbours of `encoder` when given. Cached
+   * per (which, encoder) so that a method wrapped in a per-query cache (fusion's components)
+   * sees the same query objects on every validation pass.
+   */
+  queries(which: Which, encoder?: ItemEncoder): AudienceQuery[] {
+    let id = 0;
+    if (encoder) {
+      id = this.encoderIds.get(encoder) ?? this.encoderIds.set(encoder, this.queryCache.size + 1).get(encoder)!;
+    }
+    const key = `${which}:${id}`;
+    let q = this.queryCache.get(key);
+    if (!q) {
+      const inputs = this.queryCache.get(`${which}:0`)?.map((x) => x.input) ?? coldInputs(this, which);
+      const nb = encoder ? this.encoderNeighbours(encoder, which) : undefined;
+      this.queryCache.set(key, (q = inputs.map((input, i) => ({ input, neighbours: nb?.[i] ?? [] }))));
+    }
+    return q;
+  }
+
+  /** Audience metrics of an audience method on the cold items of `which`, and its audiences. */
+  async evaluateAudience(method: AudienceMethod, which: Which = 'test', encoder?: ItemEncoder): Promise<{ metrics: Metrics; audiences: AudienceMember[][] }> {
+    const audiences = await audiencesOf(this, method, this.queries(which, encoder));
+    return { metrics: this.audienceMetrics(audiences, which), audiences };
+  }
+
   /** The TrainContext handed to methods. */
   trainContext(hooks: { log?: (m: string) => void; curve?: TrainContext['curve'] } = {}): TrainContext {
     return {
@@ -385,6 +417,11 @@ export class ColdStartEvaluator {
       split: this.split,
       seed: this.seed,
       validateI2I: (encoder) => this.validateI2I(encoder),
+      validateAudience: async (method, encoder) =>
+        this.audienceMetrics(await audiencesOf(this, method, this.queries('val', encoder)), 'val')['audience.recall@100'] ?? 0,
+      validateUserScores: (scores) => userScoreRecall(this, scores, 'val'),
+      validateNeighbours: async (nb) => (await this.evaluateNeighbours(nb, 'val'))['audience.recall@100'] ?? 0,
+      coldValInputs: () => this.queries('val').map((q) => q.input),
       log: hooks.log ?? (() => undefined),
       curve: hooks.curve ?? (() => undefined),
     };

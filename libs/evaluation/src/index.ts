@@ -11,3 +11,4 @@ export * from './baselines';
 export * from './charts';
 export * from './report';
 export * from './datasets';
+export * from './audience-eval';

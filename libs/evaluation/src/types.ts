@@ -1,3 +1,4 @@
+import type { AudienceMethod, Neighbour } from '@debut/audience';
 import type { FeatureSchema, SongContent } from '@debut/features';
 
 /** A listening signal: strength is a play count (Last.fm) or a signal weight (synthetic). */
@@ -48,6 +49,17 @@ export interface TrainContext {
   seed: number;
   /** Audience Recall@100 on cold validation items for a given item encoder (early stopping). */
   validateI2I(embed: ItemEncoder): Promise<number>;
+  /**
+   * Audience Recall@100 on cold validation items of an audience method; queries carry the
+   * neighbours of `neighbours` (an I2I space) when given, else none.
+   */
+  validateAudience(method: AudienceMethod, neighbours?: ItemEncoder): Promise<number>;
+  /** Audience Recall@100 on cold validation items of given neighbour lists (one per item, in coldValItems order). */
+  validateNeighbours(neighbours: Neighbour[][]): Promise<number>;
+  /** Audience Recall@100 on cold validation items of dense scores (validation items × dataset.users). */
+  validateUserScores(scores: Float32Array): number;
+  /** Featurized content of the cold validation items (the model input), one row each. */
+  coldValInputs(): Float32Array[];
   /** Progress/log sink (the CLI draws a bar; tests stay quiet). */
   log(message: string): void;
   /** Per-epoch training curve points, for the report's charts. */
@@ -74,6 +86,17 @@ export interface U2IModel {
   embedUsers(userIds: string[]): Float32Array;
   /** Boundary vectors b (gate passes when u·i > u·b); absent for methods without a boundary. */
   embedBoundaries?(userIds: string[]): Float32Array;
+}
+
+/** What an audience method's fit hands the benchmark and the service. */
+export interface AudienceFit {
+  method: AudienceMethod;
+  /** The I2I space whose neighbours the method's queries need (neighbour voting, fusion). */
+  neighbours?: ItemEncoder;
+  /** Chosen hyper-parameters etc., for the report. */
+  notes?: string;
+  /** Metrics the fit itself measured (e.g. the share of fusion weight on learned parts). */
+  metrics?: Record<string, number>;
 }
 
 export interface U2IMethod {

@@ -60,7 +60,8 @@ export interface WriteArtifactOptions<C> {
   schema: FeatureSchema;
   config: C;
   metrics?: Record<string, unknown>;
-  weights: NamedVariables;
+  /** Tensors, or plain arrays with a shape (closed-form models such as the ridge map). */
+  weights: Array<{ name: string; variable: { shape: readonly number[]; dataSync(): ArrayLike<number> } }>;
   extra?: Record<string, unknown>;
 }
 
@@ -70,7 +71,7 @@ export async function writeArtifact<C>(dir: string, opts: WriteArtifactOptions<C
   const entries: WeightEntry[] = [];
   let total = 0;
   const values = opts.weights.map(({ name, variable }) => {
-    const v = variable.dataSync() as Float32Array;
+    const v = Float32Array.from(variable.dataSync());
     entries.push({ name, shape: variable.shape.slice(), offset: total, length: v.length });
     total += v.length;
     return v;
@@ -124,7 +125,11 @@ export function assignWeights(target: NamedVariables, loaded: LoadedWeights['ten
   }
 }
 
-export type I2IArtifactConfig = Pick<I2ITrainConfig, 'fieldDim' | 'hidden' | 'outputDim'> & Partial<I2ITrainConfig>;
+export type I2IArtifactConfig = Pick<I2ITrainConfig, 'fieldDim' | 'hidden' | 'outputDim'> &
+  Partial<I2ITrainConfig> & {
+    /** α of the encoder's content path (absent in older artifacts: 0). */
+    contentWeight?: number;
+  };
 
 export const I2I_KIND = 'i2i';
 
@@ -139,7 +144,7 @@ export async function saveI2IArtifact(
     kind: I2I_KIND,
     version,
     schema: encoder.featurizer.schema,
-    config,
+    config: { ...config, contentWeight: encoder.contentWeight },
     metrics,
     weights: encoder.tower.weights(),
     extra: { fields: encoder.featurizer.fields, inputDim: encoder.featurizer.inputDim, dim: encoder.dim },
@@ -161,5 +166,5 @@ export async function loadI2IEncoder(dir: string): Promise<{ encoder: I2IEncoder
     seed: c.seed ?? 0,
   });
   assignWeights(tower.weights(), loaded.tensors);
-  return { encoder: new I2IEncoder(featurizer, tower), manifest };
+  return { encoder: new I2IEncoder(featurizer, tower, undefined, c.contentWeight ?? 0), manifest };
 }

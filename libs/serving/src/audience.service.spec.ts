@@ -126,6 +126,7 @@ describe('audienceRow', () => {
     expect(row).toEqual({
       songId: 'new1',
       modelVersion: 'i2i-1',
+      method: 'i2i2u',
       members: [
         { userId: 'ua', score: expect.closeTo(Math.log1p(1), 5), because: ['w1'] },
         {

@@ -1,10 +1,11 @@
 import { aggregateAudience, topNeighbours, type AudienceMember, type Neighbour } from '@debut/audience';
 import { Log, type DebutConfig } from '@debut/config';
-import type { AudienceEntity, InteractionRepository } from '@debut/catalog';
+import type { AudienceEntity, EmbeddingRepository, InteractionRepository } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
 import { CachedListenerSource } from './listener-cache';
 import { ModelRuntime } from './model-runtime';
 import { PgListenerSource } from './pg-listener-source';
+import { AudienceMethods, type ServedMethod } from './audience-methods';
 
 export interface SelectedAudience {
   songId: string;
@@ -13,6 +14,8 @@ export interface SelectedAudience {
   vector: Float32Array;
   neighbours: Neighbour[];
   members: AudienceMember[];
+  /** The audience method that selected the members (AUDIENCE_METHOD, resolved). */
+  method: ServedMethod;
 }
 
 /**
@@ -22,14 +25,17 @@ export interface SelectedAudience {
  */
 export class AudienceService {
   readonly listeners: CachedListenerSource;
+  readonly methods: AudienceMethods;
   private readonly log = new Log('audience');
 
   constructor(
     private readonly runtime: ModelRuntime,
     private readonly interactions: InteractionRepository,
     private readonly options: DebutConfig['audience'],
+    embeddings?: EmbeddingRepository,
   ) {
     this.listeners = new CachedListenerSource(new PgListenerSource(interactions));
+    this.methods = new AudienceMethods(runtime, options.method ?? 'auto', embeddings);
   }
 
   async select(songId: string, content: SongContent): Promise<SelectedAudience> {
@@ -39,6 +45,7 @@ export class AudienceService {
   async selectMany(songs: Array<{ songId: string; content: SongContent }>): Promise<SelectedAudience[]> {
     if (!songs.length) return [];
     const { version, encoder, warm } = this.runtime.require('i2i');
+    const method = this.methods.resolve();
     const k = this.options.neighbours;
     const t0 = performance.now();
     const vectors = encoder.embed(songs.map((s) => s.content));
@@ -62,18 +69,23 @@ export class AudienceService {
       searchMs: Math.round(t2 - t1),
       listenersMs: Math.round(performance.now() - t2),
     });
-    return songs.map((s, i) => ({
-      songId: s.songId,
-      modelVersion: version,
-      vector: vectors.slice(i * dim, (i + 1) * dim),
-      neighbours: neighbours[i],
-      members: aggregateAudience(neighbours[i], lists, {
-        k,
-        n: this.options.size,
-        explain: 3,
-        exclude: have.get(s.songId) ?? new Set<string>(),
-      }),
-    }));
+    const out: SelectedAudience[] = [];
+    for (let i = 0; i < songs.length; i++) {
+      const s = songs[i];
+      const exclude = have.get(s.songId) ?? new Set<string>();
+      let members: AudienceMember[];
+      if (method === 'i2i2u') {
+        members = aggregateAudience(neighbours[i], lists, { k, n: this.options.size, explain: 3, exclude });
+      } else {
+        const chosen = await this.methods.forSong(method, s.content, lists);
+        members = await chosen.method.select({ input: chosen.input, neighbours: neighbours[i] }, { k, n: this.options.size, explain: 3, exclude });
+        // Explanations always come from the neighbours the user listened to, whatever ranked them.
+        const because = new Map(aggregateAudience(neighbours[i], lists, { k, n: Number.MAX_SAFE_INTEGER, explain: 3 }).map((m) => [m.userId, m.because]));
+        members = members.map((m) => ({ ...m, because: because.get(m.userId) ?? [] }));
+      }
+      out.push({ songId: s.songId, modelVersion: version, vector: vectors.slice(i * dim, (i + 1) * dim), neighbours: neighbours[i], members, method });
+    }
+    return out;
   }
 }
 
@@ -84,6 +96,7 @@ export function audienceRow(selected: SelectedAudience, eventId: string | null):
     modelVersion: selected.modelVersion,
     members: selected.members.map((u) => ({ userId: u.userId, score: u.score, because: u.because.map((b) => b.songId) })),
     neighbours: selected.neighbours,
+    method: selected.method,
     eventId,
     selectedAt: new Date(),
     publishedAt: null,

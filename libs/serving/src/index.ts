@@ -10,3 +10,4 @@ export * from './user-vector-refresher';
 export * from './model-activation';
 export * from './listener-cache';
 export * from './catalogue-import';
+export * from './audience-methods';

@@ -1,6 +1,6 @@
 import { Log } from '@debut/config';
 import type { DebutConfig } from '@debut/config';
-import type { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository } from '@debut/catalog';
+import type { EmbeddingRepository, InteractionRepository, ModelKind, ModelVersionRepository, SongRepository } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
 import type { ModelLoaders } from './model-runtime';
 import { ModelRuntime, newPoolIndex } from './model-runtime';
@@ -9,7 +9,7 @@ import { UserVectorRefresher } from './user-vector-refresher';
 
 export interface ActivationReport {
   version: string;
-  kind: 'i2i' | 'dssm';
+  kind: ModelKind;
   songsEmbedded: number;
   poolSize: number;
   usersRefreshed: number;
@@ -38,6 +38,13 @@ export class ModelActivation {
     const t0 = Date.now();
     const v = await this.versions.find(version);
     if (!v) throw new Error(`unknown model version ${version} (see \`trainer versions\`)`);
+    if (v.kind === 'audience') {
+      // Nothing to embed: the artifact is read as it is; load it once so a broken one is refused here.
+      if (!this.loaders.audience) throw new Error('this deployment has no audience-artifact loader');
+      await this.loaders.audience(v.artifactPath);
+      await this.versions.activate(version);
+      return { version, kind: v.kind, songsEmbedded: 0, poolSize: 0, usersRefreshed: 0, seconds: (Date.now() - t0) / 1000 };
+    }
     const model = v.kind === 'i2i' ? await this.loaders.i2i(v.artifactPath) : await this.loaders.dssm(v.artifactPath);
     const embed = (c: SongContent[]) => ('embed' in model ? model.embed(c) : model.embedItems(c));
     let songsEmbedded = 0;

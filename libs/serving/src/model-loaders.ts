@@ -1,5 +1,5 @@
-import { initTf, loadDssmModel, loadI2IEncoder } from '@debut/models';
-import type { InterestModel, ModelLoaders, SongEncoder } from './model-runtime';
+import { initTf, loadAudienceArtifact, loadDssmModel, loadI2IEncoder } from '@debut/models';
+import type { AudienceModels, InterestModel, ModelLoaders, SongEncoder } from './model-runtime';
 
 /** Artifact loaders over libs/models; the backend is picked once per process. */
 export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLoaders {
@@ -18,6 +18,10 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
         embedItems: (c) => model.embedItems(c),
         embedUsersFromItemVectors: (h) => model.embedUsersFromItemVectors(h),
       };
+    },
+    async audience(dir: string): Promise<AudienceModels> {
+      const a = await loadAudienceArtifact(dir);
+      return { schema: a.schema, config: a.config, ridge: a.ridge };
     },
   };
 }

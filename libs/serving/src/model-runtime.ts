@@ -4,6 +4,7 @@ import { Log } from '@debut/config';
 import type { EmbeddingRepository, ModelKind, ModelVersionRepository, PoolChange } from '@debut/catalog';
 import type { FeatureSchema, SongContent } from '@debut/features';
 import { VectorIndex, createVectorIndex } from '@debut/index';
+import type { AudienceArtifactConfig } from '@debut/models';
 
 /** What the service needs of a trained I2I encoder. */
 export interface SongEncoder {
@@ -21,9 +22,25 @@ export interface InterestModel {
   embedUsersFromItemVectors(histories: Float32Array[]): { users: Float32Array; boundaries: Float32Array };
 }
 
+/** What the service needs of an `audience` artifact (ridge map, fusion weights, the winner). */
+export interface AudienceModels {
+  schema: FeatureSchema;
+  config: AudienceArtifactConfig;
+  /** inputDim × users, row-major. */
+  ridge: Float32Array;
+}
+
 export interface ModelLoaders {
   i2i(artifactDir: string): Promise<SongEncoder>;
   dssm(artifactDir: string): Promise<InterestModel>;
+  /** Absent in deployments that serve neighbour voting only. */
+  audience?(artifactDir: string): Promise<AudienceModels>;
+}
+
+/** The active audience artifact. */
+export interface ActiveAudience {
+  version: string;
+  models: AudienceModels;
 }
 
 /** The active I2I model and the FAISS index of established (warm) songs in its space. */
@@ -49,6 +66,7 @@ export interface ActiveDssm {
 export class ModelRuntime {
   private i2iState: ActiveI2I | null = null;
   private dssmState: ActiveDssm | null = null;
+  private audienceState: ActiveAudience | null = null;
   private watermark = new Map<string, Date>();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
@@ -67,6 +85,10 @@ export class ModelRuntime {
 
   get dssm(): ActiveDssm | null {
     return this.dssmState;
+  }
+
+  get audience(): ActiveAudience | null {
+    return this.audienceState;
   }
 
   /** Where a version's pool index is persisted. */
@@ -94,7 +116,17 @@ export class ModelRuntime {
   }
 
   private async doRefresh(): Promise<void> {
-    const [i2i, dssm] = await Promise.all([this.versions.active('i2i'), this.versions.active('dssm')]);
+    const [i2i, dssm, audience] = await Promise.all([
+      this.versions.active('i2i'),
+      this.versions.active('dssm'),
+      this.loaders.audience ? this.versions.active('audience') : Promise.resolve(null),
+    ]);
+    if (audience && this.loaders.audience && audience.version !== this.audienceState?.version) {
+      this.audienceState = { version: audience.version, models: await this.loaders.audience(audience.artifactPath) };
+      this.log.info('audience model active', { version: audience.version, best: this.audienceState.models.config.best });
+    } else if (!audience) {
+      this.audienceState = null;
+    }
     if (i2i && i2i.version !== this.i2iState?.version) {
       const encoder = await this.loaders.i2i(i2i.artifactPath);
       const warm = await this.openIndex(i2i.version, 'warm', encoder.dim);

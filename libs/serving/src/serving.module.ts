@@ -21,8 +21,9 @@ export const MODEL_POLL_MS = 2000;
     },
     {
       provide: AudienceService,
-      inject: [ModelRuntime, InteractionRepository, DEBUT_CONFIG],
-      useFactory: (r: ModelRuntime, i: InteractionRepository, c: DebutConfig) => new AudienceService(r, i, c.audience),
+      inject: [ModelRuntime, InteractionRepository, DEBUT_CONFIG, EmbeddingRepository],
+      useFactory: (r: ModelRuntime, i: InteractionRepository, c: DebutConfig, e: EmbeddingRepository) =>
+        new AudienceService(r, i, c.audience, e),
     },
     {
       provide: GateService,

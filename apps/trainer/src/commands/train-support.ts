@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig } from '@debut/config';
-import { ModelVersionRepository, openDatabase } from '@debut/catalog';
+import { ModelKind, ModelVersionRepository, openDatabase } from '@debut/catalog';
 import type { ArtifactManifest, TrainProgress } from '@debut/models';
 
 /** A progress bar per epoch on stderr (training logs stay readable on stdout). */
@@ -30,10 +30,11 @@ export async function registerVersion(manifest: ArtifactManifest, dir: string, d
     const versions = new ModelVersionRepository(ds);
     await versions.register({
       version: manifest.version,
-      kind: manifest.kind as 'i2i' | 'dssm',
+      kind: manifest.kind as ModelKind,
       artifactPath: dir,
       dim,
-      config: manifest.config as Record<string, unknown>,
+      // The artifact keeps the full config; the table only what a reader of `versions` needs.
+      config: withoutUserIds(manifest.config as Record<string, unknown>),
       metrics: manifest.metrics,
     });
     console.log(`registered ${manifest.version} (${manifest.kind}) → ${dir}`);
@@ -41,4 +42,9 @@ export async function registerVersion(manifest: ArtifactManifest, dir: string, d
     await ds.destroy();
   }
   if (activate) console.log(`activate it with: npm run trainer -- activate ${manifest.version}`);
+}
+
+function withoutUserIds(config: Record<string, unknown>): Record<string, unknown> {
+  const { userIds, ...rest } = config;
+  return Array.isArray(userIds) ? { ...rest, users: userIds.length } : config;
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '@debut/config';
 import { ColdStartEvaluator, loadWithSplit, parseDataset } from '@debut/evaluation';
 import { fitI2I, initTf, newModelVersion, saveI2IArtifact } from '@debut/models';
 import { progressBar, registerVersion } from './train-support';
+import { registerTrainAudience } from './train-audience';
 import { registerTrainDssm } from './train-dssm';
 
 interface TrainOptions {
@@ -69,4 +70,5 @@ export function registerTrain(program: Command): void {
     });
 
   registerTrainDssm(train);
+  registerTrainAudience(train);
 }

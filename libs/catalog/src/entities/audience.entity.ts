@@ -16,6 +16,8 @@ export class AudienceEntity {
   @Column('jsonb') neighbours: Array<{ songId: string; similarity: number }>;
   @Column('text', { name: 'event_id', nullable: true }) eventId: string | null;
   @Column('timestamptz', { name: 'selected_at' }) selectedAt: Date;
+  /** The audience method that selected the members (i2i2u, content-ridge, u2i-audience, fusion). */
+  @Column('text', { default: 'i2i2u' }) method: string;
   /** Outbox mark: when song.audience.selected was published (null = not yet). */
   @Column('timestamptz', { name: 'published_at', nullable: true }) publishedAt: Date | null;
 }

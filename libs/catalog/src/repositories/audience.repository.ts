@@ -8,9 +8,9 @@ export class AudienceRepository {
   /** Inserts; returns false when this song already has an audience under this version. */
   async insert(a: AudienceEntity, manager: EntityManager = this.ds.manager): Promise<boolean> {
     const rows: unknown[] = await manager.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
-      [a.songId, a.modelVersion, JSON.stringify(a.members), JSON.stringify(a.neighbours), a.eventId, a.selectedAt],
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
+      [a.songId, a.modelVersion, JSON.stringify(a.members), JSON.stringify(a.neighbours), a.eventId, a.selectedAt, a.method],
     );
     return rows.length === 1;
   }
@@ -19,8 +19,8 @@ export class AudienceRepository {
   async insertMany(rows: AudienceEntity[], manager: EntityManager = this.ds.manager): Promise<Set<string>> {
     if (!rows.length) return new Set();
     const inserted: Array<{ song_id: string }> = await manager.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::timestamptz[])
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::text[])
        ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
       [
         rows.map((a) => a.songId),
@@ -29,6 +29,7 @@ export class AudienceRepository {
         rows.map((a) => JSON.stringify(a.neighbours)),
         rows.map((a) => a.eventId),
         rows.map((a) => new Date(a.selectedAt).toISOString()),
+        rows.map((a) => a.method),
       ],
     );
     return new Set(inserted.map((r) => r.song_id));
@@ -37,11 +38,11 @@ export class AudienceRepository {
   /** Replaces (explicit recompute on request, e.g. after graduation). */
   async replace(a: AudienceEntity): Promise<void> {
     await this.ds.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (song_id, model_version) DO UPDATE
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO UPDATE
          SET members = EXCLUDED.members, neighbours = EXCLUDED.neighbours, event_id = EXCLUDED.event_id,
-             selected_at = EXCLUDED.selected_at`,
-      [a.songId, a.modelVersion, JSON.stringify(a.members), JSON.stringify(a.neighbours), a.eventId, a.selectedAt],
+             selected_at = EXCLUDED.selected_at, method = EXCLUDED.method`,
+      [a.songId, a.modelVersion, JSON.stringify(a.members), JSON.stringify(a.neighbours), a.eventId, a.selectedAt, a.method],
     );
   }
 

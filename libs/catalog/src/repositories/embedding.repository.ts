@@ -104,6 +104,25 @@ export class EmbeddingRepository {
     }
   }
 
+  /**
+   * Every user's vectors under a DSSM version, packed (users × dim each), for scoring all users
+   * against one song (the u2i audience). Users are in id order.
+   */
+  async allUserVectors(modelVersion: string): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array; dim: number }> {
+    const rows: Array<{ user_id: string; user_vector: number[]; boundary_vector: number[] }> = await this.ds.query(
+      'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id',
+      [modelVersion],
+    );
+    const dim = rows[0]?.user_vector.length ?? 0;
+    const users = new Float32Array(rows.length * dim);
+    const boundaries = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => {
+      users.set(r.user_vector, i * dim);
+      boundaries.set(r.boundary_vector, i * dim);
+    });
+    return { ids: rows.map((r) => r.user_id), users, boundaries, dim };
+  }
+
   async userVectors(
     modelVersion: string,
     userIds: string[],

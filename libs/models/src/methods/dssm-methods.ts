@@ -28,6 +28,8 @@ export interface DssmMethodOptions {
   /** I2I artifact directory whose item tower initialises the DSSM item tower. */
   fromI2I?: string;
   onProgress?: (p: TrainProgress) => void;
+  /** Receives the shared fit (towers and user vectors) once trained. */
+  onFit?: (fit: DssmFit, ctx: TrainContext) => void;
 }
 
 /** Boundary-gate quality on the cold validation items (what early stopping maximises). */
@@ -158,6 +160,19 @@ function validate(ctx: TrainContext, model: DssmModel, uv: UserVectors): DssmVal
   };
 }
 
+/**
+ * A saved DSSM as a fit on a TrainContext: user and boundary vectors of ctx.dataset.users from
+ * their training histories, as fitDssm computes them (for `trainer train audience`).
+ */
+export function dssmFitFromModel(ctx: TrainContext, model: DssmModel): Pick<DssmFit, 'model' | 'vectors' | 'userRow'> {
+  const byId = new Map(ctx.dataset.items.map((i) => [i.id, i]));
+  const warm = ctx.split.warmItems;
+  const inputs = model.featurizer.encodeBatch(warm.map((id) => byId.get(id)!.content));
+  const histories = trainingHistories(ctx, new Map(warm.map((id, j) => [id, j])));
+  const vectors = userVectors(model, model.embedItemInputs(inputs, warm.length), histories);
+  return { model, vectors, userRow: new Map(ctx.dataset.users.map((u, i) => [u, i])) };
+}
+
 /** Trains the DSSM on a TrainContext (used by both bench rows and `trainer train dssm`). */
 export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): Promise<DssmFit> {
   await initTf({ log: ctx.log });
@@ -228,7 +243,11 @@ export function dssmMethods(opts: DssmMethodOptions = {}): U2IMethod[] {
   const fits = new WeakMap<TrainContext, Promise<DssmFit>>();
   const fitOnce = (ctx: TrainContext) => {
     let f = fits.get(ctx);
-    if (!f) fits.set(ctx, (f = fitDssm(ctx, opts)));
+    if (!f) {
+      fits.set(ctx, (f = fitDssm(ctx, opts)));
+      // The failure itself reaches the caller through f; this branch only must not be unhandled.
+      f.then((fit) => opts.onFit?.(fit, ctx)).catch(() => undefined);
+    }
     return f;
   };
   return [

@@ -8,7 +8,8 @@
  */
 import type { I2IMethod, Item, ItemEncoder, TrainContext } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
-import { I2IEncoder } from '../encoder';
+import { I2IEncoder, embedWithTower } from '../encoder';
+import { ContentBlendSearch } from './content-blend';
 import { I2ITrainConfig, I2ITrainResult, TrainProgress, trainI2I } from '../i2i-trainer';
 import { PairFilterConfig, TrainingPairs, buildTrainingPairs, formatPairStats } from '../pairs';
 import { initTf } from '../tf';
@@ -17,6 +18,11 @@ export interface I2IMethodOptions {
   config?: Partial<I2ITrainConfig>;
   pairFilter?: Partial<PairFilterConfig>;
   onProgress?: (p: TrainProgress) => void;
+  /**
+   * Residual path from the content (default true): the song vector blends the content input
+   * with the tower output, α chosen per epoch on cold validation (see ContentBlendSearch).
+   */
+  contentPath?: boolean;
   /** Receives the full training result (history, timings, backend) after fit. */
   onResult?: (r: I2IFitResult) => void;
 }
@@ -43,6 +49,14 @@ export async function fitI2I(ctx: TrainContext, name: string, opts: I2IMethodOpt
   const pairs = buildTrainingPairs(ctx.split.train, warm, opts.pairFilter);
   ctx.log(`[${name}] ${formatPairStats(pairs.stats)}`);
   const config: Partial<I2ITrainConfig> = { seed: ctx.seed, ...opts.config };
+  const valInputs = ctx.coldValInputs();
+  const valFlat = new Float32Array(valInputs.length * featurizer.inputDim);
+  valInputs.forEach((v, i) => valFlat.set(v, i * featurizer.inputDim));
+  const blend =
+    opts.contentPath === false
+      ? undefined
+      : new ContentBlendSearch(warm, inputs, valFlat, featurizer.inputDim, (nb) => ctx.validateNeighbours(nb));
+  const alphaAt = new Map<number, number>();
   const result = await trainI2I(
     { fields: featurizer.fields, inputDim: featurizer.inputDim, inputs, numItems: warm.length, pairs },
     config,
@@ -50,21 +64,35 @@ export async function fitI2I(ctx: TrainContext, name: string, opts: I2IMethodOpt
       log: (m) => ctx.log(`[${name}] ${m}`),
       onProgress: opts.onProgress,
       onEpoch: async (epoch, metrics, tower) => {
-        const score = await ctx.validateI2I(asItemEncoder(new I2IEncoder(featurizer, tower)));
+        let score: number;
+        if (blend) {
+          const d = tower.outputDim;
+          const found = await blend.best(
+            embedWithTower(tower, inputs, warm.length, featurizer.inputDim),
+            embedWithTower(tower, valFlat, valInputs.length, featurizer.inputDim),
+            d,
+          );
+          alphaAt.set(epoch, found.alpha);
+          score = found.score;
+          ctx.log(`[${name}] epoch ${epoch}: content weight α ${found.alpha} (val R@100 by α: ${found.grid.map((g) => g.toFixed(4)).join(' ')})`);
+        } else {
+          score = await ctx.validateI2I(asItemEncoder(new I2IEncoder(featurizer, tower)));
+        }
         ctx.curve(name, epoch, {
           bprLoss: metrics.bprLoss,
           infoNCELoss: metrics.infoNCELoss,
           valRecall100: score,
           pairsPerSecond: metrics.pairsPerSecond,
+          ...(blend ? { contentWeight: alphaAt.get(epoch)! } : {}),
         });
         return score;
       },
     },
   );
-  const encoder = new I2IEncoder(featurizer, result.tower);
+  const encoder = new I2IEncoder(featurizer, result.tower, undefined, alphaAt.get(result.bestEpoch) ?? 0);
   const fit: I2IFitResult = { method: name, encoder, train: result, pairs: pairs.stats };
   ctx.log(
-    `[${name}] best epoch ${result.bestEpoch} val R@100 ${result.bestValidation?.toFixed(4) ?? '-'}; ` +
+    `[${name}] best epoch ${result.bestEpoch} val R@100 ${result.bestValidation?.toFixed(4) ?? '-'}, content weight α ${encoder.contentWeight}; ` +
       `${result.trainSeconds.toFixed(1)} s training, ${result.pairsPerSecond.toFixed(0)} pairs/s on ${result.backend}`,
   );
   opts.onResult?.(fit);

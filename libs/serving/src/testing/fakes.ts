@@ -406,6 +406,7 @@ export class InMemoryCatalog {
       modelVersion: 'i2i-1',
       members: [],
       neighbours: [],
+      method: 'i2i2u',
       eventId: null,
       selectedAt: this.clock(),
       publishedAt: null,

@@ -1,0 +1,130 @@
+/**
+ * bench:quality --seeds A,B,C: every row on each split seed (one single-seed report each, as
+ * --seed writes them), then mean ± standard deviation per row and metric, Markdown + JSON + PNG.
+ * A model result counts only when it holds over the seeds, beside the strongest simple
+ * baseline (max of content-knn and content-ridge) of the same runs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { projectRoot } from '@debut/config';
+import { AUDIENCE_COLUMNS, QualityReport, U2I_COLUMNS, barChart } from '@debut/evaluation';
+import { QualityBenchOptions, runQualityBench } from './quality';
+
+type Metrics = Record<string, number>;
+
+export interface SeedsRow {
+  method: string;
+  perSeed: Record<string, Metrics>;
+  mean: Metrics;
+  sd: Metrics;
+  /** Mean training seconds over the seeds. */
+  trainSeconds: number;
+}
+
+export interface SeedsReport {
+  dataset: string;
+  seeds: number[];
+  backend: string;
+  rows: SeedsRow[];
+}
+
+function summarise(reports: QualityReport[]): SeedsRow[] {
+  const methods = [...new Set(reports.flatMap((r) => r.rows.map((x) => x.method)))];
+  return methods.map((method) => {
+    const perSeed: Record<string, Metrics> = {};
+    const seconds: number[] = [];
+    for (const r of reports) {
+      const row = r.rows.find((x) => x.method === method);
+      if (!row) continue;
+      perSeed[String(r.seed)] = row.metrics;
+      seconds.push(row.trainSeconds);
+    }
+    const keys = [...new Set(Object.values(perSeed).flatMap((m) => Object.keys(m)))];
+    const mean: Metrics = {};
+    const sd: Metrics = {};
+    for (const k of keys) {
+      const xs = Object.values(perSeed)
+        .map((m) => m[k])
+        .filter((x): x is number => Number.isFinite(x));
+      if (!xs.length) continue;
+      const mu = xs.reduce((s, x) => s + x, 0) / xs.length;
+      mean[k] = mu;
+      sd[k] = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mu) ** 2, 0) / (xs.length - 1)) : 0;
+    }
+    return { method, perSeed, mean, sd, trainSeconds: seconds.reduce((s, x) => s + x, 0) / Math.max(1, seconds.length) };
+  });
+}
+
+const cell = (r: SeedsRow, k: string) => (r.mean[k] === undefined ? '—' : `${r.mean[k].toFixed(4)} ± ${r.sd[k].toFixed(4)}`);
+
+/** The verdicts the issue's targets ask for, computed on the means (never on one seed). */
+function verdicts(rows: SeedsRow[]): string[] {
+  const m = (name: string, k: string) => rows.find((r) => r.method === name)?.mean[k];
+  const r100 = 'audience.recall@100';
+  const knn = m('content-knn', r100) ?? 0;
+  const ridge = m('content-ridge', r100) ?? 0;
+  const strongest = Math.max(knn, ridge);
+  const learned = ['i2i-contrastive', 'i2i-contrastive-random-groups', 'cb2cf-bpr', 'u2i-audience', 'fusion'];
+  const best = learned
+    .map((name) => ({ name, v: m(name, r100) }))
+    .filter((x): x is { name: string; v: number } => x.v !== undefined)
+    .sort((a, b) => b.v - a.v)[0];
+  const out: string[] = [`Strongest simple baseline (mean R@100): ${strongest === ridge ? 'content-ridge' : 'content-knn'} ${strongest.toFixed(4)}.`];
+  const says = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+  if (best) {
+    out.push(
+      `Best learned audience row: ${best.name} ${best.v.toFixed(4)} = ${(best.v / knn).toFixed(3)} × content-knn ` +
+        `(target ≥ 1.15: ${says(best.v >= 1.15 * knn)}); vs content-ridge ${says(best.v > ridge)}.`,
+    );
+  }
+  const i2i = m('i2i-contrastive', r100);
+  const rnd = m('i2i-contrastive-random-groups', r100);
+  if (i2i !== undefined) {
+    out.push(`i2i-contrastive ${i2i.toFixed(4)} ≥ content-knn ${knn.toFixed(4)}: ${says(i2i >= knn)}; above its random-grouping ablation ${rnd?.toFixed(4) ?? '—'}: ${says(rnd !== undefined && i2i > rnd)}.`);
+  }
+  const f1 = (name: string) => m(name, 'gate.f1');
+  const b = f1('dssm-boundary');
+  if (b !== undefined) {
+    out.push(
+      `dssm-boundary gate F1 ${b.toFixed(4)} above dssm-topk ${f1('dssm-topk')?.toFixed(4) ?? '—'}: ${says(b > (f1('dssm-topk') ?? Infinity))}; ` +
+        `above content-mean ${f1('content-mean')?.toFixed(4) ?? '—'}: ${says(b > (f1('content-mean') ?? Infinity))}.`,
+    );
+  }
+  return out;
+}
+
+export async function runQualitySeeds(seeds: number[], opts: Omit<QualityBenchOptions, 'seed'>): Promise<SeedsReport> {
+  const reports: QualityReport[] = [];
+  const seconds: number[] = [];
+  for (const seed of seeds) {
+    const t0 = Date.now();
+    reports.push(await runQualityBench({ ...opts, seed, out: undefined, quiet: false }));
+    seconds.push((Date.now() - t0) / 1000);
+  }
+  const report: SeedsReport = { dataset: opts.dataset, seeds, backend: opts.backend ?? 'none', rows: summarise(reports) };
+  const out = opts.out ?? path.join(projectRoot, 'reports', `quality-${opts.dataset}-seeds-${seeds.join('-')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  const chart = out.replace(/\.json$/, '-audience.png');
+  const value = (method: string, k: string) => report.rows.find((r) => r.method === method)?.mean[k];
+  const audienceRows = report.rows.filter((r) => r.mean['audience.recall@100'] !== undefined).map((r) => r.method);
+  await barChart(chart, `audience, mean over seeds ${seeds.join(', ')} — ${opts.dataset}`, audienceRows, AUDIENCE_COLUMNS, value);
+  const columns = [...AUDIENCE_COLUMNS.slice(1, 2), 'audience.gatePass@100', 'audience.gatedRecall@100', ...U2I_COLUMNS];
+  const md = [
+    `## bench:quality — ${opts.dataset}, seeds ${seeds.join(', ')}, backend ${report.backend}: mean ± sd over seeds`,
+    '',
+    `Each seed is its own cold split (cold validation chooses every hyper-parameter; cold test is reported). Per-seed reports: ` +
+      seeds.map((s) => `reports/quality-${opts.dataset}-${s}.json`).join(', ') + `; wall time per seed ${seconds.map((s) => s.toFixed(0)).join(', ')} s.`,
+    '',
+    `| method | ${columns.join(' | ')} | train s |`,
+    `|---|${columns.map(() => '---').join('|')}|---|`,
+    ...report.rows.map((r) => `| ${r.method} | ${columns.map((k) => cell(r, k)).join(' | ')} | ${r.trainSeconds.toFixed(1)} |`),
+    '',
+    ...verdicts(report.rows).map((v) => `- ${v}`),
+    '',
+    `JSON: ${path.relative(process.cwd(), out)}; chart: ${path.relative(process.cwd(), chart)}.`,
+  ].join('\n');
+  console.log(md);
+  fs.writeFileSync(out.replace(/\.json$/, '.md'), md + '\n');
+  return report;
+}

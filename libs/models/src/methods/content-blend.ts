@@ -1,0 +1,103 @@
+/**
+ * Chooses the I2I encoder's content weight α on the cold VALIDATION items: neighbours of each
+ * validation song by α²·cos(content) + (1 − α)²·cos(tower), for every α of a grid, scored by the
+ * caller (audience Recall@100 through the same selector as every row). α = 1 is content-KNN, so
+ * the chosen blend is never worse than content-KNN on validation.
+ */
+import type { Neighbour } from '@debut/audience';
+import { SparseRows, sparseRows } from '../ridge';
+
+export const CONTENT_WEIGHTS = [0, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+
+function unitRows(m: Float32Array, dim: number): Float32Array {
+  const out = Float32Array.from(m);
+  for (let r = 0; r < out.length / dim; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += out[r * dim + j] ** 2;
+    if (s > 0) for (let j = 0; j < dim; j++) out[r * dim + j] /= Math.sqrt(s);
+  }
+  return out;
+}
+
+/** Content cosine of every (query, base) pair through the base's column postings. */
+function contentCosines(query: SparseRows, base: SparseRows): Float32Array {
+  const postings: Array<Array<[number, number]>> = Array.from({ length: base.cols }, () => []);
+  for (let r = 0; r < base.rows; r++) {
+    for (let p = base.rowStart[r]; p < base.rowStart[r + 1]; p++) postings[base.col[p]].push([r, base.val[p]]);
+  }
+  const out = new Float32Array(query.rows * base.rows);
+  for (let q = 0; q < query.rows; q++) {
+    const o = q * base.rows;
+    for (let p = query.rowStart[q]; p < query.rowStart[q + 1]; p++) {
+      const v = query.val[p];
+      for (const [r, w] of postings[query.col[p]]) out[o + r] += v * w;
+    }
+  }
+  return out;
+}
+
+/** The k best of one row (bounded insertion: k is small, the row is long). */
+function topK(scores: Float32Array, offset: number, n: number, k: number, ids: readonly string[]): Neighbour[] {
+  const idx = new Int32Array(k);
+  const val = new Float32Array(k).fill(-Infinity);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const v = scores[offset + i];
+    if (size === k && v <= val[k - 1]) continue;
+    let p = size < k ? size++ : k - 1;
+    while (p > 0 && val[p - 1] < v) {
+      val[p] = val[p - 1];
+      idx[p] = idx[p - 1];
+      p--;
+    }
+    val[p] = v;
+    idx[p] = i;
+  }
+  return Array.from(idx.subarray(0, size), (i, t) => ({ songId: ids[i], similarity: val[t] }));
+}
+
+export class ContentBlendSearch {
+  private readonly cos: Float32Array;
+  private readonly nq: number;
+  private readonly nw: number;
+
+  constructor(
+    private readonly warmIds: readonly string[],
+    warmInputs: Float32Array,
+    valInputs: Float32Array,
+    inputDim: number,
+    private readonly validate: (neighbours: Neighbour[][]) => Promise<number>,
+    private readonly k = 50,
+  ) {
+    this.nw = warmIds.length;
+    this.nq = valInputs.length / inputDim;
+    this.cos = contentCosines(sparseRows(unitRows(valInputs, inputDim), inputDim), sparseRows(unitRows(warmInputs, inputDim), inputDim));
+  }
+
+  /** The best α of the grid for these (unit) tower vectors, and its validation score. */
+  async best(towerWarm: Float32Array, towerVal: Float32Array, dim: number, alphas = CONTENT_WEIGHTS): Promise<{ alpha: number; score: number; grid: number[] }> {
+    const { nq, nw } = this;
+    const tower = new Float32Array(nq * nw);
+    for (let q = 0; q < nq; q++) {
+      for (let w = 0; w < nw; w++) {
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += towerVal[q * dim + j] * towerWarm[w * dim + j];
+        tower[q * nw + w] = s;
+      }
+    }
+    let best = { alpha: alphas[0], score: -Infinity };
+    const grid: number[] = [];
+    const mixed = new Float32Array(nq * nw);
+    for (const alpha of alphas) {
+      const a = alpha * alpha;
+      const b = (1 - alpha) * (1 - alpha);
+      const scale = 1 / (a + b);
+      for (let i = 0; i < mixed.length; i++) mixed[i] = (a * this.cos[i] + b * tower[i]) * scale;
+      const neighbours = Array.from({ length: nq }, (_, q) => topK(mixed, q * nw, nw, this.k, this.warmIds));
+      const score = await this.validate(neighbours);
+      grid.push(score);
+      if (score > best.score) best = { alpha, score };
+    }
+    return { ...best, grid };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Which audience method the service runs (AUDIENCE_METHOD), built from the active models:
+ * `i2i2u` needs only the I2I encoder; `content-ridge` and `fusion` the active `audience`
+ * artifact; `u2i-audience` the artifact and the active DSSM's user vectors. `auto` serves the
+ * method that was best on cold validation when the artifact was trained, and neighbour voting
+ * when no artifact is active.
+ */
+import {
+  AudienceMethod,
+  AudienceSelector,
+  FusionAudience,
+  LinearUserScorer,
+  ListenerLists,
+  NeighbourVotingAudience,
+  ScoredAudience,
+  VectorUserScorer,
+} from '@debut/audience';
+import { Log, type DebutConfig } from '@debut/config';
+import type { EmbeddingRepository } from '@debut/catalog';
+import { Featurizer, type SongContent } from '@debut/features';
+import { ModelRuntime, NoActiveModelError } from './model-runtime';
+
+export type ServedMethod = Exclude<DebutConfig['audience']['method'], 'auto'>;
+
+interface UserVectors {
+  version: string;
+  loadedAt: number;
+  scorer: (item: Float32Array) => VectorUserScorer;
+}
+
+/** How long the u2i audience keeps one snapshot of every user's vectors. */
+const USER_VECTORS_TTL_MS = 60_000;
+
+export class AudienceMethods {
+  private readonly log = new Log('audience-methods');
+  private ridge?: { version: string; featurizer: Featurizer; scorer: LinearUserScorer };
+  private users?: UserVectors;
+
+  constructor(
+    private readonly runtime: ModelRuntime,
+    private readonly wanted: DebutConfig['audience']['method'],
+    private readonly embeddings?: EmbeddingRepository,
+  ) {}
+
+  /** The method served now; throws NoActiveModelError when an explicitly asked one cannot run. */
+  resolve(): ServedMethod {
+    const artifact = this.runtime.audience;
+    if (this.wanted === 'auto') {
+      const best = artifact?.models.config.best ?? 'i2i2u';
+      if (best === 'u2i-audience' && !this.runtime.dssm) return 'i2i2u';
+      return best;
+    }
+    if (this.wanted !== 'i2i2u' && !artifact) throw new NoActiveModelError('audience');
+    if (this.wanted === 'u2i-audience' && !this.runtime.dssm) throw new NoActiveModelError('dssm');
+    return this.wanted;
+  }
+
+  /**
+   * The AudienceMethod for one song: the content input it scores and the listener lists that
+   * neighbour voting reads (already fetched for the whole batch).
+   */
+  async forSong(name: ServedMethod, content: SongContent, lists: ListenerLists): Promise<{ method: AudienceMethod; input: Float32Array }> {
+    const voting = new NeighbourVotingAudience(new AudienceSelector({ listenersOf: () => lists }));
+    if (name === 'i2i2u') return { method: voting, input: new Float32Array(0) };
+    const ridge = this.ridgeScorer();
+    const input = ridge.featurizer.encode(content);
+    const ridgeMethod = new ScoredAudience('content-ridge', ridge.scorer);
+    if (name === 'content-ridge') return { method: ridgeMethod, input };
+    const u2i = this.runtime.dssm ? await this.u2iMethod(content) : undefined;
+    if (name === 'u2i-audience') return { method: u2i!, input };
+    const weights = this.runtime.audience!.models.config.fusion;
+    const components = [
+      { method: voting, weight: weights['i2i2u'] ?? 0 },
+      { method: ridgeMethod, weight: weights['content-ridge'] ?? 0 },
+      ...(u2i ? [{ method: u2i, weight: weights['u2i-audience'] ?? 0 }] : []),
+    ];
+    if (!u2i && (weights['u2i-audience'] ?? 0) > 0) this.log.warn('fusion without its u2i part: no active DSSM');
+    return { method: new FusionAudience(components), input };
+  }
+
+  private ridgeScorer(): { featurizer: Featurizer; scorer: LinearUserScorer } {
+    const active = this.runtime.audience!;
+    if (this.ridge?.version !== active.version) {
+      const c = active.models.config;
+      const featurizer = new Featurizer(active.models.schema);
+      if (featurizer.inputDim !== c.inputDim) {
+        throw new Error(`audience artifact ${active.version}: input ${c.inputDim} values, its schema gives ${featurizer.inputDim}`);
+      }
+      this.ridge = { version: active.version, featurizer, scorer: new LinearUserScorer(c.userIds, c.inputDim, active.models.ridge) };
+    }
+    return this.ridge;
+  }
+
+  /** u2i-audience: the song's DSSM item vector against a snapshot of every user's (u, b). */
+  private async u2iMethod(content: SongContent): Promise<ScoredAudience> {
+    const dssm = this.runtime.dssm!;
+    if (!this.embeddings) throw new Error('u2i-audience needs the embedding repository');
+    if (this.users?.version !== dssm.version || Date.now() - this.users.loadedAt > USER_VECTORS_TTL_MS) {
+      const all = await this.embeddings.allUserVectors(dssm.version);
+      const d = all.dim;
+      const thresholds = new Float32Array(all.ids.length);
+      for (let r = 0; r < thresholds.length; r++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += all.users[r * d + j] * all.boundaries[r * d + j];
+        thresholds[r] = s;
+      }
+      const margin = this.runtime.audience?.models.config.u2iMargin ?? true;
+      this.users = {
+        version: dssm.version,
+        loadedAt: Date.now(),
+        scorer: (item) => new VectorUserScorer(all.ids, d, all.users, () => item, margin ? thresholds : undefined),
+      };
+    }
+    const item = dssm.model.embedItems([content]);
+    return new ScoredAudience('u2i-audience', this.users.scorer(item));
+  }
+}
