@@ -13,7 +13,7 @@ export interface GateDecision {
   songId: string;
   /** u·i */
   score: number;
-  /** u·b */
+  /** u·b + τ (the model's calibrated offset) */
   boundary: number;
   pass: boolean;
 }
@@ -28,11 +28,15 @@ export class InterestBoundary {
   /** u·b: one number per user, computed once and compared with every candidate's score. */
   readonly threshold: number;
 
-  constructor(readonly interest: UserInterest) {
+  constructor(
+    readonly interest: UserInterest,
+    /** τ calibrated with the model: the gate is u·i > u·b + τ. */
+    offset = 0,
+  ) {
     if (interest.user.length !== interest.boundary.length) {
       throw new Error(`user and boundary vectors differ in length (${interest.user.length} vs ${interest.boundary.length})`);
     }
-    this.threshold = dot(interest.user, interest.boundary);
+    this.threshold = dot(interest.user, interest.boundary) + offset;
   }
 
   /** Decisions for candidate songs given as ids and a packed row-major matrix of item vectors. */

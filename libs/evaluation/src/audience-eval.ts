@@ -64,7 +64,7 @@ export function gateCoherence(ev: ColdStartEvaluator, audiences: AudienceMember[
   for (let r = 0; r < users.length; r++) {
     let s = 0;
     for (let j = 0; j < d; j++) s += U[r * d + j] * B[r * d + j];
-    threshold[r] = s;
+    threshold[r] = s + (gate.gateOffset ?? 0);
   }
   const ids = ev.coldIds[which];
   const I = gate.embedItems(ev.items(ids));

@@ -255,7 +255,7 @@ export class ColdStartEvaluator {
     const dim = model.dim;
     const U = model.embedUsers(users);
     const B = model.embedBoundaries?.(users);
-    const thresholds = B ? rowDots(U, B, dim) : undefined;
+    const thresholds = B ? rowDots(U, B, dim).map((t) => t + (model.gateOffset ?? 0)) : undefined;
     const m: Metrics = {};
     const test = this.scoresFor(model, U, 'test');
     const nItems = this.coldIds.test.length;

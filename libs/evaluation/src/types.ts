@@ -86,6 +86,8 @@ export interface U2IModel {
   embedUsers(userIds: string[]): Float32Array;
   /** Boundary vectors b (gate passes when u·i > u·b); absent for methods without a boundary. */
   embedBoundaries?(userIds: string[]): Float32Array;
+  /** τ of the gate u·i > u·b + τ (calibrated on validation; 0 when absent). */
+  gateOffset?: number;
 }
 
 /** What an audience method's fit hands the benchmark and the service. */

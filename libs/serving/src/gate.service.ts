@@ -85,13 +85,14 @@ export class GateService {
     const cached = this.userCache.get(userId);
     if (cached && Date.now() - cached.at < USER_TTL_MS) return cached.boundary;
     let boundary: InterestBoundary | null = null;
+    const offset = this.runtime.require('dssm').model.gateOffset ?? 0;
     const stored = (await this.embeddings.userVectors(version, [userId])).get(userId);
     if (stored) {
-      boundary = new InterestBoundary(stored);
+      boundary = new InterestBoundary(stored, offset);
     } else {
       // Not refreshed yet (new user, or a new version): computed on the spot, as the refresher does.
       const v = await this.refresher.compute(this.runtime.require('dssm'), [userId]);
-      if (v.ids.length) boundary = new InterestBoundary({ user: v.users, boundary: v.boundaries });
+      if (v.ids.length) boundary = new InterestBoundary({ user: v.users, boundary: v.boundaries }, offset);
       else if (!(await this.interactions.userExists(userId))) throw new UnknownEntityError('user', [userId]);
     }
     this.userCache.set(userId, { at: Date.now(), boundary });

@@ -15,6 +15,7 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
       return {
         dim: model.dim,
         schema: model.featurizer.schema,
+        gateOffset: model.gateOffset,
         embedItems: (c) => model.embedItems(c),
         embedUsersFromItemVectors: (h) => model.embedUsersFromItemVectors(h),
       };

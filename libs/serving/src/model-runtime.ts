@@ -18,6 +18,8 @@ export interface InterestModel {
   dim: number;
   schema: FeatureSchema;
   embedItems(contents: SongContent[]): Float32Array;
+  /** τ of the gate u·i > u·b + τ, calibrated when the model was trained (0 if absent). */
+  gateOffset?: number;
   /** User and boundary vectors from each user's recent songs given as stored item vectors (h × dim each). */
   embedUsersFromItemVectors(histories: Float32Array[]): { users: Float32Array; boundaries: Float32Array };
 }

@@ -40,10 +40,20 @@ export class DssmModel {
     readonly towers: DssmTowers,
     /** Rows per forward pass (bounds memory). */
     readonly chunkSize = 2048,
+    /**
+     * τ of the gate u·i > u·b + τ, calibrated on cold validation after training (one number for
+     * every user: the boundary tower ranks users' thresholds, τ sets the level F1 is best at).
+     */
+    readonly gateOffset = 0,
   ) {}
 
   get dim(): number {
     return this.towers.dim;
+  }
+
+  /** The same towers with another gate offset. */
+  withGateOffset(offset: number): DssmModel {
+    return new DssmModel(this.featurizer, this.towers, this.chunkSize, offset);
   }
 
   get historyLength(): number {
@@ -174,7 +184,7 @@ export async function saveDssmArtifact(
     kind: DSSM_KIND,
     version,
     schema: model.featurizer.schema,
-    config: { ...config, ...model.towers.cfg } as DssmArtifactConfig,
+    config: { ...config, ...model.towers.cfg, gateOffset: model.gateOffset } as DssmArtifactConfig,
     metrics,
     weights: model.towers.weights(),
     extra: { fields: model.featurizer.fields, inputDim: model.featurizer.inputDim, dim: model.dim },
@@ -194,7 +204,8 @@ export async function loadDssmModel(dir: string): Promise<{ model: DssmModel; ma
     towers.dispose();
     throw e;
   }
-  return { model: new DssmModel(featurizer, towers), manifest };
+  const offset = typeof manifest.config.gateOffset === 'number' ? manifest.config.gateOffset : 0;
+  return { model: new DssmModel(featurizer, towers, undefined, offset), manifest };
 }
 
 /**

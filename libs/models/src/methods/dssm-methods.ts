@@ -173,6 +173,46 @@ export function dssmFitFromModel(ctx: TrainContext, model: DssmModel): Pick<Dssm
   return { model, vectors, userRow: new Map(ctx.dataset.users.map((u, i) => [u, i])) };
 }
 
+/**
+ * The gate offset τ (pass when u·i − u·b > τ) with the best F1 over every (user, cold
+ * VALIDATION item) pair: margins sorted once, F1 swept over every cut. Users without history
+ * never pass, whatever τ.
+ */
+export function calibrateGateOffset(ctx: TrainContext, model: DssmModel, uv: UserVectors): { offset: number; f1: number } {
+  const ids = ctx.split.coldValItems;
+  const byId = new Map(ctx.dataset.items.map((i) => [i.id, i]));
+  const col = new Map(ids.map((id, i) => [id, i]));
+  const I = model.embedItems(ids.map((id) => byId.get(id)!.content));
+  const listened = new Set(ctx.split.coldVal.map((it) => `${it.userId}\u0001${col.get(it.itemId)}`));
+  const d = model.dim;
+  const margins: number[] = [];
+  const labels: boolean[] = [];
+  let positives = 0;
+  ctx.dataset.users.forEach((user, u) => {
+    for (let i = 0; i < ids.length; i++) {
+      const label = listened.has(`${user}\u0001${i}`);
+      if (label) positives++;
+      if (!uv.hasHistory[u]) continue;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += uv.users[u * d + c] * I[i * d + c];
+      margins.push(s - uv.thresholds[u]);
+      labels.push(label);
+    }
+  });
+  const order = margins.map((_, i) => i).sort((a, b) => margins[b] - margins[a]);
+  let best = { offset: 0, f1: -1 };
+  let tp = 0;
+  for (let r = 0; r < order.length; r++) {
+    if (labels[order[r]]) tp++;
+    // Cut between r and r + 1: the r + 1 best pass.
+    const next = r + 1 < order.length ? margins[order[r + 1]] : margins[order[r]] - 1;
+    if (next === margins[order[r]]) continue;
+    const f1 = (2 * tp) / (r + 1 + positives);
+    if (f1 > best.f1) best = { offset: (margins[order[r]] + next) / 2, f1 };
+  }
+  return best.f1 < 0 ? { offset: 0, f1: 0 } : best;
+}
+
 /** Trains the DSSM on a TrainContext (used by both bench rows and `trainer train dssm`). */
 export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): Promise<DssmFit> {
   await initTf({ log: ctx.log });
@@ -209,8 +249,11 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
       },
     },
   );
-  const model = new DssmModel(featurizer, train.towers);
-  const { uv } = evaluate(model);
+  const uncalibrated = new DssmModel(featurizer, train.towers);
+  const { uv } = evaluate(uncalibrated);
+  const gate = calibrateGateOffset(ctx, uncalibrated, uv);
+  const model = uncalibrated.withGateOffset(gate.offset);
+  ctx.log(`[dssm] gate offset τ ${gate.offset.toFixed(4)} calibrated on cold validation (val F1 ${gate.f1.toFixed(4)}; uncalibrated ${bestVal?.f1.toFixed(4) ?? '-'})`);
   ctx.log(
     `[dssm] best epoch ${train.bestEpoch}: val gate F1 ${bestVal?.f1.toFixed(4) ?? '-'} R@20 ${bestVal?.recall20.toFixed(4) ?? '-'}; ` +
       `${train.trainSeconds.toFixed(1)} s training, ${train.positivesPerSecond.toFixed(0)} positives/s on ${train.backend}`,
@@ -234,7 +277,10 @@ function asU2IModel(fit: DssmFit, withBoundary: boolean): U2IModel {
     embedItems: (items: Item[]) => fit.model.embedItems(items.map((i) => i.content)),
     embedUsers: (ids) => rowsOf(fit.vectors.users, ids),
   };
-  if (withBoundary) model.embedBoundaries = (ids) => rowsOf(fit.vectors.boundaries, ids);
+  if (withBoundary) {
+    model.embedBoundaries = (ids) => rowsOf(fit.vectors.boundaries, ids);
+    model.gateOffset = fit.model.gateOffset;
+  }
   return model;
 }
 
