@@ -123,6 +123,12 @@ it('answers for that song over HTTP, with 404s and 400s that say why', async () 
   const audience = await http.get(`/v1/songs/${r.songId}/audience?limit=5`).expect(200);
   expect(audience.body.audience).toHaveLength(5);
   expect(audience.body.audience[0].userId).toBe(eventsFor(r.songId)[0].audience[0].userId);
+  // Beside each score, what the cold gate of the active DSSM would do with this song for that user.
+  const gate = await http.post(`/v1/users/${audience.body.audience[0].userId}/cold-gate`).send({ songIds: [r.songId] }).expect(200);
+  expect(audience.body.audience[0].gatePass).toBe(gate.body.decisions[0].pass);
+  const verdicts = audience.body.audience.map((m: { gatePass: boolean | null }) => m.gatePass).filter((v: boolean | null) => v !== null);
+  expect(audience.body.gatePassShare).toBeCloseTo(verdicts.filter(Boolean).length / verdicts.length, 6);
+  expect(audience.body.method).toBe('i2i2u');
   const similar = await http.get(`/v1/songs/${r.songId}/similar?limit=3`).expect(200);
   expect(similar.body.similar).toHaveLength(3);
   expect(similar.body.similar[0].songId).toBe(eventsFor(r.songId)[0].neighbours[0].songId);

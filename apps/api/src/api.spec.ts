@@ -148,10 +148,13 @@ describe('api over the real app module', () => {
       expect(res.body).toEqual({
         songId: 'c1',
         modelVersion: 'i2i-1',
+        method: 'i2i2u',
         selectedAt: '2024-05-01T12:00:00.000Z',
+        // No DSSM is active in this app: the gate has no verdict to give.
+        gatePassShare: null,
         audience: [
-          { userId: 'ub', score: 0.9, because: ['w2', 'w1'] },
-          { userId: 'ua', score: 0.4, because: ['w1'] },
+          { userId: 'ub', score: 0.9, because: ['w2', 'w1'], gatePass: null },
+          { userId: 'ua', score: 0.4, because: ['w1'], gatePass: null },
         ],
         neighbours: [
           { songId: 'w2', similarity: 0.96 },
@@ -440,10 +443,12 @@ describe('api over the real app module', () => {
       expect(res.body).toEqual({
         songId: 'c1',
         modelVersion: 'i2i-1',
+        method: 'i2i2u',
         selectedAt: expect.any(String),
+        gatePassShare: null,
         audience: [
-          { userId: 'ua', score: expect.closeTo(0.6 * Math.log1p(1), 5), because: ['w1'] },
-          { userId: 'ub', score: expect.closeTo(0.96 * Math.log1p(0.3), 5), because: ['w2'] },
+          { userId: 'ua', score: expect.closeTo(0.6 * Math.log1p(1), 5), because: ['w1'], gatePass: null },
+          { userId: 'ub', score: expect.closeTo(0.96 * Math.log1p(0.3), 5), because: ['w2'], gatePass: null },
         ],
         neighbours: [
           { songId: 'w2', similarity: expect.closeTo(0.96, 5) },

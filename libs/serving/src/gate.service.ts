@@ -99,6 +99,27 @@ export class GateService {
     return boundary;
   }
 
+  /**
+   * The gate's verdict on one song for many users, so an audience can be shown beside what the
+   * cold gate would do with it: true/false per user, null for a user whose vectors the worker
+   * has not computed yet. Null as a whole when no DSSM is active or the song has no vector in it.
+   */
+  async verdicts(songId: string, userIds: string[]): Promise<Map<string, boolean | null> | null> {
+    const dssm = this.runtime.dssm;
+    if (!dssm) return null;
+    this.resetOnSwitch(dssm.version);
+    const item = (await this.itemVectors(dssm.version, [songId])).get(songId);
+    if (!item) return null;
+    const stored = await this.embeddings.userVectors(dssm.version, userIds);
+    const offset = dssm.model.gateOffset ?? 0;
+    return new Map(
+      userIds.map((u) => {
+        const s = stored.get(u);
+        return [u, s ? new InterestBoundary(s, offset).gate([songId], item)[0].pass : null];
+      }),
+    );
+  }
+
   private async itemVectors(version: string, songIds: string[]): Promise<Map<string, Float32Array>> {
     const missing = songIds.filter((id) => !this.itemCache.has(id));
     if (missing.length) {

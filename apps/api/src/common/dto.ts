@@ -33,6 +33,12 @@ export class AudienceMemberDto {
   @ApiProperty() userId: string;
   @ApiProperty() score: number;
   @ApiProperty({ type: [String], description: 'neighbour songs that put this user in the audience' }) because: string[];
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: "the active DSSM's cold-gate verdict for this user and song (null: not computed yet, or no DSSM active)",
+  })
+  gatePass: boolean | null;
 }
 
 export class NeighbourDto {
@@ -43,6 +49,10 @@ export class NeighbourDto {
 export class AudienceDto {
   @ApiProperty() songId: string;
   @ApiProperty() modelVersion: string;
+  @ApiProperty({ enum: ['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'], description: 'the audience method that selected it' })
+  method: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'share of the returned users the cold gate lets the song reach' })
+  gatePassShare: number | null;
   @ApiProperty() selectedAt: string;
   @ApiProperty({ type: [AudienceMemberDto] }) audience: AudienceMemberDto[];
   @ApiProperty({ type: [NeighbourDto] }) neighbours: NeighbourDto[];

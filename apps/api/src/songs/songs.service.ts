@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
-import { AudienceService, ModelRuntime, audienceRow, UnknownEntityError, songContent } from '@debut/serving';
+import { AudienceService, GateService, ModelRuntime, audienceRow, UnknownEntityError, songContent } from '@debut/serving';
 
 /** Audience lookup and similar songs for one song. */
 @Injectable()
@@ -11,6 +11,7 @@ export class SongsService {
     private readonly embeddings: EmbeddingRepository,
     private readonly runtime: ModelRuntime,
     private readonly audienceService: AudienceService,
+    private readonly gate: GateService,
   ) {}
 
   /**
@@ -28,11 +29,17 @@ export class SongsService {
     await this.requireSong(songId);
     const a = await this.audiences.latest(songId);
     if (!a) throw new UnknownEntityError('audience', [songId]);
+    const members = a.members.slice(0, limit);
+    const verdicts = await this.gate.verdicts(songId, members.map((m) => m.userId));
+    const audience = members.map((m) => ({ ...m, gatePass: verdicts?.get(m.userId) ?? null }));
+    const known = audience.filter((m) => m.gatePass !== null);
     return {
       songId,
       modelVersion: a.modelVersion,
+      method: a.method,
       selectedAt: new Date(a.selectedAt).toISOString(),
-      audience: a.members.slice(0, limit),
+      gatePassShare: known.length ? known.filter((m) => m.gatePass).length / known.length : null,
+      audience,
       neighbours: a.neighbours,
     };
   }
