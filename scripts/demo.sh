@@ -62,6 +62,10 @@ if [ "$(active dssm)" = 0 ]; then
   say "training the DSSM with interest boundary (small: a few epochs) and activating it"
   train_and_activate dssm --epochs "${DEMO_DSSM_EPOCHS:-12}"
 fi
+if [ "$(active audience)" = 0 ]; then
+  say "fitting the other audience methods (content-ridge, u2i-audience, fusion) and activating them: AUDIENCE_METHOD=auto serves the best on cold validation"
+  train_and_activate audience
+fi
 say "active models:"
 trainer versions | grep '^\*'
 

@@ -34,6 +34,10 @@ export function registerActivate(program: Command): void {
     .description('embed every song with a trained version, build and save its FAISS pool, compute user vectors (DSSM), make it active')
     .action(async (version: string) => {
       const r = await withActivation((a) => a.activate(version));
+      if (r.kind === 'audience') {
+        console.log(`activated ${r.version} (audience): with AUDIENCE_METHOD=auto, services serve its best method on their next poll.`);
+        return;
+      }
       console.log(
         `activated ${r.version} (${r.kind}): ${r.songsEmbedded} songs embedded, ${r.kind === 'i2i' ? 'warm' : 'cold'} pool ` +
           `${r.poolSize} songs${r.kind === 'dssm' ? `, ${r.usersRefreshed} users' (u, b) vectors` : ''}, ${r.seconds.toFixed(1)} s. ` +
@@ -61,8 +65,8 @@ export function registerActivate(program: Command): void {
     .action(async () => {
       await withActivation(async (_, versions) => {
         for (const v of await versions.list()) {
-          const m = v.metrics as Record<string, unknown>;
-          console.log(`${v.active ? '*' : ' '} ${v.version}  ${v.kind}  dim ${v.dim}  ${m.dataset ?? ''}  ${v.artifactPath}`);
+          const dataset = typeof v.metrics.dataset === 'string' ? v.metrics.dataset : ''; // recorded as a string by the trainer
+          console.log(`${v.active ? '*' : ' '} ${v.version}  ${v.kind}  dim ${v.dim}  ${dataset}  ${v.artifactPath}`);
         }
       });
     });

@@ -52,7 +52,8 @@ export function registerDemo(program: Command): void {
             console.log('  no audience: no I2I model is active yet (train one and run `trainer activate`)');
             continue;
           }
-          console.log(`  audience under model ${audience.modelVersion}: ${audience.members.length} users; top 5:`);
+          console.log(`  audience under model ${audience.modelVersion}, method ${audience.method}: ${audience.members.length} users; top 5:`);
+          if (o.api) await printGatePass(o.api, song.id);
           for (const m of audience.members.slice(0, 5)) {
             console.log(`    ${m.userId.padEnd(10)} score ${m.score.toFixed(3)}  because of ${m.because.join(', ')}`);
           }
@@ -85,6 +86,16 @@ async function newReleases(count: number, seed: number, songs: SongRepository): 
 }
 
 /** Per user: which of the new songs pass their interest boundary (POST /v1/users/{id}/cold-gate). */
+/** How much of the stored audience the same service's cold gate lets the song reach. */
+async function printGatePass(api: string, songId: string): Promise<void> {
+  const res = await fetch(`${api}/v1/songs/${encodeURIComponent(songId)}/audience?limit=100`);
+  if (!res.ok) return;
+  const body = (await res.json()) as { gatePassShare?: number | null };
+  if (typeof body.gatePassShare === 'number') {
+    console.log(`  the cold gate lets this song reach ${(100 * body.gatePassShare).toFixed(0)}% of its top-100 audience`);
+  }
+}
+
 async function printGate(api: string, users: string[], songIds: string[]): Promise<void> {
   console.log('\ncold gate (score u·i vs boundary u·b) for the new songs:');
   for (const userId of users) {
