@@ -10,7 +10,9 @@ export class AudienceModelKind1764600000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE model_versions DROP CONSTRAINT IF EXISTS model_versions_kind_check`);
-    await q.query(`ALTER TABLE model_versions ADD CONSTRAINT model_versions_kind_check CHECK (kind IN ('i2i', 'dssm', 'audience'))`);
+    await q.query(
+      `ALTER TABLE model_versions ADD CONSTRAINT model_versions_kind_check CHECK (kind IN ('i2i', 'dssm', 'audience'))`,
+    );
     // Which method selected an audience: rows written before methods existed were neighbour voting.
     await q.query(`ALTER TABLE audiences ADD COLUMN method text NOT NULL DEFAULT 'i2i2u'`);
   }
@@ -19,6 +21,8 @@ export class AudienceModelKind1764600000000 implements MigrationInterface {
     await q.query(`ALTER TABLE audiences DROP COLUMN IF EXISTS method`);
     await q.query(`DELETE FROM model_versions WHERE kind = 'audience'`);
     await q.query(`ALTER TABLE model_versions DROP CONSTRAINT IF EXISTS model_versions_kind_check`);
-    await q.query(`ALTER TABLE model_versions ADD CONSTRAINT model_versions_kind_check CHECK (kind IN ('i2i', 'dssm'))`);
+    await q.query(
+      `ALTER TABLE model_versions ADD CONSTRAINT model_versions_kind_check CHECK (kind IN ('i2i', 'dssm'))`,
+    );
   }
 }

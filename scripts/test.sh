@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+echo '[test] typecheck'
+npx tsc -p tsconfig.json --noEmit
+echo '[test] format'
+npx prettier --check "apps/**/*.ts" "libs/**/*.ts" "test/**/*.ts" "migrations/**/*.ts"
 echo '[test] lint'
 npx eslint apps libs test migrations
 

@@ -10,10 +10,31 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { LinearUserScorer, topUsers } from '@debut/audience';
 import { openDatabase } from '@debut/catalog';
-import { ColdStartEvaluator, coldSplit, generateSynthetic, toSongReleasedEvents, type Item } from '@debut/evaluation';
+import {
+  ColdStartEvaluator,
+  coldSplit,
+  generateSynthetic,
+  toSongReleasedEvents,
+  type Item,
+} from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
-import { EventPublisher, TOPICS, createKafka, ensureTopics, topicNames, type ConsumedMessage } from '@debut/messaging';
-import { FittedAudienceModels, asItemEncoder, fitAudienceModels, initTf, newModelVersion, saveAudienceArtifact } from '@debut/models';
+import {
+  EventPublisher,
+  TOPICS,
+  createKafka,
+  ensureTopics,
+  topicNames,
+  type ConsumedMessage,
+  type TopicNames,
+} from '@debut/messaging';
+import {
+  FittedAudienceModels,
+  asItemEncoder,
+  fitAudienceModels,
+  initTf,
+  newModelVersion,
+  saveAudienceArtifact,
+} from '@debut/models';
 import { importWarm } from '@debut/serving';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { isolatedEnv, topicReader, waitFor } from './support';
@@ -59,7 +80,14 @@ beforeAll(async () => {
   const version = newModelVersion('audience');
   const dir = `${env.models.dir}/${version}`;
   await saveAudienceArtifact(dir, catalogue.schema, fitted.config, fitted.ridge, {}, version);
-  await models.versions.register({ version, kind: 'audience', artifactPath: dir, dim: 0, config: {}, metrics: {} });
+  await models.versions.register({
+    version,
+    kind: 'audience',
+    artifactPath: dir,
+    dim: 0,
+    config: {},
+    metrics: {},
+  });
   await models.activation.activate(version);
 
   const kafka = createKafka(env);
@@ -75,11 +103,15 @@ afterAll(async () => {
 /** Starts a worker serving `method`, publishes one held-back song, returns its audience event. */
 async function releaseWith(method: string): Promise<{ event: AudienceEvent; item: Item }> {
   process.env.AUDIENCE_METHOD = method;
-  const worker: INestApplicationContext = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
+  const worker: INestApplicationContext = await NestFactory.createApplicationContext(WorkerModule, {
+    logger: ['error'],
+  });
   try {
     const item = coldItems[released++];
     const [release] = toSongReleasedEvents([item], { seed: released, start: new Date().toISOString() });
-    await worker.get(EventPublisher).publish(worker.get(TOPICS).songReleased, release.songId, release);
+    await worker
+      .get(EventPublisher)
+      .publish(worker.get<TopicNames>(TOPICS).songReleased, release.songId, release);
     const event = await waitFor(`audience of ${release.songId} by ${method}`, () => {
       const r = reader.records.find((x) => x.key === release.songId);
       return r ? (JSON.parse(r.value!.toString()) as AudienceEvent) : null;
@@ -91,7 +123,9 @@ async function releaseWith(method: string): Promise<{ event: AudienceEvent; item
 }
 
 async function storedMethod(songId: string): Promise<string> {
-  const [row] = await ds.query('SELECT method FROM audiences WHERE song_id = $1', [songId]);
+  const [row] = await ds.query<Array<{ method: string }>>('SELECT method FROM audiences WHERE song_id = $1', [
+    songId,
+  ]);
   return row.method;
 }
 
@@ -102,15 +136,18 @@ it('the audience artifact records each method on cold validation and the best of
   expect(v[fitted.config.best]).toBe(Math.max(...Object.values(v)));
 });
 
-it.each(['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'])('serves %s from song.released to song.audience.selected', async (method) => {
-  const { event } = await releaseWith(method);
-  expect(event.method).toBe(method);
-  expect(event.audience.length).toBeGreaterThan(0);
-  expect(event.audience.length).toBeLessThanOrEqual(50);
-  const scores = event.audience.map((a) => a.score);
-  expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-  expect(await storedMethod(event.songId)).toBe(method);
-});
+it.each(['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'])(
+  'serves %s from song.released to song.audience.selected',
+  async (method) => {
+    const { event } = await releaseWith(method);
+    expect(event.method).toBe(method);
+    expect(event.audience.length).toBeGreaterThan(0);
+    expect(event.audience.length).toBeLessThanOrEqual(50);
+    const scores = event.audience.map((a) => a.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(await storedMethod(event.songId)).toBe(method);
+  },
+);
 
 it('content-ridge serves exactly the ridge map of the active artifact', async () => {
   const { event, item } = await releaseWith('content-ridge');

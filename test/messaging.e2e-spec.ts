@@ -47,7 +47,7 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 20_000): P
 }
 
 function consumer(opts: ConstructorParameters<typeof TopicConsumer>[1]): TopicConsumer {
-  const c = new TopicConsumer(kafka, { logger, backoff, dlqPublisher: publisher, ...opts } as typeof opts);
+  const c = new TopicConsumer(kafka, { logger, backoff, dlqPublisher: publisher, ...opts });
   open.push(c);
   return c;
 }
@@ -136,7 +136,10 @@ describe('message mode on song.released', () => {
     await publisher.publishBatch(topics.songReleased, [{ key, value: { songId: 'D' } }]);
 
     // processed counts after the commit that follows the handler: wait for D's commit too.
-    await waitFor('D handled and committed', () => handled.some((h) => (h.json as { songId: string }).songId === 'D') && c1.counters.processed >= 3);
+    await waitFor(
+      'D handled and committed',
+      () => handled.some((h) => (h.json as { songId: string }).songId === 'D') && c1.counters.processed >= 3,
+    );
     expect(handled.map((h) => (h.json as { songId: string }).songId)).toEqual(['A', 'C', 'D']);
     expect(handled.every((h) => h.key === key)).toBe(true);
     expect(attempts.get('C')).toBe(3); // failed twice, then succeeded once: not skipped, not repeated
@@ -253,7 +256,10 @@ test('batch mode on user.interaction: rejects and bad JSON go to the DLQ, transi
     { key: user, value: { eventId: 'e3', userId: user, songId: 's3', kind: 'complete' } },
   ]);
   // processed is counted after the chunk's dead letters and commit, so wait for it too.
-  await waitFor('batch written and committed', () => written.has('e3') && c.counters.dlq === 2 && c.counters.processed >= 2);
+  await waitFor(
+    'batch written and committed',
+    () => written.has('e3') && c.counters.dlq === 2 && c.counters.processed >= 2,
+  );
   expect([...written.keys()].sort()).toEqual(['e1', 'e3']);
   expect(c.counters.processed).toBe(2);
   expect(c.counters.retries).toBeGreaterThanOrEqual(1);

@@ -4,10 +4,24 @@
  */
 import type { DataSource } from 'typeorm';
 import type { DebutConfig } from '@debut/config';
-import { EmbeddingRepository, InteractionRepository, ModelVersionRepository, SongRepository } from '@debut/catalog';
+import {
+  EmbeddingRepository,
+  InteractionRepository,
+  ModelVersionRepository,
+  SongRepository,
+} from '@debut/catalog';
 import { ColdStartEvaluator, type ColdSplit, type ColdStartDataset } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
-import { DssmModel, I2IEncoder, buildTrainingPairs, fitDssm, newModelVersion, saveDssmArtifact, saveI2IArtifact, trainI2I } from '@debut/models';
+import {
+  DssmModel,
+  I2IEncoder,
+  buildTrainingPairs,
+  fitDssm,
+  newModelVersion,
+  saveDssmArtifact,
+  saveI2IArtifact,
+  trainI2I,
+} from '@debut/models';
 import { ModelActivation, tfModelLoaders } from '@debut/serving';
 
 export interface SmallModels {
@@ -28,9 +42,19 @@ export async function trainAndActivateSmallModels(
   const byId = new Map(catalogue.items.map((i) => [i.id, i]));
   const featurizer = new Featurizer(catalogue.schema);
   const inputs = featurizer.encodeBatch(split.warmItems.map((id) => byId.get(id)!.content));
-  const pairs = buildTrainingPairs(split.train, split.warmItems, { topK: 20, minCoListeners: 2, minLift: 1.5 });
+  const pairs = buildTrainingPairs(split.train, split.warmItems, {
+    topK: 20,
+    minCoListeners: 2,
+    minLift: 1.5,
+  });
   const trained = await trainI2I(
-    { fields: featurizer.fields, inputDim: featurizer.inputDim, inputs, numItems: split.warmItems.length, pairs },
+    {
+      fields: featurizer.fields,
+      inputDim: featurizer.inputDim,
+      inputs,
+      numItems: split.warmItems.length,
+      pairs,
+    },
     { epochs: 2, batchSize: 256, fieldDim: 8, hidden: [32], outputDim: 16, lambda: 0.3, seed: 11 },
   );
   const i2iVersion = newModelVersion('i2i');
@@ -38,7 +62,14 @@ export async function trainAndActivateSmallModels(
   const i2iEncoder = new I2IEncoder(featurizer, trained.tower);
   const manifest = await saveI2IArtifact(dir, i2iEncoder, trained.config, {}, i2iVersion);
   const versions = new ModelVersionRepository(ds);
-  await versions.register({ version: i2iVersion, kind: 'i2i', artifactPath: dir, dim: 16, config: {}, metrics: manifest.metrics });
+  await versions.register({
+    version: i2iVersion,
+    kind: 'i2i',
+    artifactPath: dir,
+    dim: 16,
+    config: {},
+    metrics: manifest.metrics,
+  });
   const activation = new ModelActivation(
     env,
     versions,
@@ -55,7 +86,14 @@ export async function trainAndActivateSmallModels(
   const dssmVersion = newModelVersion('dssm');
   const dssmDir = `${env.models.dir}/${dssmVersion}`;
   await saveDssmArtifact(dssmDir, fit.model, fit.train.config as never, {}, dssmVersion);
-  await versions.register({ version: dssmVersion, kind: 'dssm', artifactPath: dssmDir, dim: fit.model.dim, config: {}, metrics: {} });
+  await versions.register({
+    version: dssmVersion,
+    kind: 'dssm',
+    artifactPath: dssmDir,
+    dim: fit.model.dim,
+    config: {},
+    metrics: {},
+  });
   await activation.activate(dssmVersion);
   return { i2iVersion, i2iEncoder, dssmVersion, dssmModel: fit.model, versions, activation };
 }

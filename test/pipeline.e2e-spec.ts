@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import request from 'supertest';
@@ -18,6 +19,13 @@ import { initTf } from '@debut/models';
 import { importWarm } from '@debut/serving';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { createApp } from '../apps/api/src/main';
+import type {
+  AudienceDto,
+  ColdGateDto,
+  ColdRecommendationsDto,
+  SimilarDto,
+} from '../apps/api/src/common/dto';
+import type { HealthReport } from '../apps/api/src/health/health.service';
 import { isolatedEnv, topicReader, waitFor } from './support';
 import { trainAndActivateSmallModels } from './model-support';
 
@@ -38,9 +46,27 @@ const released: SongReleasedEvent[] = [];
 
 const startWorker = () => NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
 const eventsFor = (songId: string) =>
-  audienceEvents.records.filter((r) => r.key === songId).map((r) => JSON.parse(r.value!.toString()) as AudienceEvent);
+  audienceEvents.records
+    .filter((r) => r.key === songId)
+    .map((r) => JSON.parse(r.value!.toString()) as AudienceEvent);
 const audienceRows = async (songId: string): Promise<number> =>
-  (await ds.query('SELECT count(*)::int AS n FROM audiences WHERE song_id = $1', [songId]))[0].n;
+  (
+    await ds.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM audiences WHERE song_id = $1', [
+      songId,
+    ])
+  )[0].n;
+/** The api over HTTP (supertest types response bodies `any`: the tests name what they expect). */
+const httpApi = () => request(api.getHttpServer() as Server);
+
+/** An error answer; `message` lists the reasons when the ValidationPipe refused the request. */
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+}
+interface ValidationErrorBody {
+  message: string[];
+}
 
 interface AudienceEvent {
   songId: string;
@@ -50,12 +76,16 @@ interface AudienceEvent {
 }
 
 /** Released songs that got an audience (some releases in these tests are malformed on purpose). */
-const selectedReleases = (): string[] => released.map((r) => r.songId).filter((id) => eventsFor(id).length > 0);
+const selectedReleases = (): string[] =>
+  released.map((r) => r.songId).filter((id) => eventsFor(id).length > 0);
 
 /** The next held-out cold song as a release event. */
 function nextRelease(): SongReleasedEvent {
   const item = coldItems[released.length];
-  const [event] = toSongReleasedEvents([item], { seed: released.length + 1, start: new Date().toISOString() });
+  const [event] = toSongReleasedEvents([item], {
+    seed: released.length + 1,
+    start: new Date().toISOString(),
+  });
   released.push(event);
   return event;
 }
@@ -66,7 +96,11 @@ async function publishRelease(event: SongReleasedEvent = nextRelease()): Promise
 }
 
 beforeAll(async () => {
-  env = await isolatedEnv('pipeline', { GRADUATE_AFTER_LISTENERS: '3', AUDIENCE_NEIGHBOURS: '20', AUDIENCE_SIZE: '50' });
+  env = await isolatedEnv('pipeline', {
+    GRADUATE_AFTER_LISTENERS: '3',
+    AUDIENCE_NEIGHBOURS: '20',
+    AUDIENCE_SIZE: '50',
+  });
   await initTf({ log: () => undefined });
   ds = await openDatabase(env.db);
 
@@ -97,7 +131,9 @@ afterAll(async () => {
 
 it('turns a release into an audience: rows in PostgreSQL and song.audience.selected with scores and neighbours', async () => {
   const r = await publishRelease();
-  const [event] = await waitFor('audience event', () => (eventsFor(r.songId).length ? eventsFor(r.songId) : null));
+  const [event] = await waitFor('audience event', () =>
+    eventsFor(r.songId).length ? eventsFor(r.songId) : null,
+  );
   expect(event.modelVersion).toBe(version);
   expect(event.audience.length).toBeGreaterThan(10);
   expect(event.audience.length).toBeLessThanOrEqual(50);
@@ -105,48 +141,67 @@ it('turns a release into an audience: rows in PostgreSQL and song.audience.selec
   const scores = event.audience.map((a) => a.score);
   expect([...scores].sort((a, b) => b - a)).toEqual(scores);
 
-  const [row] = await ds.query('SELECT members, neighbours, published_at FROM audiences WHERE song_id = $1', [r.songId]);
+  const [row] = await ds.query<
+    Array<{ members: Array<{ userId: string; because: string[] }>; published_at: Date | null }>
+  >('SELECT members, neighbours, published_at FROM audiences WHERE song_id = $1', [r.songId]);
   expect(row.published_at).not.toBeNull();
-  expect(row.members.map((m: { userId: string }) => m.userId)).toEqual(event.audience.map((a) => a.userId));
+  expect(row.members.map((m) => m.userId)).toEqual(event.audience.map((a) => a.userId));
   const neighbourIds = new Set(event.neighbours.map((n) => n.songId));
   for (const m of row.members) {
     expect(m.because.length).toBeGreaterThan(0);
     for (const s of m.because) expect(neighbourIds.has(s)).toBe(true);
   }
-  const [song] = await ds.query('SELECT pool FROM songs WHERE id = $1', [r.songId]);
+  const [song] = await ds.query<Array<{ pool: string }>>('SELECT pool FROM songs WHERE id = $1', [r.songId]);
   expect(song.pool).toBe('cold');
 });
 
 it('answers for that song over HTTP, with 404s and 400s that say why', async () => {
   const r = released[0];
-  const http = request(api.getHttpServer());
-  const audience = await http.get(`/v1/songs/${r.songId}/audience?limit=5`).expect(200);
-  expect(audience.body.audience).toHaveLength(5);
-  expect(audience.body.audience[0].userId).toBe(eventsFor(r.songId)[0].audience[0].userId);
+  const http = httpApi();
+  const audience = (await http.get(`/v1/songs/${r.songId}/audience?limit=5`).expect(200)).body as AudienceDto;
+  expect(audience.audience).toHaveLength(5);
+  expect(audience.audience[0].userId).toBe(eventsFor(r.songId)[0].audience[0].userId);
   // Beside each score, what the cold gate of the active DSSM would do with this song for that user.
-  const gate = await http.post(`/v1/users/${audience.body.audience[0].userId}/cold-gate`).send({ songIds: [r.songId] }).expect(200);
-  expect(audience.body.audience[0].gatePass).toBe(gate.body.decisions[0].pass);
-  const verdicts = audience.body.audience.map((m: { gatePass: boolean | null }) => m.gatePass).filter((v: boolean | null) => v !== null);
-  expect(audience.body.gatePassShare).toBeCloseTo(verdicts.filter(Boolean).length / verdicts.length, 6);
-  expect(audience.body.method).toBe('i2i2u');
-  const similar = await http.get(`/v1/songs/${r.songId}/similar?limit=3`).expect(200);
-  expect(similar.body.similar).toHaveLength(3);
-  expect(similar.body.similar[0].songId).toBe(eventsFor(r.songId)[0].neighbours[0].songId);
+  const gate = await http
+    .post(`/v1/users/${audience.audience[0].userId}/cold-gate`)
+    .send({ songIds: [r.songId] })
+    .expect(200);
+  expect(audience.audience[0].gatePass).toBe((gate.body as ColdGateDto).decisions[0].pass);
+  const verdicts = audience.audience.map((m) => m.gatePass).filter((v) => v !== null);
+  expect(audience.gatePassShare).toBeCloseTo(verdicts.filter(Boolean).length / verdicts.length, 6);
+  expect(audience.method).toBe('i2i2u');
+  const similar = (await http.get(`/v1/songs/${r.songId}/similar?limit=3`).expect(200)).body as SimilarDto;
+  expect(similar.similar).toHaveLength(3);
+  expect(similar.similar[0].songId).toBe(eventsFor(r.songId)[0].neighbours[0].songId);
 
-  expect((await http.get('/v1/songs/no-such-song/audience').expect(404)).body.message).toMatch(/unknown song: no-such-song/);
-  expect((await http.get(`/v1/songs/${r.songId}/similar?limit=0`).expect(400)).body.message.join(' ')).toMatch(/limit/);
-  expect((await http.post('/v1/users/u-001/cold-gate').send({ songIds: [] }).expect(400)).body.message.join(' ')).toMatch(/songIds/);
+  expect(((await http.get('/v1/songs/no-such-song/audience').expect(404)).body as ErrorBody).message).toMatch(
+    /unknown song: no-such-song/,
+  );
+  expect(
+    (
+      (await http.get(`/v1/songs/${r.songId}/similar?limit=0`).expect(400)).body as ValidationErrorBody
+    ).message.join(' '),
+  ).toMatch(/limit/);
+  expect(
+    (
+      (await http.post('/v1/users/u-001/cold-gate').send({ songIds: [] }).expect(400))
+        .body as ValidationErrorBody
+    ).message.join(' '),
+  ).toMatch(/songIds/);
   await http.post('/v1/releases').send({}).expect(401);
-  const bad = await http.post('/v1/releases').set('x-api-key', env.http.apiKey).send({ ...nextRelease(), features: { audio: [1] } });
+  const bad = await http
+    .post('/v1/releases')
+    .set('x-api-key', env.http.apiKey)
+    .send({ ...nextRelease(), features: { audio: [1] } });
   expect(bad.status).toBe(400);
-  expect(bad.body.message).toMatch(/audio/);
+  expect((bad.body as ErrorBody).message).toMatch(/audio/);
   const health = await http.get('/health').expect(200);
-  expect(health.body.checks.index.detail).toMatch(/warm pool/);
+  expect((health.body as HealthReport).checks.index.detail).toMatch(/warm pool/);
 });
 
 it('accepts a release over HTTP for callers without Kafka', async () => {
   const r = nextRelease();
-  const res = await request(api.getHttpServer()).post('/v1/releases').set('x-api-key', env.http.apiKey).send(r).expect(202);
+  const res = await httpApi().post('/v1/releases').set('x-api-key', env.http.apiKey).send(r).expect(202);
   expect(res.body).toMatchObject({ eventId: r.eventId, songId: r.songId });
   await waitFor('audience of the HTTP release', () => eventsFor(r.songId).length > 0);
 });
@@ -178,14 +233,24 @@ it('dead-letters a malformed release and keeps going', async () => {
 it('loses nothing and duplicates nothing when the worker restarts mid-stream', async () => {
   const batch: SongReleasedEvent[] = [];
   for (let i = 0; i < 20; i++) batch.push(await publishRelease());
-  await waitFor('a few audiences before the restart', () => batch.filter((r) => eventsFor(r.songId).length).length >= 2);
+  await waitFor(
+    'a few audiences before the restart',
+    () => batch.filter((r) => eventsFor(r.songId).length).length >= 2,
+  );
   await worker.close();
   worker = await startWorker();
   publisher = worker.get(EventPublisher);
-  await waitFor('every release selected', async () => {
-    const rows = await ds.query('SELECT count(*)::int AS n FROM audiences WHERE song_id = ANY($1)', [batch.map((b) => b.songId)]);
-    return rows[0].n === batch.length && batch.every((r) => eventsFor(r.songId).length > 0);
-  }, 90_000);
+  await waitFor(
+    'every release selected',
+    async () => {
+      const rows = await ds.query<Array<{ n: number }>>(
+        'SELECT count(*)::int AS n FROM audiences WHERE song_id = ANY($1)',
+        [batch.map((b) => b.songId)],
+      );
+      return rows[0].n === batch.length && batch.every((r) => eventsFor(r.songId).length > 0);
+    },
+    90_000,
+  );
   for (const r of batch) expect(await audienceRows(r.songId)).toBe(1);
 });
 
@@ -201,41 +266,59 @@ it('stores interactions in batches and graduates a cold song that reached enough
       occurredAt: new Date().toISOString(),
     });
   }
-  await waitFor('graduation', async () => (await ds.query('SELECT pool FROM songs WHERE id = $1', [r.songId]))[0].pool === 'warm');
-  const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM interactions WHERE song_id = $1', [r.songId]);
+  await waitFor(
+    'graduation',
+    async () =>
+      (await ds.query<Array<{ pool: string }>>('SELECT pool FROM songs WHERE id = $1', [r.songId]))[0]
+        .pool === 'warm',
+  );
+  const [{ n }] = await ds.query<Array<{ n: number }>>(
+    'SELECT count(*)::int AS n FROM interactions WHERE song_id = $1',
+    [r.songId],
+  );
   expect(n).toBe(3);
   // Its audience can be recomputed on request; the new listeners are excluded from it.
-  const res = await request(api.getHttpServer())
+  const res = await httpApi()
     .post(`/v1/songs/${r.songId}/audience/recompute?limit=200`)
     .set('x-api-key', env.http.apiKey)
     .expect(200);
-  for (const m of res.body.audience) expect(users).not.toContain(m.userId);
+  for (const m of (res.body as AudienceDto).audience) expect(users).not.toContain(m.userId);
 });
 
 it('gates cold songs per user: score u·i against boundary u·b, 404 for unknown ids, a defined answer without history', async () => {
-  const http = request(api.getHttpServer());
+  const http = httpApi();
   const songIds = selectedReleases().slice(0, 5);
-  const gate = await http.post('/v1/users/u-010/cold-gate').send({ songIds }).expect(200);
-  expect(gate.body).toMatchObject({ userId: 'u-010', modelVersion: dssmVersion, basis: 'model' });
-  expect(gate.body.decisions.map((d: { songId: string }) => d.songId)).toEqual(songIds);
+  const gate = (await http.post('/v1/users/u-010/cold-gate').send({ songIds }).expect(200))
+    .body as ColdGateDto;
+  expect(gate).toMatchObject({ userId: 'u-010', modelVersion: dssmVersion, basis: 'model' });
+  expect(gate.decisions.map((d) => d.songId)).toEqual(songIds);
   const boundaries = new Set<number>();
-  for (const d of gate.body.decisions) {
+  for (const d of gate.decisions) {
     expect(d.pass).toBe(d.score > d.boundary);
     boundaries.add(d.boundary);
   }
   expect(boundaries.size).toBe(1); // one boundary per user
 
-  expect((await http.post('/v1/users/no-such-user/cold-gate').send({ songIds }).expect(404)).body.message).toMatch(/unknown user/);
-  const unknownSong = await http.post('/v1/users/u-010/cold-gate').send({ songIds: [...songIds, 'no-such-song'] }).expect(404);
-  expect(unknownSong.body.message).toMatch(/unknown song: no-such-song/);
-  const tooMany = await http.post('/v1/users/u-010/cold-gate').send({ songIds: Array.from({ length: 501 }, (_, i) => `s${i}`) });
+  expect(
+    ((await http.post('/v1/users/no-such-user/cold-gate').send({ songIds }).expect(404)).body as ErrorBody)
+      .message,
+  ).toMatch(/unknown user/);
+  const unknownSong = await http
+    .post('/v1/users/u-010/cold-gate')
+    .send({ songIds: [...songIds, 'no-such-song'] })
+    .expect(404);
+  expect((unknownSong.body as ErrorBody).message).toMatch(/unknown song: no-such-song/);
+  const tooMany = await http
+    .post('/v1/users/u-010/cold-gate')
+    .send({ songIds: Array.from({ length: 501 }, (_, i) => `s${i}`) });
   expect(tooMany.status).toBe(400);
 
-  const recs = await http.get('/v1/users/u-010/cold-recommendations?limit=10').expect(200);
-  expect(recs.body.basis).toBe('model');
-  for (const r of recs.body.songs) expect(r.score).toBeGreaterThan(r.boundary);
-  const scores = recs.body.songs.map((r: { score: number }) => r.score);
-  expect([...scores].sort((a: number, b: number) => b - a)).toEqual(scores);
+  const recs = (await http.get('/v1/users/u-010/cold-recommendations?limit=10').expect(200))
+    .body as ColdRecommendationsDto;
+  expect(recs.basis).toBe('model');
+  for (const r of recs.songs) expect(r.score).toBeGreaterThan(r.boundary);
+  const scores = recs.songs.map((r) => r.score);
+  expect([...scores].sort((a, b) => b - a)).toEqual(scores);
 
   // A user whose only interaction is a skip exists but has no listening history.
   await publisher.publish(topics.userInteraction, 'u-newcomer', {
@@ -249,13 +332,20 @@ it('gates cold songs per user: score u·i against boundary u·b, 404 for unknown
     const res = await http.post('/v1/users/u-newcomer/cold-gate').send({ songIds });
     return res.status === 200 ? res : null;
   });
-  expect(newcomer.body.basis).toBe('no-history');
-  expect(newcomer.body.decisions.every((d: { pass: boolean }) => !d.pass)).toBe(true);
-  expect((await http.get('/v1/users/u-newcomer/cold-recommendations').expect(200)).body.songs).toEqual([]);
+  const newcomerGate = newcomer.body as ColdGateDto;
+  expect(newcomerGate.basis).toBe('no-history');
+  expect(newcomerGate.decisions.every((d) => !d.pass)).toBe(true);
+  expect(
+    ((await http.get('/v1/users/u-newcomer/cold-recommendations').expect(200)).body as ColdRecommendationsDto)
+      .songs,
+  ).toEqual([]);
 });
 
 it("refreshes a user's DSSM vectors in the background after new plays", async () => {
-  const before = await ds.query('SELECT updated_at FROM user_vectors WHERE user_id = $1 AND model_version = $2', ['u-020', dssmVersion]);
+  const before = await ds.query<Array<{ updated_at: Date }>>(
+    'SELECT updated_at FROM user_vectors WHERE user_id = $1 AND model_version = $2',
+    ['u-020', dssmVersion],
+  );
   expect(before).toHaveLength(1);
   await publisher.publish(topics.userInteraction, 'u-020', {
     eventId: randomUUID(),
@@ -265,7 +355,10 @@ it("refreshes a user's DSSM vectors in the background after new plays", async ()
     occurredAt: new Date().toISOString(),
   });
   await waitFor('user vectors refreshed', async () => {
-    const [row] = await ds.query('SELECT updated_at FROM user_vectors WHERE user_id = $1 AND model_version = $2', ['u-020', dssmVersion]);
+    const [row] = await ds.query<Array<{ updated_at: Date }>>(
+      'SELECT updated_at FROM user_vectors WHERE user_id = $1 AND model_version = $2',
+      ['u-020', dssmVersion],
+    );
     return row.updated_at.getTime() > before[0].updated_at.getTime();
   });
 });
@@ -280,6 +373,10 @@ it('exposes worker metrics: audiences selected, audience sizes, dead letters per
   const value = (pattern: RegExp) => Number(text.match(pattern)?.[1] ?? NaN);
   expect(value(/^debut_audiences_selected_total (\d+)/m)).toBeGreaterThan(0);
   expect(value(/^debut_audience_size_count (\d+)/m)).toBeGreaterThan(0);
-  expect(text).toMatch(new RegExp(`debut_consumer_records_total\\{topic="${topics.userInteraction.replace(/\./g, '\\.')}"\\} [1-9]`));
+  expect(text).toMatch(
+    new RegExp(
+      `debut_consumer_records_total\\{topic="${topics.userInteraction.replace(/\./g, '\\.')}"\\} [1-9]`,
+    ),
+  );
   expect(text).toMatch(/debut_consumer_dlq_total\{topic=/);
 });

@@ -18,7 +18,10 @@ import { TopicConsumer, silentLogger, type ConsumedMessage } from '@debut/messag
  * config: its own database (`<PGDATABASE>_<name>`, dropped first: model activation is global to a
  * database), topic prefix, consumer group and index directory.
  */
-export async function isolatedEnv(name: string, extra: Record<string, string> = {}): Promise<DebutConfig & { runId: string }> {
+export async function isolatedEnv(
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<DebutConfig & { runId: string }> {
   const runId = `${name}-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
   const database = `${process.env.PGDATABASE ?? 'debut_test'}_${name}`;
   const admin = new Client({ ...pgConnection(), database: 'postgres' });
@@ -44,18 +47,25 @@ function pgConnection() {
   return { host: db.host, port: db.port, user: db.user, password: db.password };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 30_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
-    if (v) return v as T;
+    if (v) return v;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 /** Collects every record of `topic` from the beginning while the returned reader runs. */
-export async function topicReader(kafka: Kafka, topic: string): Promise<{ records: ConsumedMessage[]; stop: () => Promise<void> }> {
+export async function topicReader(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ records: ConsumedMessage[]; stop: () => Promise<void> }> {
   const records: ConsumedMessage[] = [];
   const reader = new TopicConsumer(kafka, {
     topic,
@@ -72,7 +82,8 @@ export async function topicReader(kafka: Kafka, topic: string): Promise<{ record
 
 /** A valid release for the deployment schema (config/feature-schema.json). */
 export function sampleRelease(songId: string, seed = 1): SongReleasedEvent {
-  const wave = (n: number, k: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 7.3 + i * k) / 2);
+  const wave = (n: number, k: number) =>
+    Array.from({ length: n }, (_, i) => Math.sin(seed * 7.3 + i * k) / 2);
   return {
     eventId: randomUUID(),
     songId,

@@ -8,7 +8,14 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { DLQ_HEADERS, EventPublisher, KAFKA, TOPICS, parseDlqEnvelope, type TopicNames } from '@debut/messaging';
+import {
+  DLQ_HEADERS,
+  EventPublisher,
+  KAFKA,
+  TOPICS,
+  parseDlqEnvelope,
+  type TopicNames,
+} from '@debut/messaging';
 import { WorkerModule } from '../apps/worker/src/worker.module';
 import { isolatedEnv, sampleRelease, topicReader, waitFor } from './support';
 
@@ -22,7 +29,9 @@ let publisher: EventPublisher;
 let topics: TopicNames;
 
 const songRows = async (id: string): Promise<number> =>
-  Number((await ds.query('SELECT count(*)::int AS n FROM songs WHERE id = $1', [id]))[0].n);
+  Number(
+    (await ds.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM songs WHERE id = $1', [id]))[0].n,
+  );
 
 beforeAll(async () => {
   env = await isolatedEnv('worker');
@@ -42,7 +51,9 @@ it('stores a valid release in PostgreSQL', async () => {
   const release = sampleRelease(`song-a-${env.runId}`, 1);
   await publisher.publish(topics.songReleased, release.songId, release);
   await waitFor('song row', async () => (await songRows(release.songId)) === 1);
-  const [row] = await ds.query('SELECT title, language, genres, features, pool FROM songs WHERE id = $1', [release.songId]);
+  const [row] = await ds.query<
+    Array<{ title: string; language: string; genres: string[]; features: { audio: number[] }; pool: string }>
+  >('SELECT title, language, genres, features, pool FROM songs WHERE id = $1', [release.songId]);
   expect(row).toMatchObject({ title: release.title, language: 'en', genres: ['pop', 'indie'], pool: 'cold' });
   expect(row.features.audio).toHaveLength(32);
   expect(row.features.audio[3]).toBeCloseTo(release.features.audio[3], 6);
@@ -83,18 +94,38 @@ it('leaves one row when the same event is delivered twice', async () => {
   await publisher.publish(topics.songReleased, release.songId, release);
   await publisher.publish(topics.songReleased, release.songId, release);
   await publisher.publish(topics.songReleased, marker.songId, marker);
-  await waitFor('release and marker stored', async () => (await songRows(release.songId)) === 1 && (await songRows(marker.songId)) === 1);
-  await publisher.publish(topics.songReleased, release.songId, { ...release, title: 'changed by a redelivery?' });
+  await waitFor(
+    'release and marker stored',
+    async () => (await songRows(release.songId)) === 1 && (await songRows(marker.songId)) === 1,
+  );
+  await publisher.publish(topics.songReleased, release.songId, {
+    ...release,
+    title: 'changed by a redelivery?',
+  });
   const marker2 = sampleRelease(release.songId, 5);
   marker2.eventId = `${release.eventId}-later`;
   await publisher.publish(topics.songReleased, release.songId, marker2);
-  await waitFor('later event on the same key processed', async () =>
-    Number((await ds.query('SELECT count(*)::int AS n FROM processed_events WHERE event_id = $1', [marker2.eventId]))[0].n) === 1,
+  await waitFor(
+    'later event on the same key processed',
+    async () =>
+      Number(
+        (
+          await ds.query<Array<{ n: number }>>(
+            'SELECT count(*)::int AS n FROM processed_events WHERE event_id = $1',
+            [marker2.eventId],
+          )
+        )[0].n,
+      ) === 1,
   );
   expect(await songRows(release.songId)).toBe(1);
-  const claims = await ds.query('SELECT count(*)::int AS n FROM processed_events WHERE event_id = $1', [release.eventId]);
+  const claims = await ds.query<Array<{ n: number }>>(
+    'SELECT count(*)::int AS n FROM processed_events WHERE event_id = $1',
+    [release.eventId],
+  );
   expect(claims[0].n).toBe(1);
-  const [row] = await ds.query('SELECT title FROM songs WHERE id = $1', [release.songId]);
+  const [row] = await ds.query<Array<{ title: string }>>('SELECT title FROM songs WHERE id = $1', [
+    release.songId,
+  ]);
   // The redelivered copy (same eventId, altered title) wrote nothing; the later event did.
   expect(row.title).toBe(marker2.title);
 });

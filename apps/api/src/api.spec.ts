@@ -1,3 +1,5 @@
+import { expect } from '@jest/globals';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
@@ -22,9 +24,17 @@ import {
   testConfig,
 } from '../../../libs/serving/src/testing/fakes';
 import { AppModule } from './app.module';
+import type { AudienceDto, ColdGateDto, SimilarDto } from './common/dto';
 import { createApp } from './main';
 
 const KEY = 'unit-test-api-key';
+
+/** The body of every error answer (DomainErrorFilter, ValidationPipe). */
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+}
 
 /**
  * The real AppModule (controllers, ApiKeyGuard, DomainErrorFilter, throttler, metrics
@@ -75,7 +85,7 @@ async function startApi(
     .compile();
   const create = jest
     .spyOn(NestFactory, 'create')
-    .mockImplementation(async () => moduleRef.createNestApplication({ logger: false }) as never);
+    .mockImplementation(async () => moduleRef.createNestApplication({ logger: false }));
   let app: INestApplication;
   try {
     app = await createApp();
@@ -83,7 +93,7 @@ async function startApi(
     create.mockRestore();
   }
   await app.init(); // ServingModule loads the active models here
-  const http = () => request(app.getHttpServer());
+  const http = () => request(app.getHttpServer() as Server);
   return {
     app,
     publisher,
@@ -165,8 +175,9 @@ describe('api over the real app module', () => {
 
     it('cuts the audience (not the neighbours) at ?limit', async () => {
       const res = await api.http().get('/v1/songs/c1/audience?limit=1').expect(200);
-      expect(res.body.audience.map((m: { userId: string }) => m.userId)).toEqual(['ub']);
-      expect(res.body.neighbours).toHaveLength(2);
+      const body = res.body as AudienceDto;
+      expect(body.audience.map((m) => m.userId)).toEqual(['ub']);
+      expect(body.neighbours).toHaveLength(2);
     });
 
     it('404s an unknown song and a song without an audience yet, saying which', async () => {
@@ -189,12 +200,12 @@ describe('api over the real app module', () => {
     ])('400s ?limit=%s with the reason', async (limit, reason) => {
       const res = await api.http().get(`/v1/songs/c1/audience?limit=${limit}`).expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-      expect(res.body.message).toContain(reason);
+      expect((res.body as ErrorBody).message).toContain(reason);
     });
 
     it('400s an unknown query parameter rather than ignoring it', async () => {
       const res = await api.http().get('/v1/songs/c1/audience?limt=5').expect(400);
-      expect(res.body.message).toEqual(['property limt should not exist']);
+      expect((res.body as ErrorBody).message).toEqual(['property limt should not exist']);
     });
   });
 
@@ -210,12 +221,12 @@ describe('api over the real app module', () => {
         ],
       });
       const own = await api.http().get('/v1/songs/w1/similar?limit=5').expect(200);
-      expect(own.body.similar.map((s: { songId: string }) => s.songId)).toEqual(['w2', 'w3']);
+      expect((own.body as SimilarDto).similar.map((s) => s.songId)).toEqual(['w2', 'w3']);
     });
 
     it('encodes a song on the spot when it has no stored vector under the active version', async () => {
       const res = await api.http().get('/v1/songs/c3/similar?limit=1').expect(200);
-      expect(res.body.similar).toEqual([{ songId: 'w3', similarity: expect.closeTo(1, 5) }]);
+      expect((res.body as SimilarDto).similar).toEqual([{ songId: 'w3', similarity: expect.closeTo(1, 5) }]);
     });
 
     it('404s an unknown song', async () => {
@@ -255,7 +266,7 @@ describe('api over the real app module', () => {
 
     it('accepts 500 song ids', async () => {
       const res = await api.coldGate('u1', new Array(500).fill('c1')).expect(200);
-      expect(res.body.decisions).toHaveLength(500);
+      expect((res.body as ColdGateDto).decisions).toHaveLength(500);
     });
 
     it.each([
@@ -403,7 +414,7 @@ describe('api over the real app module', () => {
           topic: 'song.released',
           key: 'n1',
           headers: undefined,
-          value: { ...JSON.parse(JSON.stringify(body)), title: '', genres: [] },
+          value: { ...(JSON.parse(JSON.stringify(body)) as object), title: '', genres: [] },
         },
       ]);
     });
@@ -455,7 +466,9 @@ describe('api over the real app module', () => {
           { songId: 'w1', similarity: expect.closeTo(0.6, 5) },
         ],
       });
-      expect(new Date(res.body.selectedAt).getTime()).toBeGreaterThan(Date.parse('2024-05-01T12:00:00Z'));
+      expect(new Date((res.body as AudienceDto).selectedAt).getTime()).toBeGreaterThan(
+        Date.parse('2024-05-01T12:00:00Z'),
+      );
       expect(catalog.s.audiences.filter((a) => a.songId === 'c1')).toHaveLength(1);
       await api.http().get('/v1/songs/c1/audience').expect(200, res.body);
     });
@@ -482,7 +495,8 @@ describe('api over the real app module', () => {
 
   it('serves its OpenAPI description with the write endpoints marked as needing the key', async () => {
     const res = await api.http().get('/docs/openapi.json').expect(200);
-    expect(Object.keys(res.body.paths)).toEqual(
+    const doc = res.body as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v1/songs/{id}/audience',
         '/v1/users/{id}/cold-gate',
@@ -490,7 +504,7 @@ describe('api over the real app module', () => {
         '/v1/songs/{id}/audience/recompute',
       ]),
     );
-    expect(res.body.paths['/v1/releases'].post.security).toEqual([{ 'api-key': [] }]);
+    expect(doc.paths['/v1/releases'].post.security).toEqual([{ 'api-key': [] }]);
   });
 
   it('reports healthy dependencies on /health', async () => {

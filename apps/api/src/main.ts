@@ -21,17 +21,23 @@ export async function createApp() {
         new BadRequestException({
           statusCode: 400,
           error: 'Bad Request',
-          message: errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })),
+          message: errors.flatMap((e) =>
+            Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }),
+          ),
         }),
     }),
   );
   const doc = new DocumentBuilder()
     .setTitle('Debut')
-    .setDescription('Cold-start music recommendation: first audiences of new songs (I2I2U) and per-user cold gating')
+    .setDescription(
+      'Cold-start music recommendation: first audiences of new songs (I2I2U) and per-user cold gating',
+    )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', name: 'x-api-key', in: 'header' }, 'api-key')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
   return app;
 }
 

@@ -3,7 +3,14 @@
  * the cold gate (100 candidate songs per request), which needs an active DSSM; without one the
  * read endpoints (/similar, /audience) are measured instead and the output says so.
  */
-import { AudienceRepository, EmbeddingRepository, ModelVersionRepository, SongRepository, UserRepository, openDatabase } from '@debut/catalog';
+import {
+  AudienceRepository,
+  EmbeddingRepository,
+  ModelVersionRepository,
+  SongRepository,
+  UserRepository,
+  openDatabase,
+} from '@debut/catalog';
 import {
   BenchBroker,
   DEFAULT_CATALOGUE,
@@ -41,7 +48,12 @@ export interface ApiBenchOptions {
 const RPS_TARGET = 5000;
 const P99_TARGET_MS = 10;
 
-async function load(name: string, base: string, o: ApiBenchOptions, request: (i: number) => { method: string; path: string; body?: string }): Promise<AutocannonResult> {
+async function load(
+  name: string,
+  base: string,
+  o: ApiBenchOptions,
+  request: (i: number) => { method: string; path: string; body?: string },
+): Promise<AutocannonResult> {
   let i = 0;
   const first = request(0);
   const result = await autocannon({
@@ -57,7 +69,9 @@ async function load(name: string, base: string, o: ApiBenchOptions, request: (i:
       },
     ],
   });
-  const codes = Object.entries(result.statusCodeStats ?? {}).map(([c, s]) => `${c}×${s.count}`).join(' ');
+  const codes = Object.entries(result.statusCodeStats ?? {})
+    .map(([c, s]) => `${c}×${s.count}`)
+    .join(' ');
   console.log(
     `${name}: ${Math.round(result.requests.average).toLocaleString('en')} req/s (${result.requests.total.toLocaleString('en')} requests in ${o.seconds} s, ` +
       `${o.connections} connections), latency ms p50 ${result.latency.p50} p90 ${result.latency.p90} p99 ${result.latency.p99} max ${result.latency.max}; ` +
@@ -102,29 +116,56 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
     const users = await new UserRepository(ds).sample(2000);
     const warmSongs = await new SongRepository(ds).sampleIds('warm', 2000);
     const withAudience = await new AudienceRepository(ds).sampleSongIds(2000);
-    const cold = dssm ? await new EmbeddingRepository(ds).embeddedSongIds(dssm.version, 'cold', o.candidates) : [];
+    const cold = dssm
+      ? await new EmbeddingRepository(ds).embeddedSongIds(dssm.version, 'cold', o.candidates)
+      : [];
     await ds.destroy();
 
     api.start();
     const base = `http://127.0.0.1:${env.config.http.port}`;
-    for (let t = 0; t < 240 && !(await fetch(`${base}/health`).then((r) => r.ok, () => false)); t++) {
+    for (
+      let t = 0;
+      t < 240 &&
+      !(await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      t++
+    ) {
       if (!api.running) throw new Error(`api exited; see ${api.logFile}`);
       await sleep(500);
     }
     console.log('\n=== bench:api ===');
     console.log(`machine: ${machineLine()} — autocannon and the api share these cores`);
     console.log(`data: ${await describeData(env.config)}; DSSM ${dssm?.version ?? 'none active'}`);
-    console.log(`api: real process (node dist/apps/api/src/main.js) on ${base}, loopback, HTTP/1.1 keep-alive`);
+    console.log(
+      `api: real process (node dist/apps/api/src/main.js) on ${base}, loopback, HTTP/1.1 keep-alive`,
+    );
 
     let gateMeasured = false;
     if (dssm && cold.length >= o.candidates) {
       const body = JSON.stringify({ songIds: cold });
-      const probe = await fetch(`${base}/v1/users/${users[0]}/cold-gate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const probe = await fetch(`${base}/v1/users/${users[0]}/cold-gate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       if (probe.ok) {
-        await load('warm-up', base, { ...o, seconds: 3 }, (i) => ({ method: 'POST', path: `/v1/users/${users[i % users.length]}/cold-gate`, body }));
-        const r = await load(`POST /v1/users/:id/cold-gate (${o.candidates} candidate cold songs)`, base, o, (i) => ({ method: 'POST', path: `/v1/users/${users[i % users.length]}/cold-gate`, body }));
+        await load('warm-up', base, { ...o, seconds: 3 }, (i) => ({
+          method: 'POST',
+          path: `/v1/users/${users[i % users.length]}/cold-gate`,
+          body,
+        }));
+        const r = await load(
+          `POST /v1/users/:id/cold-gate (${o.candidates} candidate cold songs)`,
+          base,
+          o,
+          (i) => ({ method: 'POST', path: `/v1/users/${users[i % users.length]}/cold-gate`, body }),
+        );
         gateMeasured = true;
-        console.log(`target: ≥ ${RPS_TARGET} req/s → ${verdict(r.requests.average >= RPS_TARGET && r.non2xx === 0)}; p99 ≤ ${P99_TARGET_MS} ms → ${verdict(r.latency.p99 <= P99_TARGET_MS)}`);
+        console.log(
+          `target: ≥ ${RPS_TARGET} req/s → ${verdict(r.requests.average >= RPS_TARGET && r.non2xx === 0)}; p99 ≤ ${P99_TARGET_MS} ms → ${verdict(r.latency.p99 <= P99_TARGET_MS)}`,
+        );
       } else {
         gateNote = `the gate answered ${probe.status}: ${(await probe.text()).slice(0, 200)}`;
       }
@@ -132,13 +173,30 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
       gateNote = `only ${cold.length} cold songs have ${dssm.version} vectors (need ${o.candidates}; run bench:pipeline first to release some)`;
     }
     if (!gateMeasured) {
-      console.log(`GATE NOT MEASURED: ${gateNote}. Targets (≥ ${RPS_TARGET} req/s, p99 ≤ ${P99_TARGET_MS} ms) not assessed for the gate; read endpoints instead:`);
-      await load('warm-up', base, { ...o, seconds: 3 }, (i) => ({ method: 'GET', path: `/v1/songs/${warmSongs[i % warmSongs.length]}/similar?limit=10` }));
-      const sim = await load('GET /v1/songs/:id/similar?limit=10 (warm songs, FAISS search)', base, o, (i) => ({ method: 'GET', path: `/v1/songs/${warmSongs[i % warmSongs.length]}/similar?limit=10` }));
-      console.log(`  (gate's targets applied to /similar for reference: ≥ ${RPS_TARGET} req/s ${verdict(sim.requests.average >= RPS_TARGET)}, p99 ≤ ${P99_TARGET_MS} ms ${verdict(sim.latency.p99 <= P99_TARGET_MS)})`);
+      console.log(
+        `GATE NOT MEASURED: ${gateNote}. Targets (≥ ${RPS_TARGET} req/s, p99 ≤ ${P99_TARGET_MS} ms) not assessed for the gate; read endpoints instead:`,
+      );
+      await load('warm-up', base, { ...o, seconds: 3 }, (i) => ({
+        method: 'GET',
+        path: `/v1/songs/${warmSongs[i % warmSongs.length]}/similar?limit=10`,
+      }));
+      const sim = await load(
+        'GET /v1/songs/:id/similar?limit=10 (warm songs, FAISS search)',
+        base,
+        o,
+        (i) => ({ method: 'GET', path: `/v1/songs/${warmSongs[i % warmSongs.length]}/similar?limit=10` }),
+      );
+      console.log(
+        `  (gate's targets applied to /similar for reference: ≥ ${RPS_TARGET} req/s ${verdict(sim.requests.average >= RPS_TARGET)}, p99 ≤ ${P99_TARGET_MS} ms ${verdict(sim.latency.p99 <= P99_TARGET_MS)})`,
+      );
       if (withAudience.length) {
-        const aud = await load('GET /v1/songs/:id/audience?limit=100 (released songs)', base, o, (i) => ({ method: 'GET', path: `/v1/songs/${withAudience[i % withAudience.length]}/audience?limit=100` }));
-        console.log(`  (gate's targets applied to /audience for reference: ≥ ${RPS_TARGET} req/s ${verdict(aud.requests.average >= RPS_TARGET)}, p99 ≤ ${P99_TARGET_MS} ms ${verdict(aud.latency.p99 <= P99_TARGET_MS)})`);
+        const aud = await load('GET /v1/songs/:id/audience?limit=100 (released songs)', base, o, (i) => ({
+          method: 'GET',
+          path: `/v1/songs/${withAudience[i % withAudience.length]}/audience?limit=100`,
+        }));
+        console.log(
+          `  (gate's targets applied to /audience for reference: ≥ ${RPS_TARGET} req/s ${verdict(aud.requests.average >= RPS_TARGET)}, p99 ≤ ${P99_TARGET_MS} ms ${verdict(aud.latency.p99 <= P99_TARGET_MS)})`,
+        );
       }
     }
     console.log(`api crashes: ${api.crashes.length}`);

@@ -16,7 +16,14 @@ import {
   gateCoherence,
   rawContentEncoder,
 } from '@debut/evaluation';
-import { DssmFit, FusionCandidate, fitContentRidge, fitFusion, ridgeAudience, u2iAudienceFromDssm } from '@debut/models';
+import {
+  DssmFit,
+  FusionCandidate,
+  fitContentRidge,
+  fitFusion,
+  ridgeAudience,
+  u2iAudienceFromDssm,
+} from '@debut/models';
 
 interface Recorded {
   row: QualityRow;
@@ -58,7 +65,9 @@ export class AudienceRows {
     this.fusionCandidates.push({ method, learned: false });
     notes['content-ridge'] =
       `λ = ${fit.lambda} chosen on cold validation (R@100 ${fit.grid.map((g) => `λ ${g.lambda}: ${g.validation.toFixed(4)}`).join(', ')})`;
-    this.log(`content-ridge: λ ${fit.lambda}, ${trainSeconds.toFixed(1)} s, audience.recall@100 ${metrics['audience.recall@100']?.toFixed(4)}`);
+    this.log(
+      `content-ridge: λ ${fit.lambda}, ${trainSeconds.toFixed(1)} s, audience.recall@100 ${metrics['audience.recall@100']?.toFixed(4)}`,
+    );
   }
 
   /** An I2I row's space: its validation score (for fusion) and test audiences (for coherence). */
@@ -67,7 +76,11 @@ export class AudienceRows {
     if (!row) return;
     const val = await this.ctx.validateI2I(encoder);
     this.spaces.push({ name, encoder, val });
-    const { audiences } = await this.ev.evaluateAudience(new NeighbourVotingAudience(this.ev.selector), 'test', encoder);
+    const { audiences } = await this.ev.evaluateAudience(
+      new NeighbourVotingAudience(this.ev.selector),
+      'test',
+      encoder,
+    );
     this.recorded.push({ row, audiences });
   }
 
@@ -82,7 +95,11 @@ export class AudienceRows {
       const t0 = Date.now();
       const u2i = await u2iAudienceFromDssm(this.ctx, this.dssm);
       const { metrics, audiences } = await this.ev.evaluateAudience(u2i.method, 'test');
-      const row = { method: 'u2i-audience', metrics, trainSeconds: (Date.now() - t0) / 1000 + this.dssm.train.trainSeconds };
+      const row = {
+        method: 'u2i-audience',
+        metrics,
+        trainSeconds: (Date.now() - t0) / 1000 + this.dssm.train.trainSeconds,
+      };
       rows.push(row);
       this.recorded.push({ row, audiences });
       this.fusionCandidates.push({ method: u2i.method, learned: true });
@@ -92,17 +109,25 @@ export class AudienceRows {
     if (best) {
       const t0 = Date.now();
       const voting = new NeighbourVotingAudience(this.ev.selector);
-      const candidates: FusionCandidate[] = [{ method: voting, learned: best.name !== 'content-knn' }, ...this.fusionCandidates];
+      const candidates: FusionCandidate[] = [
+        { method: voting, learned: best.name !== 'content-knn' },
+        ...this.fusionCandidates,
+      ];
       const fusion = await fitFusion(this.ctx, candidates, best.encoder);
       const { metrics, audiences } = await this.ev.evaluateAudience(fusion.method, 'test', best.encoder);
-      const row = { method: 'fusion', metrics: { ...metrics, ...fusion.metrics }, trainSeconds: (Date.now() - t0) / 1000 };
+      const row = {
+        method: 'fusion',
+        metrics: { ...metrics, ...fusion.metrics },
+        trainSeconds: (Date.now() - t0) / 1000,
+      };
       rows.push(row);
       this.recorded.push({ row, audiences });
       notes.fusion = `i2i2u over the ${best.name} space (best on cold validation, R@100 ${best.val.toFixed(4)}); ${fusion.notes}`;
       this.log(`fusion: ${fusion.notes}`);
     }
     if (this.gate) {
-      for (const r of this.recorded) Object.assign(r.row.metrics, gateCoherence(this.ev, r.audiences, 'test', this.gate));
+      for (const r of this.recorded)
+        Object.assign(r.row.metrics, gateCoherence(this.ev, r.audiences, 'test', this.gate));
     }
   }
 }

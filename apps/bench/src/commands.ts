@@ -18,15 +18,32 @@ const int = (v: string) => {
 export function registerBenches(bench: Command): void {
   bench
     .command('quality')
-    .description('DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG')
+    .description(
+      'DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG',
+    )
     .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
     .option('--seed <n>', 'split seed', int, 42)
-    .option('--seeds <list>', 'comma list of split seeds: every row on each, then mean ± sd per row (one single-seed report each too)')
-    .option('--out <file>', 'JSON report (default reports/quality-<dataset>-<seed>.json, or -seeds-A-B-C.json)')
-    .option('--methods <list>', 'comma list of model families to train: i2i,dssm (baselines always run)', 'i2i,dssm')
+    .option(
+      '--seeds <list>',
+      'comma list of split seeds: every row on each, then mean ± sd per row (one single-seed report each too)',
+    )
+    .option(
+      '--out <file>',
+      'JSON report (default reports/quality-<dataset>-<seed>.json, or -seeds-A-B-C.json)',
+    )
+    .option(
+      '--methods <list>',
+      'comma list of model families to train: i2i,dssm (baselines always run)',
+      'i2i,dssm',
+    )
     .action(async (o: { dataset: string; seed: number; seeds?: string; out?: string; methods: string }) => {
       const config = loadConfig();
-      const families = new Set(o.methods.split(',').map((s) => s.trim()).filter(Boolean));
+      const families = new Set(
+        o.methods
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
       const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
       const base = {
         dataset: parseDataset(o.dataset),
@@ -34,19 +51,30 @@ export function registerBenches(bench: Command): void {
         backend,
         methods: { i2i: families.has('i2i') ? i2iMethods() : [], dssm: families.has('dssm') },
       };
-      if (o.seeds) await runQualitySeeds(o.seeds.split(',').map((s) => int(s.trim())), base);
+      if (o.seeds)
+        await runQualitySeeds(
+          o.seeds.split(',').map((s) => int(s.trim())),
+          base,
+        );
       else await runQualityBench({ ...base, seed: o.seed });
     });
 
   bench
     .command('train')
-    .description('full I2I training timed end to end, with throughput and backend (target ≤ 3 min on Last.fm)')
+    .description(
+      'full I2I training timed end to end, with throughput and backend (target ≤ 3 min on Last.fm)',
+    )
     .option('--dataset <name>', 'lastfm | synthetic', 'lastfm')
     .option('--seed <n>', 'split seed', int, 42)
     .option('--target <s>', 'target seconds', int, 180)
     .action(async (o: { dataset: string; seed: number; target: number }) => {
       const backend = await initTf({ backend: loadConfig().models.tfBackend, log: (m) => console.error(m) });
-      await runTrainBench({ dataset: parseDataset(o.dataset), seed: o.seed, backend, targetSeconds: o.target });
+      await runTrainBench({
+        dataset: parseDataset(o.dataset),
+        seed: o.seed,
+        backend,
+        targetSeconds: o.target,
+      });
     });
 
   registerGateBench(bench);

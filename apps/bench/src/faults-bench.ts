@@ -32,19 +32,38 @@ export interface FaultsBenchOptions {
 }
 
 /** Malformed song.released values, one per DESIGN.md §4 case (and a few more). */
-function malformedValue(i: number, valid: () => Record<string, unknown>): { kind: string; value: string | null } {
+function malformedValue(
+  i: number,
+  valid: () => Record<string, unknown>,
+): { kind: string; value: string | null } {
   const e = valid() as Record<string, unknown> & { features: Record<string, number[]> };
   switch (i % 10) {
-    case 0: return { kind: 'bad-json', value: `{"eventId": "x${i}", "songId": ` };
-    case 1: return { kind: 'not-an-object', value: String(i) };
-    case 2: { delete e.songId; return { kind: 'missing-field', value: JSON.stringify(e) }; }
-    case 3: e.features.audio = e.features.audio.slice(1); return { kind: 'wrong-vector-length', value: JSON.stringify(e) };
-    case 4: return { kind: 'infinity', value: JSON.stringify(e).replace(/"audio":\[[^,\]]+/, '"audio":[1e999') };
-    case 5: return { kind: 'nan', value: JSON.stringify(e).replace(/"text":\[[^,\]]+/, '"text":[NaN') };
-    case 6: e.features.mood = [1, 2]; return { kind: 'unknown-modality', value: JSON.stringify(e) };
-    case 7: e.genres = 'rock'; return { kind: 'wrong-type', value: JSON.stringify(e) };
-    case 8: e.releasedAt = 'next tuesday'; return { kind: 'bad-date', value: JSON.stringify(e) };
-    default: return { kind: 'tombstone', value: null };
+    case 0:
+      return { kind: 'bad-json', value: `{"eventId": "x${i}", "songId": ` };
+    case 1:
+      return { kind: 'not-an-object', value: String(i) };
+    case 2: {
+      delete e.songId;
+      return { kind: 'missing-field', value: JSON.stringify(e) };
+    }
+    case 3:
+      e.features.audio = e.features.audio.slice(1);
+      return { kind: 'wrong-vector-length', value: JSON.stringify(e) };
+    case 4:
+      return { kind: 'infinity', value: JSON.stringify(e).replace(/"audio":\[[^,\]]+/, '"audio":[1e999') };
+    case 5:
+      return { kind: 'nan', value: JSON.stringify(e).replace(/"text":\[[^,\]]+/, '"text":[NaN') };
+    case 6:
+      e.features.mood = [1, 2];
+      return { kind: 'unknown-modality', value: JSON.stringify(e) };
+    case 7:
+      e.genres = 'rock';
+      return { kind: 'wrong-type', value: JSON.stringify(e) };
+    case 8:
+      e.releasedAt = 'next tuesday';
+      return { kind: 'bad-date', value: JSON.stringify(e) };
+    default:
+      return { kind: 'tombstone', value: null };
   }
 }
 
@@ -70,7 +89,8 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     const probe = new Map<string, number>();
     await offerReleases(k, releases, 1, 1, probe);
     const songsWithAudience = () => new Set([...audiences.values()].map((r) => r.key));
-    if (!(await waitUntil(() => songsWithAudience().has([...probe.keys()][0]), 180_000))) throw new Error('worker never answered');
+    if (!(await waitUntil(() => songsWithAudience().has([...probe.keys()][0]), 180_000)))
+      throw new Error('worker never answered');
 
     // ---- 1. a stream with three faults in it --------------------------------------------
     const sent = new Map<string, number>();
@@ -99,12 +119,17 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     step(`PostgreSQL back (${pgMs} ms)`);
     await stream;
     step('stream published (all acknowledged)');
-    const settled = await waitUntil(() => [...sent.keys()].every((s) => songsWithAudience().has(s)), 240_000, 500);
+    const settled = await waitUntil(
+      () => [...sent.keys()].every((s) => songsWithAudience().has(s)),
+      240_000,
+      500,
+    );
     step(settled ? 'every release has an audience record' : 'gave up waiting after 240 s');
     await sleep(5000); // late duplicates (redeliveries after a restart) would show up now
 
     const perSong = new Map<string, number>();
-    for (const r of audiences.values()) if (sent.has(r.key)) perSong.set(r.key, (perSong.get(r.key) ?? 0) + 1);
+    for (const r of audiences.values())
+      if (sent.has(r.key)) perSong.set(r.key, (perSong.get(r.key) ?? 0) + 1);
     const lost = [...sent.keys()].filter((s) => !perSong.has(s));
     const duplicated = [...perSong].filter(([, n]) => n > 1);
     const inputCopies = [...released.values()].filter((r) => sent.has(r.key)).length - sent.size;
@@ -128,8 +153,13 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     }
     const sentinel = new Map<string, number>();
     await offerReleases(k, releases, 1, 1, sentinel);
-    const badKeys = () => new Set([...dlq.values()].map((r) => r.key).filter((key) => key.startsWith('bad-')));
-    await waitUntil(() => badKeys().size >= o.malformed && songsWithAudience().has([...sentinel.keys()][0]), 180_000, 500);
+    const badKeys = () =>
+      new Set([...dlq.values()].map((r) => r.key).filter((key) => key.startsWith('bad-')));
+    await waitUntil(
+      () => badKeys().size >= o.malformed && songsWithAudience().has([...sentinel.keys()][0]),
+      180_000,
+      500,
+    );
     step(`malformed phase done: ${badKeys().size} in the DLQ`);
     const dlqByKind = new Map<string, number>();
     for (const key of badKeys()) {
@@ -142,26 +172,53 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     console.log('\n=== bench:faults ===');
     console.log(`machine: ${machineLine()}`);
     console.log(`data: ${await describeData(env.config)}`);
-    console.log(`worker: real process (node dist/apps/worker/src/main.js), own KRaft broker 127.0.0.1:${broker.port}, PostgreSQL 127.0.0.1:5432`);
+    console.log(
+      `worker: real process (node dist/apps/worker/src/main.js), own KRaft broker 127.0.0.1:${broker.port}, PostgreSQL 127.0.0.1:5432`,
+    );
     console.log('timeline:');
     for (const s of steps) console.log(`  ${s}`);
-    console.log(`releases published: ${sent.size} (acknowledged; ${inputCopies} extra copies written by producer retries, same eventId)`);
-    console.log(`audience records on song.audience.selected: ${[...perSong.values()].reduce((a, b) => a + b, 0)} for ${perSong.size} songs`);
-    console.log(`lost (no audience record): ${lost.length}${lost.length ? ` e.g. ${lost.slice(0, 5).join(', ')}` : ''}`);
-    console.log(`duplicated (>1 audience record): ${duplicated.length}${duplicated.length ? ` e.g. ${duplicated.slice(0, 5).map(([s, n]) => `${s}×${n}`).join(', ')}` : ''}`);
-    console.log(`PostgreSQL: ${db.songs} songs, ${db.audiences} audience rows for ${db.audience_songs} songs, ${db.unpublished} never marked published, ${db.claims} event ids claimed`);
+    console.log(
+      `releases published: ${sent.size} (acknowledged; ${inputCopies} extra copies written by producer retries, same eventId)`,
+    );
+    console.log(
+      `audience records on song.audience.selected: ${[...perSong.values()].reduce((a, b) => a + b, 0)} for ${perSong.size} songs`,
+    );
+    console.log(
+      `lost (no audience record): ${lost.length}${lost.length ? ` e.g. ${lost.slice(0, 5).join(', ')}` : ''}`,
+    );
+    console.log(
+      `duplicated (>1 audience record): ${duplicated.length}${
+        duplicated.length
+          ? ` e.g. ${duplicated
+              .slice(0, 5)
+              .map(([s, n]) => `${s}×${n}`)
+              .join(', ')}`
+          : ''
+      }`,
+    );
+    console.log(
+      `PostgreSQL: ${db.songs} songs, ${db.audiences} audience rows for ${db.audience_songs} songs, ${db.unpublished} never marked published, ${db.claims} event ids claimed`,
+    );
     console.log(`valid releases dead-lettered: ${validInDlq}`);
     console.log(`unexpected worker exits during the stream: ${crashesBefore}`);
-    console.log(`malformed: ${o.malformed} published (${[...kinds].map(([kk, n]) => `${kk} ${n}`).join(', ')})`);
-    console.log(`  in the DLQ: ${badKeys().size} (${[...dlqByKind].map(([kk, n]) => `${kk} ${n}`).join(', ')}); worker crashes: ${malformedCrashes}; worker alive: ${worker.running}`);
+    console.log(
+      `malformed: ${o.malformed} published (${[...kinds].map(([kk, n]) => `${kk} ${n}`).join(', ')})`,
+    );
+    console.log(
+      `  in the DLQ: ${badKeys().size} (${[...dlqByKind].map(([kk, n]) => `${kk} ${n}`).join(', ')}); worker crashes: ${malformedCrashes}; worker alive: ${worker.running}`,
+    );
     const sampleReasons = new Map<string, string>();
     for (const r of dlq.values()) {
       const kind = r.key.replace(/^bad-/, '').replace(/-\d+$/, '');
       if (!sampleReasons.has(kind)) sampleReasons.set(kind, (r.headers['x-dlq-reason'] ?? '').slice(0, 110));
     }
     for (const [kind, reason] of sampleReasons) console.log(`  reason (${kind}): ${reason}`);
-    console.log(`target: zero lost → ${verdict(lost.length === 0)}; zero duplicated → ${verdict(duplicated.length === 0 && db.audiences === db.audience_songs)}`);
-    console.log(`target: 10,000 malformed, zero crashes, all in the DLQ → ${verdict(malformedCrashes === 0 && badKeys().size === o.malformed && worker.running)}`);
+    console.log(
+      `target: zero lost → ${verdict(lost.length === 0)}; zero duplicated → ${verdict(duplicated.length === 0 && db.audiences === db.audience_songs)}`,
+    );
+    console.log(
+      `target: 10,000 malformed, zero crashes, all in the DLQ → ${verdict(malformedCrashes === 0 && badKeys().size === o.malformed && worker.running)}`,
+    );
   } finally {
     await worker.stop();
     await k.close();

@@ -52,7 +52,8 @@ function randomData(o: GateBenchOptions): GateData {
 /** Real vectors from a DSSM artifact: cold songs of its dataset, users from their training histories. */
 async function modelData(o: GateBenchOptions): Promise<GateData> {
   const { model, manifest } = await loadDssmModel(o.model!);
-  const name = parseDataset(String(manifest.metrics.dataset ?? 'synthetic'));
+  const recorded = manifest.metrics.dataset; // the trainer records the dataset name as a string
+  const name = parseDataset(typeof recorded === 'string' ? recorded : 'synthetic');
   const seed = Number(manifest.metrics.seed ?? 42);
   const { dataset, split } = loadWithSplit(name, seed);
   const byId = new Map(dataset.items.map((i) => [i.id, i.content]));
@@ -122,7 +123,9 @@ export async function runGateBench(o: GateBenchOptions): Promise<void> {
   console.log(`tf backend (only used to produce model vectors; the gate is plain JS): ${backendName()}`);
   console.log(`calls: ${o.calls} (one per user request, ${C} candidates each, cycling over ${nUsers} users)`);
   console.log('');
-  console.log('| pairs | seconds | pairs/s | calls/s | p50 ms/call | p99 ms/call | target ≥ 100,000 pairs/s |');
+  console.log(
+    '| pairs | seconds | pairs/s | calls/s | p50 ms/call | p99 ms/call | target ≥ 100,000 pairs/s |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   const rate = pairs / seconds;
   console.log(
@@ -136,9 +139,19 @@ export async function runGateBench(o: GateBenchOptions): Promise<void> {
 export function registerGateBench(bench: Command): void {
   bench
     .command('gate')
-    .description('issue 5: in-process gate scoring throughput (InterestBoundary.gate): pairs/s, p50/p99 per call')
-    .option('--model <dir>', 'DSSM artifact to take real user/boundary/cold-song vectors from (default: random vectors)')
-    .option('--dim <n>', "vector dimension without --model (default: the DSSM's dim)", num, DEFAULT_DSSM_ARCH.dim)
+    .description(
+      'issue 5: in-process gate scoring throughput (InterestBoundary.gate): pairs/s, p50/p99 per call',
+    )
+    .option(
+      '--model <dir>',
+      'DSSM artifact to take real user/boundary/cold-song vectors from (default: random vectors)',
+    )
+    .option(
+      '--dim <n>',
+      "vector dimension without --model (default: the DSSM's dim)",
+      num,
+      DEFAULT_DSSM_ARCH.dim,
+    )
     .option('--users <n>', 'distinct users', num, 10_000)
     .option('--candidates <n>', 'candidate songs per call', num, 100)
     .option('--calls <n>', 'timed gate calls', num, 50_000)

@@ -4,7 +4,14 @@
  * evaluation search, and one at a time, as the worker searches per release), and HNSW's
  * recall@10 against the exact answer.
  */
-import { DEFAULT_HNSW_PARAMS, VectorIndex, clusteredUnitVectors, faissNodeVersion, loadFaiss, type Neighbour } from '@debut/index';
+import {
+  DEFAULT_HNSW_PARAMS,
+  VectorIndex,
+  clusteredUnitVectors,
+  faissNodeVersion,
+  loadFaiss,
+  type Neighbour,
+} from '@debut/index';
 import { machineLine, verdict } from './services';
 
 export interface IndexBenchOptions {
@@ -31,13 +38,19 @@ function recallAt10(approx: Neighbour[][], exact: Neighbour[][]): number {
 }
 
 /** Queries per second of one-at-a-time search over the first `n` queries (the worker's pattern). */
-function singleQps(index: VectorIndex, queries: Float32Array, dim: number, n: number, efSearch?: number): number {
+function singleQps(
+  index: VectorIndex,
+  queries: Float32Array,
+  dim: number,
+  n: number,
+  efSearch?: number,
+): number {
   const t0 = process.hrtime.bigint();
   for (let q = 0; q < n; q++) index.search(queries.subarray(q * dim, (q + 1) * dim), K, { efSearch });
   return n / secs(t0);
 }
 
-export async function runIndexBench(o: IndexBenchOptions): Promise<void> {
+export function runIndexBench(o: IndexBenchOptions): void {
   console.log(`bench:index — faiss-node ${faissNodeVersion()} (Debian libfaiss), ${machineLine()}`);
   console.log(
     `data: clusteredUnitVectors (seeded, L2-normalised, clustered like genre scenes), dim ${o.dim}; ` +
@@ -72,35 +85,73 @@ export async function runIndexBench(o: IndexBenchOptions): Promise<void> {
       const batchQps = o.queries / secs(t0);
       const recall = recallAt10(approx, exact);
       if (ef === DEFAULT_HNSW_PARAMS.efSearch) worstRecall = Math.min(worstRecall, recall);
-      rows.push(row(n, `hnsw efSearch=${ef}${ef === DEFAULT_HNSW_PARAMS.efSearch ? ' (default)' : ''}`, hnswBuild, batchQps, singleQps(hnsw, queries, o.dim, singles, ef), recall));
+      rows.push(
+        row(
+          n,
+          `hnsw efSearch=${ef}${ef === DEFAULT_HNSW_PARAMS.efSearch ? ' (default)' : ''}`,
+          hnswBuild,
+          batchQps,
+          singleQps(hnsw, queries, o.dim, singles, ef),
+          recall,
+        ),
+      );
       console.log(rows[rows.length - 1]);
     }
     if (o.rawFaiss) {
       // Diagnosis, not the service's index: faiss HNSW fed in one add() call (VectorIndex adds
       // in 16,384-row chunks). Shows how much of the recall gap the chunked insertion explains.
       t0 = process.hrtime.bigint();
-      const raw = loadFaiss().Index.fromFactory(o.dim, `HNSW${DEFAULT_HNSW_PARAMS.M},Flat`, 0 /* faiss METRIC_INNER_PRODUCT */);
+      const raw = loadFaiss().Index.fromFactory(
+        o.dim,
+        `HNSW${DEFAULT_HNSW_PARAMS.M},Flat`,
+        0 /* faiss METRIC_INNER_PRODUCT */,
+      );
       raw.add(Array.from(base));
       const rawBuild = secs(t0);
       t0 = process.hrtime.bigint();
       const fetch = DEFAULT_HNSW_PARAMS.efSearch;
       const r = raw.search(Array.from(queries), fetch);
       const rawQps = o.queries / secs(t0);
-      const approx = exact.map((_, q) => Array.from({ length: K }, (_, j) => ({ id: `s-${r.labels[q * fetch + j]}`, score: r.distances[q * fetch + j] })));
-      rows.push(row(n, `raw faiss HNSW, one add() call, efConstruction 40, ef=${fetch} (diagnosis)`, rawBuild, rawQps, NaN, recallAt10(approx, exact)));
+      const approx = exact.map((_, q) =>
+        Array.from({ length: K }, (_, j) => ({
+          id: `s-${r.labels[q * fetch + j]}`,
+          score: r.distances[q * fetch + j],
+        })),
+      );
+      rows.push(
+        row(
+          n,
+          `raw faiss HNSW, one add() call, efConstruction 40, ef=${fetch} (diagnosis)`,
+          rawBuild,
+          rawQps,
+          NaN,
+          recallAt10(approx, exact),
+        ),
+      );
       console.log(rows[rows.length - 1]);
     }
   }
-  console.log('\n| vectors | index | build s | batch q/s | single q/s | recall@10 |\n|---:|---|---:|---:|---:|---:|');
+  console.log(
+    '\n| vectors | index | build s | batch q/s | single q/s | recall@10 |\n|---:|---|---:|---:|---:|---:|',
+  );
   for (const r of rows) console.log(r);
   console.log(
     `\ntarget: HNSW recall@10 ≥ ${RECALL_TARGET} at the default efSearch=${DEFAULT_HNSW_PARAMS.efSearch}: ` +
       `worst ${worstRecall.toFixed(4)} over sizes ${o.sizes.join(', ')} → ${verdict(worstRecall >= RECALL_TARGET)}`,
   );
-  console.log('note: times depend on what else runs on the machine (see the load average above); recall does not.');
+  console.log(
+    'note: times depend on what else runs on the machine (see the load average above); recall does not.',
+  );
 }
 
-function row(n: number, kind: string, build: number, batchQps: number, single: number, recall: number): string {
+function row(
+  n: number,
+  kind: string,
+  build: number,
+  batchQps: number,
+  single: number,
+  recall: number,
+): string {
   const single$ = Number.isNaN(single) ? '-' : Math.round(single).toLocaleString('en');
   return `| ${n.toLocaleString('en')} | ${kind} | ${build.toFixed(1)} | ${Math.round(batchQps).toLocaleString('en')} | ${single$} | ${recall.toFixed(4)} |`;
 }

@@ -5,7 +5,8 @@ import { runPipelineBench } from './pipeline-bench';
 import { runFaultsBench } from './faults-bench';
 import { runApiBench } from './api-bench';
 
-const list = (v: string) => v.split(',').map((s) => Number(s.trim().replace(/k$/i, '000').replace(/m$/i, '000000')));
+const list = (v: string) =>
+  v.split(',').map((s) => Number(s.trim().replace(/k$/i, '000').replace(/m$/i, '000000')));
 const kind = (v: string) => {
   if (v !== 'flat' && v !== 'hnsw') throw new Error(`--index-kind must be flat or hnsw, got ${v}`);
   return v;
@@ -20,20 +21,38 @@ const num = (v: string) => {
 export function registerOpsBenches(bench: Command): void {
   bench
     .command('index')
-    .description('DESIGN.md §7: exact (flat IP) vs HNSW — build time, queries/s, recall@10 of HNSW against exact')
+    .description(
+      'DESIGN.md §7: exact (flat IP) vs HNSW — build time, queries/s, recall@10 of HNSW against exact',
+    )
     .option('--sizes <list>', 'comma list of index sizes (100k, 1m accepted)', list, [100_000, 1_000_000])
-    .option('--dim <n>', "vector dimension (default: the I2I encoder's output dimension)", num, DEFAULT_I2I_CONFIG.outputDim)
+    .option(
+      '--dim <n>',
+      "vector dimension (default: the I2I encoder's output dimension)",
+      num,
+      DEFAULT_I2I_CONFIG.outputDim,
+    )
     .option('--queries <n>', 'held-out queries per size', num, 1000)
     .option('--ef-search <list>', 'HNSW efSearch values to report', list, [64, 128, 256])
     .option('--seed <n>', 'vector seed', num, 42)
     .option('--no-raw-faiss', 'skip the diagnostic row of a raw faiss HNSW built in one add() call')
-    .action(async (o: { sizes: number[]; dim: number; queries: number; efSearch: number[]; seed: number; rawFaiss: boolean }) => {
-      await runIndexBench(o);
-    });
+    .action(
+      (o: {
+        sizes: number[];
+        dim: number;
+        queries: number;
+        efSearch: number[];
+        seed: number;
+        rawFaiss: boolean;
+      }) => {
+        runIndexBench(o);
+      },
+    );
 
   bench
     .command('pipeline')
-    .description('DESIGN.md §7: song.released → song.audience.selected through the real broker and worker; events/s, p50/p95/p99')
+    .description(
+      'DESIGN.md §7: song.released → song.audience.selected through the real broker and worker; events/s, p50/p95/p99',
+    )
     .option('--rate <n>', 'offered releases per second', num, 200)
     .option('--seconds <n>', 'measured duration', num, 60)
     .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
@@ -44,7 +63,9 @@ export function registerOpsBenches(bench: Command): void {
 
   bench
     .command('faults')
-    .description('DESIGN.md §7: kill -9 worker, broker restart, PostgreSQL restart mid-stream (lost / duplicated); 10,000 malformed events (crashes / DLQ)')
+    .description(
+      'DESIGN.md §7: kill -9 worker, broker restart, PostgreSQL restart mid-stream (lost / duplicated); 10,000 malformed events (crashes / DLQ)',
+    )
     .option('--events <n>', 'releases in the stream', num, 3000)
     .option('--rate <n>', 'offered releases per second', num, 100)
     .option('--malformed <n>', 'malformed releases', num, 10_000)
@@ -55,7 +76,9 @@ export function registerOpsBenches(bench: Command): void {
 
   bench
     .command('api')
-    .description('DESIGN.md §7: autocannon against POST /v1/users/:id/cold-gate (100 candidates); falls back to /similar and /audience without a DSSM')
+    .description(
+      'DESIGN.md §7: autocannon against POST /v1/users/:id/cold-gate (100 candidates); falls back to /similar and /audience without a DSSM',
+    )
     .option('--seconds <n>', 'duration per endpoint', num, 15)
     .option('--connections <n>', 'concurrent keep-alive connections', num, 32)
     .option('--candidates <n>', 'candidate cold songs per gate request', num, 100)

@@ -51,11 +51,18 @@ function summarise(reports: QualityReport[]): SeedsRow[] {
       mean[k] = mu;
       sd[k] = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mu) ** 2, 0) / (xs.length - 1)) : 0;
     }
-    return { method, perSeed, mean, sd, trainSeconds: seconds.reduce((s, x) => s + x, 0) / Math.max(1, seconds.length) };
+    return {
+      method,
+      perSeed,
+      mean,
+      sd,
+      trainSeconds: seconds.reduce((s, x) => s + x, 0) / Math.max(1, seconds.length),
+    };
   });
 }
 
-const cell = (r: SeedsRow, k: string) => (r.mean[k] === undefined ? '—' : `${r.mean[k].toFixed(4)} ± ${r.sd[k].toFixed(4)}`);
+const cell = (r: SeedsRow, k: string) =>
+  r.mean[k] === undefined ? '—' : `${r.mean[k].toFixed(4)} ± ${r.sd[k].toFixed(4)}`;
 
 /** The verdicts the issue's targets ask for, computed on the means (never on one seed). */
 function verdicts(rows: SeedsRow[]): string[] {
@@ -69,7 +76,9 @@ function verdicts(rows: SeedsRow[]): string[] {
     .map((name) => ({ name, v: m(name, r100) }))
     .filter((x): x is { name: string; v: number } => x.v !== undefined)
     .sort((a, b) => b.v - a.v)[0];
-  const out: string[] = [`Strongest simple baseline (mean R@100): ${strongest === ridge ? 'content-ridge' : 'content-knn'} ${strongest.toFixed(4)}.`];
+  const out: string[] = [
+    `Strongest simple baseline (mean R@100): ${strongest === ridge ? 'content-ridge' : 'content-knn'} ${strongest.toFixed(4)}.`,
+  ];
   const says = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
   if (best) {
     out.push(
@@ -80,7 +89,9 @@ function verdicts(rows: SeedsRow[]): string[] {
   const i2i = m('i2i-contrastive', r100);
   const rnd = m('i2i-contrastive-random-groups', r100);
   if (i2i !== undefined) {
-    out.push(`i2i-contrastive ${i2i.toFixed(4)} ≥ content-knn ${knn.toFixed(4)}: ${says(i2i >= knn)}; above its random-grouping ablation ${rnd?.toFixed(4) ?? '—'}: ${says(rnd !== undefined && i2i > rnd)}.`);
+    out.push(
+      `i2i-contrastive ${i2i.toFixed(4)} ≥ content-knn ${knn.toFixed(4)}: ${says(i2i >= knn)}; above its random-grouping ablation ${rnd?.toFixed(4) ?? '—'}: ${says(rnd !== undefined && i2i > rnd)}.`,
+    );
   }
   const f1 = (name: string) => m(name, 'gate.f1');
   const b = f1('dssm-boundary');
@@ -93,7 +104,10 @@ function verdicts(rows: SeedsRow[]): string[] {
   return out;
 }
 
-export async function runQualitySeeds(seeds: number[], opts: Omit<QualityBenchOptions, 'seed'>): Promise<SeedsReport> {
+export async function runQualitySeeds(
+  seeds: number[],
+  opts: Omit<QualityBenchOptions, 'seed'>,
+): Promise<SeedsReport> {
   const reports: QualityReport[] = [];
   const seconds: number[] = [];
   for (const seed of seeds) {
@@ -101,24 +115,46 @@ export async function runQualitySeeds(seeds: number[], opts: Omit<QualityBenchOp
     reports.push(await runQualityBench({ ...opts, seed, out: undefined, quiet: false }));
     seconds.push((Date.now() - t0) / 1000);
   }
-  const report: SeedsReport = { dataset: opts.dataset, seeds, backend: opts.backend ?? 'none', rows: summarise(reports) };
-  const out = opts.out ?? path.join(projectRoot, 'reports', `quality-${opts.dataset}-seeds-${seeds.join('-')}.json`);
+  const report: SeedsReport = {
+    dataset: opts.dataset,
+    seeds,
+    backend: opts.backend ?? 'none',
+    rows: summarise(reports),
+  };
+  const out =
+    opts.out ?? path.join(projectRoot, 'reports', `quality-${opts.dataset}-seeds-${seeds.join('-')}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
   const chart = out.replace(/\.json$/, '-audience.png');
   const value = (method: string, k: string) => report.rows.find((r) => r.method === method)?.mean[k];
-  const audienceRows = report.rows.filter((r) => r.mean['audience.recall@100'] !== undefined).map((r) => r.method);
-  await barChart(chart, `audience, mean over seeds ${seeds.join(', ')} — ${opts.dataset}`, audienceRows, AUDIENCE_COLUMNS, value);
-  const columns = [...AUDIENCE_COLUMNS.slice(1, 2), 'audience.gatePass@100', 'audience.gatedRecall@100', ...U2I_COLUMNS];
+  const audienceRows = report.rows
+    .filter((r) => r.mean['audience.recall@100'] !== undefined)
+    .map((r) => r.method);
+  await barChart(
+    chart,
+    `audience, mean over seeds ${seeds.join(', ')} — ${opts.dataset}`,
+    audienceRows,
+    AUDIENCE_COLUMNS,
+    value,
+  );
+  const columns = [
+    ...AUDIENCE_COLUMNS.slice(1, 2),
+    'audience.gatePass@100',
+    'audience.gatedRecall@100',
+    ...U2I_COLUMNS,
+  ];
   const md = [
     `## bench:quality — ${opts.dataset}, seeds ${seeds.join(', ')}, backend ${report.backend}: mean ± sd over seeds`,
     '',
     `Each seed is its own cold split (cold validation chooses every hyper-parameter; cold test is reported). Per-seed reports: ` +
-      seeds.map((s) => `reports/quality-${opts.dataset}-${s}.json`).join(', ') + `; wall time per seed ${seconds.map((s) => s.toFixed(0)).join(', ')} s.`,
+      seeds.map((s) => `reports/quality-${opts.dataset}-${s}.json`).join(', ') +
+      `; wall time per seed ${seconds.map((s) => s.toFixed(0)).join(', ')} s.`,
     '',
     `| method | ${columns.join(' | ')} | train s |`,
     `|---|${columns.map(() => '---').join('|')}|---|`,
-    ...report.rows.map((r) => `| ${r.method} | ${columns.map((k) => cell(r, k)).join(' | ')} | ${r.trainSeconds.toFixed(1)} |`),
+    ...report.rows.map(
+      (r) => `| ${r.method} | ${columns.map((k) => cell(r, k)).join(' | ')} | ${r.trainSeconds.toFixed(1)} |`,
+    ),
     '',
     ...verdicts(report.rows).map((v) => `- ${v}`),
     '',

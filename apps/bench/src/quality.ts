@@ -48,10 +48,18 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   // The same dataset and split that `trainer import` and `trainer train` use.
   const { dataset, split } = loadWithSplit(opts.dataset, opts.seed, log);
   if (opts.dataset === 'synthetic') {
-    log(`synthetic: ${Object.entries(dataset.stats).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    log(
+      `synthetic: ${Object.entries(dataset.stats)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
   timings.load = (Date.now() - t0) / 1000;
-  const ev = new ColdStartEvaluator(dataset, split, { k: opts.k ?? 50, weighting: opts.weighting, seed: opts.seed });
+  const ev = new ColdStartEvaluator(dataset, split, {
+    k: opts.k ?? 50,
+    weighting: opts.weighting,
+    seed: opts.seed,
+  });
   log(
     `split seed ${opts.seed}: ${split.warmItems.length} warm, ${split.coldValItems.length} cold val, ` +
       `${split.coldTestItems.length} cold test items; ${split.train.length} training interactions`,
@@ -81,13 +89,18 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       const metrics = await ev.evaluateI2I(encoder);
       rows.push({ method: m.name, metrics, trainSeconds });
       await audience.addSpace(m.name, encoder, rows);
-      log(`${m.name}: trained in ${trainSeconds.toFixed(1)} s, audience.recall@100 ${metrics['audience.recall@100']?.toFixed(4)}`);
+      log(
+        `${m.name}: trained in ${trainSeconds.toFixed(1)} s, audience.recall@100 ${metrics['audience.recall@100']?.toFixed(4)}`,
+      );
     } catch (e) {
       notes[m.name] = `FAILED: ${(e as Error).message}`;
-      log(`${m.name} failed: ${(e as Error).stack ?? e}`);
+      log(`${m.name} failed: ${(e as Error).stack ?? String(e)}`);
     }
   }
-  const u2iMethods = [...(opts.methods?.dssm ? dssmMethods({ onFit: audience.onDssmFit }) : []), ...(opts.methods?.u2i ?? [])];
+  const u2iMethods = [
+    ...(opts.methods?.dssm ? dssmMethods({ onFit: audience.onDssmFit }) : []),
+    ...(opts.methods?.u2i ?? []),
+  ];
   for (const m of u2iMethods) {
     t = Date.now();
     try {
@@ -96,10 +109,12 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       const metrics = ev.evaluateU2I(model);
       if (m.name === 'dssm-boundary') audience.setGate(model);
       rows.push({ method: m.name, metrics, trainSeconds });
-      log(`${m.name}: trained in ${trainSeconds.toFixed(1)} s, u2i.recall@20 ${metrics['u2i.recall@20']?.toFixed(4)}`);
+      log(
+        `${m.name}: trained in ${trainSeconds.toFixed(1)} s, u2i.recall@20 ${metrics['u2i.recall@20']?.toFixed(4)}`,
+      );
     } catch (e) {
       notes[m.name] = `FAILED: ${(e as Error).message}`;
-      log(`${m.name} failed: ${(e as Error).stack ?? e}`);
+      log(`${m.name} failed: ${(e as Error).stack ?? String(e)}`);
     }
   }
 
@@ -108,7 +123,7 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
     await audience.finish(rows, notes);
   } catch (e) {
     notes.fusion = `FAILED: ${(e as Error).message}`;
-    log(`audience rows failed: ${(e as Error).stack ?? e}`);
+    log(`audience rows failed: ${(e as Error).stack ?? String(e)}`);
   }
   timings.audienceRows = (Date.now() - t) / 1000;
 

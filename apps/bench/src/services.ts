@@ -16,7 +16,14 @@ import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { logLevel, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { loadConfig, projectRoot, type DebutConfig } from '@debut/config';
-import { InteractionRepository, ModelVersionRepository, SongRepository, StatsRepository, openDatabase, withDatabaseAdmin } from '@debut/catalog';
+import {
+  InteractionRepository,
+  ModelVersionRepository,
+  SongRepository,
+  StatsRepository,
+  openDatabase,
+  withDatabaseAdmin,
+} from '@debut/catalog';
 import { playRows, warmSongRows } from '@debut/serving';
 import type { SongReleasedEvent } from '@debut/features';
 import { createKafka, ensureTopics, topicNames, type TopicNames } from '@debut/messaging';
@@ -32,7 +39,10 @@ export const log = (m: string) => console.log(`[bench ${new Date().toISOString()
  * Environment of a benchmark run, applied to this process (so loadConfig() sees it) and passed
  * to every child. Topics and consumer group are fresh per run so that old records never count.
  */
-export function benchEnv(name: string, extra: Record<string, string> = {}): { config: DebutConfig; vars: Record<string, string>; runId: string } {
+export function benchEnv(
+  name: string,
+  extra: Record<string, string> = {},
+): { config: DebutConfig; vars: Record<string, string>; runId: string } {
   const runId = `${name}-${Date.now().toString(36)}`;
   const vars: Record<string, string> = {
     PGDATABASE: process.env.BENCH_PGDATABASE ?? 'debut_bench',
@@ -110,7 +120,10 @@ export class BenchBroker {
     if (!fs.existsSync(libs)) await run('bash', [path.join(projectRoot, 'docker', 'kafka', 'start.sh')]); // resolves the jars once
     fs.mkdirSync(this.dir, { recursive: true });
     const props = path.join(this.dir, 'server.properties');
-    const template = fs.readFileSync(path.join(projectRoot, 'docker', 'kafka', 'server.properties.template'), 'utf8');
+    const template = fs.readFileSync(
+      path.join(projectRoot, 'docker', 'kafka', 'server.properties.template'),
+      'utf8',
+    );
     fs.writeFileSync(
       props,
       template
@@ -120,18 +133,36 @@ export class BenchBroker {
         .replace(/@LOG_DIRS@/g, path.join(this.dir, 'logs'))
         .replace(/@META_DIR@/g, path.join(this.dir, 'metadata')),
     );
-    const jvm = ['-Djava.awt.headless=true', `-Dlog4j.configuration=file:${path.join(projectRoot, 'docker', 'kafka', 'log4j.properties')}`, `-Dkafka.logs.dir=${this.dir}`];
+    const jvm = [
+      '-Djava.awt.headless=true',
+      `-Dlog4j.configuration=file:${path.join(projectRoot, 'docker', 'kafka', 'log4j.properties')}`,
+      `-Dkafka.logs.dir=${this.dir}`,
+    ];
     const cp = `${libs}/*`;
     if (!fs.existsSync(path.join(this.dir, 'logs', 'meta.properties'))) {
       const { stdout } = await run('java', ['-cp', cp, ...jvm, 'kafka.tools.StorageTool', 'random-uuid']);
-      await run('java', ['-cp', cp, ...jvm, 'kafka.tools.StorageTool', 'format', '-t', stdout.trim().split('\n').pop()!, '-c', props]);
+      await run('java', [
+        '-cp',
+        cp,
+        ...jvm,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        stdout.trim().split('\n').pop()!,
+        '-c',
+        props,
+      ]);
     }
     const offset = fs.existsSync(this.logFile) ? fs.statSync(this.logFile).size : 0;
     const out = fs.openSync(this.logFile, 'a');
-    const child = spawn('java', ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', ...jvm, '-cp', cp, 'kafka.Kafka', props], {
-      detached: true,
-      stdio: ['ignore', out, out],
-    });
+    const child = spawn(
+      'java',
+      ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', ...jvm, '-cp', cp, 'kafka.Kafka', props],
+      {
+        detached: true,
+        stdio: ['ignore', out, out],
+      },
+    );
     child.unref();
     fs.closeSync(out);
     fs.writeFileSync(this.pidFile, String(child.pid));
@@ -140,7 +171,9 @@ export class BenchBroker {
     while (Date.now() - t0 < 90_000) {
       const tail = fs.readFileSync(this.logFile).subarray(offset).toString();
       if (tail.includes('Kafka Server started') && (await portOpen(this.port))) {
-        log(`broker up on 127.0.0.1:${this.port} (pid ${child.pid}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        log(
+          `broker up on 127.0.0.1:${this.port} (pid ${child.pid}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+        );
         return;
       }
       if (!this.pid) throw new Error(`broker exited during start; see ${this.logFile}`);
@@ -196,10 +229,14 @@ export class ServiceProcess {
     const out = fs.openSync(this.logFile, 'a');
     fs.writeSync(out, `\n===== ${new Date().toISOString()} bench starts ${this.name} =====\n`);
     this.expectExit = false;
-    const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'apps', this.name, 'src', 'main.js')], {
-      env: { ...process.env, ...this.vars },
-      stdio: ['ignore', out, out],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(projectRoot, 'dist', 'apps', this.name, 'src', 'main.js')],
+      {
+        env: { ...process.env, ...this.vars },
+        stdio: ['ignore', out, out],
+      },
+    );
     fs.closeSync(out);
     child.on('exit', (code, signal) => {
       if (!this.expectExit) this.crashes.push({ code, signal });
@@ -229,18 +266,27 @@ export class ServiceProcess {
 
   /** Lines of this process's log that match (e.g. the tf backend it reported). */
   grepLog(re: RegExp): string[] {
-    return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8').split('\n').filter((l) => re.test(l)) : [];
+    return fs.existsSync(this.logFile)
+      ? fs
+          .readFileSync(this.logFile, 'utf8')
+          .split('\n')
+          .filter((l) => re.test(l))
+      : [];
   }
 }
 
 /** Runs a trainer command as a child (same code path as `npm run trainer`), output streamed and returned. */
 export async function trainer(args: string[], vars: Record<string, string>): Promise<string> {
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'apps', 'trainer', 'src', 'main.js'), ...args], {
-    env: { ...process.env, ...vars },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(projectRoot, 'dist', 'apps', 'trainer', 'src', 'main.js'), ...args],
+    {
+      env: { ...process.env, ...vars },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     process.stdout.write(d);
   });
@@ -266,7 +312,13 @@ export interface CatalogueSpec {
   epochs: number;
 }
 
-export const DEFAULT_CATALOGUE: CatalogueSpec = { songs: 100_000, interactions: 1_000_000, releasePool: 5_000, seed: 42, epochs: 2 };
+export const DEFAULT_CATALOGUE: CatalogueSpec = {
+  songs: 100_000,
+  interactions: 1_000_000,
+  releasePool: 5_000,
+  seed: 42,
+  epochs: 2,
+};
 
 /**
  * The bench database with `songs` established songs, about `interactions` plays and an active
@@ -277,13 +329,19 @@ export const DEFAULT_CATALOGUE: CatalogueSpec = { songs: 100_000, interactions: 
  * catalogue and this 100k one share the content space, and training stays a minute or two
  * instead of an hour. `trainer activate` then embeds all 100k songs and builds the warm index.
  */
-export async function ensureCatalogue(config: DebutConfig, vars: Record<string, string>, spec: CatalogueSpec = DEFAULT_CATALOGUE): Promise<void> {
+export async function ensureCatalogue(
+  config: DebutConfig,
+  vars: Record<string, string>,
+  spec: CatalogueSpec = DEFAULT_CATALOGUE,
+): Promise<void> {
   const ds = await openDatabase(config.db);
   try {
     const { warm, plays } = await new StatsRepository(ds).catalogueSize();
     const active = await new ModelVersionRepository(ds).active('i2i');
     if (warm === spec.songs && Math.abs(plays - spec.interactions) < spec.interactions * 0.02 && active) {
-      log(`catalogue reused: ${config.db.database} has ${warm} established songs, ${plays} interactions, active ${active.version}`);
+      log(
+        `catalogue reused: ${config.db.database} has ${warm} established songs, ${plays} interactions, active ${active.version}`,
+      );
       return;
     }
     if (warm !== spec.songs || Math.abs(plays - spec.interactions) >= spec.interactions * 0.02) {
@@ -295,29 +353,42 @@ export async function ensureCatalogue(config: DebutConfig, vars: Record<string, 
     if (ds.isInitialized) await ds.destroy();
   }
   const t0 = Date.now();
-  const out = await trainer(['train', 'i2i', '--dataset', 'synthetic', '--seed', String(spec.seed), '--epochs', String(spec.epochs)], vars);
+  const out = await trainer(
+    ['train', 'i2i', '--dataset', 'synthetic', '--seed', String(spec.seed), '--epochs', String(spec.epochs)],
+    vars,
+  );
   const version = /registered (i2i-\S+)/.exec(out)?.[1];
   if (!version) throw new Error('train i2i registered no version');
   await trainer(['activate', version], vars);
-  log(`model ${version} trained (${spec.epochs} epoch(s), default synthetic catalogue seed ${spec.seed}) and activated on ${spec.songs} songs in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  log(
+    `model ${version} trained (${spec.epochs} epoch(s), default synthetic catalogue seed ${spec.seed}) and activated on ${spec.songs} songs in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
 }
 
 async function recreateDatabase(config: DebutConfig): Promise<void> {
   const db = config.db.database;
-  if (!db.includes('bench')) throw new Error(`refusing to drop ${db}: the bench database name must contain "bench"`);
+  if (!db.includes('bench'))
+    throw new Error(`refusing to drop ${db}: the bench database name must contain "bench"`);
   await withDatabaseAdmin(config.db, (admin) => admin.dropDatabase(db));
 }
 
 async function importCatalogue(config: DebutConfig, spec: CatalogueSpec): Promise<void> {
   const t0 = Date.now();
   // Users until the played (user, song) pairs on established songs reach the target.
-  const cat = generateSynthetic({ seed: spec.seed, songs: spec.songs + spec.releasePool, users: Math.ceil(spec.interactions / 68), interactionsPerUser: 100 });
+  const cat = generateSynthetic({
+    seed: spec.seed,
+    songs: spec.songs + spec.releasePool,
+    users: Math.ceil(spec.interactions / 68),
+    interactionsPerUser: 100,
+  });
   const established = new Set(cat.items.slice(0, spec.songs).map((it) => it.id));
   const kept = cat.interactions.filter((it) => established.has(it.itemId));
   let end = Math.min(kept.length, spec.interactions);
   while (end < kept.length && end > 0 && kept[end].userId === kept[end - 1].userId) end++;
   const plays = kept.slice(0, end);
-  log(`generated ${cat.items.length} songs and ${plays.length} interactions of ${new Set(plays.map((p) => p.userId)).size} users in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  log(
+    `generated ${cat.items.length} songs and ${plays.length} interactions of ${new Set(plays.map((p) => p.userId)).size} users in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
   const ds: DataSource = await openDatabase(config.db);
   try {
     const now = Date.now();
@@ -343,13 +414,23 @@ export class ReleaseSource {
     spec: CatalogueSpec = DEFAULT_CATALOGUE,
   ) {
     // users: 0 skips the expensive listening simulation; song content depends only on seed and size.
-    this.pool = generateSynthetic({ seed: spec.seed, songs: spec.songs + spec.releasePool, users: 0 }).items.slice(spec.songs);
+    this.pool = generateSynthetic({
+      seed: spec.seed,
+      songs: spec.songs + spec.releasePool,
+      users: 0,
+    }).items.slice(spec.songs);
   }
 
   take(): SongReleasedEvent {
     const i = this.next++;
     const [e] = toSongReleasedEvents([this.pool[i % this.pool.length]], { seed: i });
-    return { ...e, eventId: randomUUID(), songId: `r-${this.runId}-${i}`, title: `Bench release ${i}`, releasedAt: new Date().toISOString() };
+    return {
+      ...e,
+      eventId: randomUUID(),
+      songId: `r-${this.runId}-${i}`,
+      title: `Bench release ${i}`,
+      releasedAt: new Date().toISOString(),
+    };
   }
 }
 
@@ -380,12 +461,20 @@ export class BenchKafka {
 
   async connect(): Promise<void> {
     await ensureTopics(this.kafka, this.config, { logger: { log: () => undefined, warn: log, error: log } });
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3, initialRetryTime: 100 } });
+    this.producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      retry: { retries: 3, initialRetryTime: 100 },
+    });
     await this.producer.connect();
   }
 
   /** Sends until the broker acknowledges (acks=all); returns how many attempts it took. */
-  async send(topic: string, key: string | null, value: string | Buffer | null, stopAt = Infinity): Promise<number> {
+  async send(
+    topic: string,
+    key: string | null,
+    value: string | Buffer | null,
+    stopAt = Infinity,
+  ): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.producer!.send({ topic, acks: -1, messages: [{ key, value }] });
@@ -397,24 +486,45 @@ export class BenchKafka {
     }
   }
 
-  async sendBatch(topic: string, messages: Array<{ key: string | null; value: string | Buffer | null }>): Promise<void> {
+  async sendBatch(
+    topic: string,
+    messages: Array<{ key: string | null; value: string | Buffer | null }>,
+  ): Promise<void> {
     await this.producer!.send({ topic, acks: -1, messages });
   }
 
   /** Reads `topic` from the beginning into `into` (deduplicated by partition:offset). */
-  async read(topic: string, into: Map<string, SeenRecord>, onRecord?: (r: SeenRecord) => void): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: `bench-reader-${randomUUID()}`, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  async read(
+    topic: string,
+    into: Map<string, SeenRecord>,
+    onRecord?: (r: SeenRecord) => void,
+  ): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: `bench-reader-${randomUUID()}`,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
     await consumer.run({
-      eachMessage: async ({ partition, message }) => {
+      eachMessage: ({ partition, message }) => {
         const id = `${partition}:${message.offset}`;
-        if (into.has(id)) return;
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        const r: SeenRecord = { key: message.key?.toString() ?? '', partition, offset: message.offset, at: Date.now(), value: message.value, headers };
+        if (into.has(id)) return Promise.resolve();
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        );
+        const r: SeenRecord = {
+          key: message.key?.toString() ?? '',
+          partition,
+          offset: message.offset,
+          at: Date.now(),
+          value: message.value,
+          headers,
+        };
         into.set(id, r);
         onRecord?.(r);
+        return Promise.resolve();
       },
     });
     await joined;
@@ -428,7 +538,11 @@ export class BenchKafka {
 }
 
 /** Waits until `done()` or the timeout; returns whether it got there. */
-export async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<boolean> {
+export async function waitUntil(
+  done: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await done()) return true;

@@ -7,7 +7,12 @@ import { fitI2I } from '@debut/models';
  * uses) on a dataset, timed end to end: pair mining, every epoch, and the per-epoch
  * validation. Prints throughput (pairs/s, step time) and the backend; target ≤ 180 s on Last.fm.
  */
-export async function runTrainBench(opts: { dataset: DatasetName; seed: number; backend: string; targetSeconds: number }): Promise<void> {
+export async function runTrainBench(opts: {
+  dataset: DatasetName;
+  seed: number;
+  backend: string;
+  targetSeconds: number;
+}): Promise<void> {
   const log = (m: string) => console.error(m);
   const t0 = Date.now();
   const { dataset, split } = loadWithSplit(opts.dataset, opts.seed, log);

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { AudienceEntity } from '@debut/catalog';
 import { loadDeploymentSchema } from '@debut/serving';
 import {
@@ -178,7 +179,11 @@ describe('ReleasePipeline', () => {
       consumed(
         releaseEvent('n7', [1, 0, 0, 0], {
           eventId: 'e7',
-          features: { audio: new Array(32).fill(0), text: new Array(16).fill(0), lyrics: [1] },
+          features: {
+            audio: new Array<number>(32).fill(0),
+            text: new Array<number>(16).fill(0),
+            lyrics: [1],
+          },
         }),
         6,
       ),

@@ -93,14 +93,23 @@ export class ReleasePipeline {
     // Model work before the transaction, so no transaction stays open while the model runs.
     const selected = i2i ? await this.audienceService.selectMany(songs) : [];
     const t1 = performance.now();
-    const dssmRows = dssm ? new SongRows(songs, dssm.model.embedItems(songs.map((s) => s.content)), dssm.model.dim) : null;
+    const dssmRows = dssm
+      ? new SongRows(songs, dssm.model.embedItems(songs.map((s) => s.content)), dssm.model.dim)
+      : null;
 
     const { claimedSongs, inserted } = await this.ds.transaction(async (m) => {
-      const fresh = await this.processed.unclaimed(m, firstCopies.map((e) => e.eventId), topic);
+      const fresh = await this.processed.unclaimed(
+        m,
+        firstCopies.map((e) => e.eventId),
+        topic,
+      );
       const claimedSongs = new Set(firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => e.songId));
       const none = { claimedSongs, inserted: [] as AudienceEntity[] };
       if (!claimedSongs.size) return none;
-      await this.songs.upsertMany([...claimedSongs].map((id) => toSong(bySong.get(id)!)), m);
+      await this.songs.upsertMany(
+        [...claimedSongs].map((id) => toSong(bySong.get(id)!)),
+        m,
+      );
       if (dssm && dssmRows) {
         const { ids, vectors } = dssmRows.only(claimedSongs);
         await this.embeddings.upsertSongVectors(dssm.version, ids, vectors, dssm.model.dim, m);
@@ -109,7 +118,9 @@ export class ReleasePipeline {
       const mine = selected.filter((s) => claimedSongs.has(s.songId));
       const i2iRows = new SongRows(mine, concat(mine.map((s) => s.vector)), i2i.encoder.dim);
       await this.embeddings.upsertSongVectors(i2i.version, i2iRows.ids, i2iRows.vectors, i2i.encoder.dim, m);
-      const eventOf = new Map(firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => [e.songId, e.eventId] as const));
+      const eventOf = new Map(
+        firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => [e.songId, e.eventId] as const),
+      );
       // A re-release of a song that already has an audience under this version keeps the first.
       const rows = mine.map((s) => audienceRow(s, eventOf.get(s.songId) ?? null));
       const got = await this.audiences.insertMany(rows, m);
@@ -126,9 +137,17 @@ export class ReleasePipeline {
     const pending = (await this.audiences.latestMany(duplicateSongs)).filter((a) => !a.publishedAt);
     await this.publish([...inserted, ...pending]);
     const ms = (a: number, b: number) => Math.round(b - a);
-    this.log.debug('release chunk', { events: events.length, selectMs: ms(t0, t1), writeMs: ms(t1, t2), publishMs: ms(t2, performance.now()) });
+    this.log.debug('release chunk', {
+      events: events.length,
+      selectMs: ms(t0, t1),
+      writeMs: ms(t1, t2),
+      publishMs: ms(t2, performance.now()),
+    });
     if (!i2i && claimedSongs.size) {
-      this.log.warn('songs stored without an audience', { songs: claimedSongs.size, reason: new NoActiveModelError('i2i').message });
+      this.log.warn('songs stored without an audience', {
+        songs: claimedSongs.size,
+        reason: new NoActiveModelError('i2i').message,
+      });
     }
     return {
       selected: inserted.length,

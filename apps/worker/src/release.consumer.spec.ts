@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { VectorIndex } from '@debut/index';
 import { DLQ_HEADERS, parseDlqEnvelope, topicNames } from '@debut/messaging';
 import { InMemoryCatalog, releaseEvent, servingStack } from '../../../libs/serving/src/testing/fakes';
@@ -35,17 +35,14 @@ function fakeKafka() {
   } as unknown as Kafka;
   let offset = 0;
   const deliver = (values: Array<object | string>) => {
-    const messages = values.map(
-      (v) =>
-        ({
-          offset: String(offset++),
-          key: Buffer.from('k'),
-          value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
-          headers: {},
-          timestamp: '0',
-          attributes: 0,
-        }) as KafkaMessage,
-    );
+    const messages = values.map((v) => ({
+      offset: String(offset++),
+      key: Buffer.from('k'),
+      value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
+      headers: {},
+      timestamp: '0',
+      attributes: 0,
+    }));
     return run.eachBatch!({
       batch: { topic: 'song.released', partition: 0, messages } as EachBatchPayload['batch'],
       resolveOffset: () => {},

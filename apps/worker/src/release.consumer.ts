@@ -75,7 +75,10 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
     };
     this.metrics.watch(this.topics.songReleased, () => this.consumer?.counters);
     await this.consumer.start();
-    this.log.info('consuming', { topic: this.topics.songReleased, group: consumerGroup(this.config.kafka.groupId, 'songReleased') });
+    this.log.info('consuming', {
+      topic: this.topics.songReleased,
+      group: consumerGroup(this.config.kafka.groupId, 'songReleased'),
+    });
   }
 
   get counters() {

@@ -71,7 +71,9 @@ export class WorkerMetrics implements OnApplicationBootstrap, OnApplicationShutd
         (e: unknown) => res.writeHead(500).end(String(e)),
       );
     });
-    this.server.on('error', (e) => this.log.warn('metrics server failed', { error: String(e), port: this.config.workerMetricsPort }));
+    this.server.on('error', (e) =>
+      this.log.warn('metrics server failed', { error: String(e), port: this.config.workerMetricsPort }),
+    );
     this.server.listen(this.config.workerMetricsPort, this.config.http.host);
   }
 

@@ -116,7 +116,11 @@ export class FusionAudience implements AudienceMethod {
         } else acc.set(m.userId, { score: v, because: m.because });
       }
     }
-    const all = [...acc].map(([userId, a]) => ({ userId, score: a.score, because: a.because.slice(0, explain) }));
+    const all = [...acc].map(([userId, a]) => ({
+      userId,
+      score: a.score,
+      because: a.because.slice(0, explain),
+    }));
     all.sort((a, b) => b.score - a.score);
     return all.slice(0, n);
   }

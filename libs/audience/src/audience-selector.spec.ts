@@ -1,4 +1,9 @@
-import { AudienceSelector, InMemoryListenerSource, aggregateAudience, topNeighbours } from './audience-selector';
+import {
+  AudienceSelector,
+  InMemoryListenerSource,
+  aggregateAudience,
+  topNeighbours,
+} from './audience-selector';
 
 describe('AudienceSelector', () => {
   // Song A: u1 (1.0), u2 (0.5).  Song B: u2 (1.0), u3 (0.2).  Song C: u4 (1.0).
@@ -30,7 +35,9 @@ describe('AudienceSelector', () => {
   it('excludes users who already have the song (set or predicate) and truncates to N', async () => {
     const sel = new AudienceSelector(source, { n: 1 });
     expect((await sel.select(neighbours, { exclude: new Set(['u2']) })).map((m) => m.userId)).toEqual(['u1']);
-    expect((await sel.select(neighbours, { exclude: (u) => u !== 'u3' })).map((m) => m.userId)).toEqual(['u3']);
+    expect((await sel.select(neighbours, { exclude: (u) => u !== 'u3' })).map((m) => m.userId)).toEqual([
+      'u3',
+    ]);
   });
 
   it('uses only the top-k neighbours and caps explanations', () => {

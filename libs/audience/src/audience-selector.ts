@@ -118,13 +118,18 @@ export function aggregateAudience(
   const all = [...acc.values()];
   all.sort((a, b) => b.score - a.score);
   const top = all.length > n ? all.slice(0, n) : all;
-  return top.map((a) => ({ userId: a.userId, score: a.score, because: explanations(a.contrib, used, explain) }));
+  return top.map((a) => ({
+    userId: a.userId,
+    score: a.score,
+    because: explanations(a.contrib, used, explain),
+  }));
 }
 
 function explanations(contrib: number[], used: readonly Neighbour[], explain: number): Explanation[] {
   if (explain <= 0) return [];
   const pairs: Explanation[] = [];
-  for (let i = 0; i < contrib.length; i += 2) pairs.push({ songId: used[contrib[i]].songId, contribution: contrib[i + 1] });
+  for (let i = 0; i < contrib.length; i += 2)
+    pairs.push({ songId: used[contrib[i]].songId, contribution: contrib[i + 1] });
   pairs.sort((a, b) => b.contribution - a.contribution);
   return pairs.length > explain ? pairs.slice(0, explain) : pairs;
 }

@@ -34,7 +34,9 @@ export class InterestBoundary {
     offset = 0,
   ) {
     if (interest.user.length !== interest.boundary.length) {
-      throw new Error(`user and boundary vectors differ in length (${interest.user.length} vs ${interest.boundary.length})`);
+      throw new Error(
+        `user and boundary vectors differ in length (${interest.user.length} vs ${interest.boundary.length})`,
+      );
     }
     this.threshold = dot(interest.user, interest.boundary) + offset;
   }

@@ -24,12 +24,15 @@ export class LinearUserScorer implements UserScorer {
     private readonly weights: Float32Array,
   ) {
     if (weights.length !== inputDim * userIds.length) {
-      throw new Error(`LinearUserScorer: weights have ${weights.length} values, expected ${inputDim} × ${userIds.length}`);
+      throw new Error(
+        `LinearUserScorer: weights have ${weights.length} values, expected ${inputDim} × ${userIds.length}`,
+      );
     }
   }
 
   score(input: Float32Array): Float32Array {
-    if (input.length !== this.inputDim) throw new Error(`input has ${input.length} values, expected ${this.inputDim}`);
+    if (input.length !== this.inputDim)
+      throw new Error(`input has ${input.length} values, expected ${this.inputDim}`);
     const x = unit(input);
     const u = this.userIds.length;
     const out = new Float32Array(u);

@@ -28,7 +28,11 @@ const repositories = [
       inject: [DEBUT_CONFIG],
       useFactory: (config: DebutConfig) => openDatabase(config.db),
     },
-    ...repositories.map((R) => ({ provide: R, inject: [DataSource], useFactory: (ds: DataSource) => new R(ds) })),
+    ...repositories.map((R) => ({
+      provide: R,
+      inject: [DataSource],
+      useFactory: (ds: DataSource) => new R(ds),
+    })),
     { provide: ProcessedEventRepository, useValue: new ProcessedEventRepository() },
   ],
   exports: [DataSource, ...repositories, ProcessedEventRepository],

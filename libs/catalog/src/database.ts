@@ -20,7 +20,13 @@ export function ensureDatabase(db: DbConfig): Promise<boolean> {
 }
 
 function server(db: DbConfig) {
-  return { type: 'postgres', host: db.host, port: db.port, username: db.user, password: db.password } as const;
+  return {
+    type: 'postgres',
+    host: db.host,
+    port: db.port,
+    username: db.user,
+    password: db.password,
+  } as const;
 }
 
 export function createDataSource(db: DbConfig, opts: DataSourceOptions = {}): DataSource {
@@ -53,7 +59,11 @@ function createMaintenanceDataSource(db: DbConfig, opts: DataSourceOptions = {})
 }
 
 /** Runs `fn` with a DatabaseAdmin on its own short-lived maintenance connection. */
-export async function withDatabaseAdmin<T>(db: DbConfig, fn: (admin: DatabaseAdmin) => Promise<T>, opts: DataSourceOptions = {}): Promise<T> {
+export async function withDatabaseAdmin<T>(
+  db: DbConfig,
+  fn: (admin: DatabaseAdmin) => Promise<T>,
+  opts: DataSourceOptions = {},
+): Promise<T> {
   const ds = createMaintenanceDataSource(db, opts);
   await ds.initialize();
   try {
@@ -64,7 +74,10 @@ export async function withDatabaseAdmin<T>(db: DbConfig, fn: (admin: DatabaseAdm
 }
 
 /** ensureDatabase + connect + apply pending migrations; returns an initialised DataSource. */
-export async function openDatabase(db: DbConfig, opts: DataSourceOptions & { migrate?: boolean } = {}): Promise<DataSource> {
+export async function openDatabase(
+  db: DbConfig,
+  opts: DataSourceOptions & { migrate?: boolean } = {},
+): Promise<DataSource> {
   await ensureDatabase(db);
   const ds = createDataSource(db, opts);
   await ds.initialize();

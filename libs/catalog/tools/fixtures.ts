@@ -29,7 +29,11 @@ export function play(
   return { eventId, userId, songId, kind, weight: 1, occurredAt: T0, ...extra };
 }
 
-export function audience(songId: string, modelVersion: string, extra: Partial<AudienceEntity> = {}): AudienceEntity {
+export function audience(
+  songId: string,
+  modelVersion: string,
+  extra: Partial<AudienceEntity> = {},
+): AudienceEntity {
   return {
     songId,
     modelVersion,
@@ -44,5 +48,12 @@ export function audience(songId: string, modelVersion: string, extra: Partial<Au
 }
 
 export function modelVersion(version: string, kind: 'i2i' | 'dssm' = 'i2i', dim = 2) {
-  return { version, kind, artifactPath: `/models/${version}`, dim, config: { epochs: 1 }, metrics: { recall: 0.5 } };
+  return {
+    version,
+    kind,
+    artifactPath: `/models/${version}`,
+    dim,
+    config: { epochs: 1 },
+    metrics: { recall: 0.5 },
+  };
 }

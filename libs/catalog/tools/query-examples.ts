@@ -33,7 +33,11 @@ export interface QueryTarget {
   methods(ctx: ExampleContext): { repository: string; calls: Array<[method: string, run: () => unknown]> };
 }
 
-function target<T extends object>(file: string, create: (ctx: ExampleContext) => T, examples: Examples<T>): QueryTarget {
+function target<T extends object>(
+  file: string,
+  create: (ctx: ExampleContext) => T,
+  examples: Examples<T>,
+): QueryTarget {
   return {
     file,
     methods(ctx) {
@@ -52,7 +56,12 @@ export const SCRATCH_DATABASE = 'debut_sql_example';
 /** Rows the examples read and update; written before recording starts. */
 export async function seed({ ds, admin }: ExampleContext): Promise<void> {
   await admin.dropDatabase(SCRATCH_DATABASE);
-  await new SongRepository(ds).insertMany([song('s-1', 'warm'), song('s-2', 'warm'), song('s-3'), song('s-4')]);
+  await new SongRepository(ds).insertMany([
+    song('s-1', 'warm'),
+    song('s-2', 'warm'),
+    song('s-3'),
+    song('s-4'),
+  ]);
   await new InteractionRepository(ds).insertMany([
     play('e-1', 'u-1', 's-1'),
     play('e-2', 'u-1', 's-3', 'favorite'),

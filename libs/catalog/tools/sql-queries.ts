@@ -58,12 +58,15 @@ export async function generateQueryFiles(): Promise<Map<string, string>> {
             const sent = await recorder.record(run).catch((e: unknown) => {
               throw new Error(`${name}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
             });
-            if (!sent.length) throw new Error(`${name} sent no statement: give it an example that reaches the database`);
+            if (!sent.length)
+              throw new Error(`${name} sent no statement: give it an example that reaches the database`);
             const block = blocks.get(method) ?? [];
             for (const sql of sent.map(tidy)) if (!block.includes(sql)) block.push(sql);
             blocks.set(method, block);
           }
-          const body = [...blocks].map(([method, sql]) => `\n-- ${repository}.${method}\n${sql.join('\n')}\n`);
+          const body = [...blocks].map(
+            ([method, sql]) => `\n-- ${repository}.${method}\n${sql.join('\n')}\n`,
+          );
           files.set(`${t.file}.sql`, HEADER + body.join(''));
         }
         return files;
@@ -83,7 +86,9 @@ function tidy(sql: string): string {
     .map((l) => l.trimEnd())
     .filter((l) => l.trim());
   const indent = Math.min(...rest.map((l) => l.length - l.trimStart().length));
-  const text = rest.length ? [first, ...rest.map((l) => `  ${l.slice(indent)}`)].join('\n') : layoutBuilt(first);
+  const text = rest.length
+    ? [first, ...rest.map((l) => `  ${l.slice(indent)}`)].join('\n')
+    : layoutBuilt(first);
   return text.endsWith(';') ? text : `${text};`;
 }
 
@@ -96,7 +101,9 @@ function layoutBuilt(sql: string): string {
   const built = /^(SELECT(?: DISTINCT ON \([^)]*\))?) (".*)$/.exec(sql);
   if (!built) return sql;
   const [list, ...clauses] = built[2].split(/ (?=(?:FROM|WHERE|ORDER BY|LIMIT|OFFSET|(?:LEFT|INNER) JOIN) )/);
-  return [built[1], `    ${list.split(/, (?=")/).join(',\n    ')}`, ...clauses.map((c) => `  ${c}`)].join('\n');
+  return [built[1], `    ${list.split(/, (?=")/).join(',\n    ')}`, ...clauses.map((c) => `  ${c}`)].join(
+    '\n',
+  );
 }
 
 /** What differs between the generated files and the directory: one line per stale file. */
@@ -114,9 +121,12 @@ export function staleFiles(files: Map<string, string>, dir = QUERIES_DIR): strin
     const have = found.split('\n');
     const line = want.findIndex((l, i) => l !== have[i]);
     const at = line < 0 ? want.length : line;
-    problems.push(`${name}:${at + 1}: the code runs ${JSON.stringify(want[at] ?? '')}, the file says ${JSON.stringify(have[at] ?? '')}`);
+    problems.push(
+      `${name}:${at + 1}: the code runs ${JSON.stringify(want[at] ?? '')}, the file says ${JSON.stringify(have[at] ?? '')}`,
+    );
   }
-  for (const name of sqlFilesIn(dir)) if (!files.has(name)) problems.push(`${name}: no repository generates it`);
+  for (const name of sqlFilesIn(dir))
+    if (!files.has(name)) problems.push(`${name}: no repository generates it`);
   return problems;
 }
 
@@ -143,7 +153,9 @@ async function main(args: string[]): Promise<void> {
     console.log(`sql: the ${files.size} files in ${where} match what the repositories run`);
     return;
   }
-  console.error(`sql: ${where} is out of date with the repositories (run \`npm run sql:generate\` and commit the result):`);
+  console.error(
+    `sql: ${where} is out of date with the repositories (run \`npm run sql:generate\` and commit the result):`,
+  );
   for (const p of problems) console.error(`  ${p}`);
   process.exitCode = 1;
 }

@@ -5,5 +5,8 @@ export const DEBUT_CONFIG = Symbol('DEBUT_CONFIG');
 
 /** Provides the validated configuration; a bad variable stops the process at start. */
 @Global()
-@Module({ providers: [{ provide: DEBUT_CONFIG, useFactory: (): DebutConfig => loadConfig() }], exports: [DEBUT_CONFIG] })
+@Module({
+  providers: [{ provide: DEBUT_CONFIG, useFactory: (): DebutConfig => loadConfig() }],
+  exports: [DEBUT_CONFIG],
+})
 export class DebutConfigModule {}

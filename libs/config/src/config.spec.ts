@@ -23,7 +23,12 @@ describe('loadConfig', () => {
   it('names every bad variable with its value and the reason', () => {
     let err: unknown;
     try {
-      loadConfig({ HTTP_PORT: 'eighty', KAFKA_BROKERS: 'nohostport', INDEX_KIND: 'ivf', PGDATABASE: 'Bad-Name' });
+      loadConfig({
+        HTTP_PORT: 'eighty',
+        KAFKA_BROKERS: 'nohostport',
+        INDEX_KIND: 'ivf',
+        PGDATABASE: 'Bad-Name',
+      });
     } catch (e) {
       err = e;
     }

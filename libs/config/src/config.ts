@@ -33,7 +33,12 @@ const schema = z.object({
   KAFKA_BROKERS: z
     .string()
     .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1)),
   KAFKA_CLIENT_ID: z.string().min(1).default('debut'),
   KAFKA_GROUP_ID: z.string().min(1).default('debut-worker'),
@@ -42,11 +47,20 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
     .default(''),
   KAFKA_PARTITIONS: positiveInt.default(4),
-  INDEX_DIR: z.string().min(1).default(path.join(root, '.data', 'index')),
+  INDEX_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(root, '.data', 'index')),
   INDEX_KIND: z.enum(['flat', 'hnsw']).default('hnsw'),
   INDEX_EF_SEARCH: z.coerce.number().int().min(1).max(10_000).default(128),
-  MODELS_DIR: z.string().min(1).default(path.join(root, '.data', 'models')),
-  LASTFM_DIR: z.string().min(1).default(path.join(root, '..', 'shared', 'datasets', 'lastfm-hetrec2011')),
+  MODELS_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(root, '.data', 'models')),
+  LASTFM_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(root, '..', 'shared', 'datasets', 'lastfm-hetrec2011')),
   AUDIENCE_NEIGHBOURS: positiveInt.default(50),
   AUDIENCE_SIZE: positiveInt.default(200),
   /** Served audience method; `auto` = the best on cold validation recorded with the active audience model. */
@@ -91,14 +105,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${String(i.path[0])}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`),
+      parsed.error.issues.map(
+        (i) => `${String(i.path[0])}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`,
+      ),
     );
   }
   const e = parsed.data;
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, apiKey: e.API_KEY, rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE },
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      apiKey: e.API_KEY,
+      rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    },
     db: {
       host: e.PGHOST,
       port: e.PGPORT,

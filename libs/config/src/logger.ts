@@ -10,11 +10,25 @@ export class Log {
 
   private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (order[level] < order[this.level]) return;
-    const line = JSON.stringify({ t: new Date().toISOString(), level, component: this.component, msg, ...fields });
+    const line = JSON.stringify({
+      t: new Date().toISOString(),
+      level,
+      component: this.component,
+      msg,
+      ...fields,
+    });
     (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
   }
-  debug(msg: string, f?: Record<string, unknown>) { this.write('debug', msg, f); }
-  info(msg: string, f?: Record<string, unknown>) { this.write('info', msg, f); }
-  warn(msg: string, f?: Record<string, unknown>) { this.write('warn', msg, f); }
-  error(msg: string, f?: Record<string, unknown>) { this.write('error', msg, f); }
+  debug(msg: string, f?: Record<string, unknown>) {
+    this.write('debug', msg, f);
+  }
+  info(msg: string, f?: Record<string, unknown>) {
+    this.write('info', msg, f);
+  }
+  warn(msg: string, f?: Record<string, unknown>) {
+    this.write('warn', msg, f);
+  }
+  error(msg: string, f?: Record<string, unknown>) {
+    this.write('error', msg, f);
+  }
 }

@@ -16,12 +16,20 @@ export function coldInputs(ev: ColdStartEvaluator, which: Which): Float32Array[]
 }
 
 /** One query per cold item of `which`; neighbours (for voting and explanations) when given. */
-export function coldQueries(ev: ColdStartEvaluator, which: Which, neighbours?: Neighbour[][]): AudienceQuery[] {
+export function coldQueries(
+  ev: ColdStartEvaluator,
+  which: Which,
+  neighbours?: Neighbour[][],
+): AudienceQuery[] {
   return coldInputs(ev, which).map((input, q) => ({ input, neighbours: neighbours?.[q] ?? [] }));
 }
 
 /** The method's audience (size ev.n) for every query. */
-export async function audiencesOf(ev: ColdStartEvaluator, method: AudienceMethod, queries: AudienceQuery[]): Promise<AudienceMember[][]> {
+export async function audiencesOf(
+  ev: ColdStartEvaluator,
+  method: AudienceMethod,
+  queries: AudienceQuery[],
+): Promise<AudienceMember[][]> {
   const out: AudienceMember[][] = [];
   for (const q of queries) out.push(await method.select(q, { k: ev.k, n: ev.n, explain: 0 }));
   return out;
@@ -53,7 +61,12 @@ export function userScoreRecall(ev: ColdStartEvaluator, scores: Float32Array, wh
  * - `audience.gatedRecall@100`: Recall@100 of the audience after the gate removed the refused.
  * A user unknown to the gate model counts as refused (the service refuses them too).
  */
-export function gateCoherence(ev: ColdStartEvaluator, audiences: AudienceMember[][], which: Which, gate: U2IModel): Metrics {
+export function gateCoherence(
+  ev: ColdStartEvaluator,
+  audiences: AudienceMember[][],
+  which: Which,
+  gate: U2IModel,
+): Metrics {
   if (!gate.embedBoundaries) return {};
   const d = gate.dim;
   const users = ev.dataset.users;

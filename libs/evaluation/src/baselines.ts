@@ -33,14 +33,22 @@ export function randomU2IModel(seed: number, dim = 16): U2IModel {
     return out;
   };
   const items = embed('random-u2i-item');
-  return { dim, embedItems: (xs: Item[]) => items(xs.map((i) => i.id)), embedUsers: embed('random-u2i-user') };
+  return {
+    dim,
+    embedItems: (xs: Item[]) => items(xs.map((i) => i.id)),
+    embedUsers: embed('random-u2i-user'),
+  };
 }
 
 /**
  * Content-mean U2I: a user is the mean of the raw (normalised) content of the warm items they
  * listened to in training; score = cosine with the cold item's raw content. No boundary.
  */
-export function contentMeanU2IModel(schema: FeatureSchemaLike, split: ColdSplit, itemById: Map<string, Item>): U2IModel {
+export function contentMeanU2IModel(
+  schema: FeatureSchemaLike,
+  split: ColdSplit,
+  itemById: Map<string, Item>,
+): U2IModel {
   const enc = rawContentEncoder(schema);
   const dim = enc.dim;
   const byUser = new Map<string, string[]>();
@@ -84,11 +92,19 @@ const since = (t0: number) => (Date.now() - t0) / 1000;
  * overall), `content-knn` (raw-content cosine neighbours), `content-mean` (U2I floor) and
  * `oracle-cf` (neighbours from the cold item's HIDDEN listeners — cheats by construction).
  */
-export async function runBaselines(ev: ColdStartEvaluator, log: (m: string) => void = () => undefined): Promise<BaselineRow[]> {
+export async function runBaselines(
+  ev: ColdStartEvaluator,
+  log: (m: string) => void = () => undefined,
+): Promise<BaselineRow[]> {
   const rows: BaselineRow[] = [];
   let t0 = Date.now();
   const random = { ...(await ev.randomAudienceMetrics()), ...ev.evaluateU2I(randomU2IModel(ev.seed)) };
-  rows.push({ method: 'random', metrics: random, trainSeconds: 0, notes: `evaluated in ${since(t0).toFixed(1)} s` });
+  rows.push({
+    method: 'random',
+    metrics: random,
+    trainSeconds: 0,
+    notes: `evaluated in ${since(t0).toFixed(1)} s`,
+  });
   log(`random: ${since(t0).toFixed(1)} s`);
 
   t0 = Date.now();

@@ -35,7 +35,18 @@ export function fontAvailable(): boolean {
   return fontState === 'ok';
 }
 
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 type Ctx = ReturnType<ReturnType<typeof PImage.make>['getContext']>;
 
@@ -131,7 +142,9 @@ export async function curveChart(file: string, points: CurvePoint[]): Promise<bo
     const x1 = W - 150;
     const y0 = top + panelH - 30;
     const y1 = top + 20;
-    const vals = points.flatMap((p) => (name in p.values && Number.isFinite(p.values[name]) ? [p.values[name]] : []));
+    const vals = points.flatMap((p) =>
+      name in p.values && Number.isFinite(p.values[name]) ? [p.values[name]] : [],
+    );
     let lo = Math.min(...vals);
     let hi = Math.max(...vals);
     if (!(hi > lo)) {
@@ -155,7 +168,9 @@ export async function curveChart(file: string, points: CurvePoint[]): Promise<bo
       const px = (e: number) => x0 + ((e - minEpoch) / Math.max(1, maxEpoch - minEpoch)) * (x1 - x0);
       const py = (v: number) => y0 - ((v - lo) / (hi - lo)) * (y0 - y1);
       ctx.beginPath();
-      series.forEach((p, i) => (i === 0 ? ctx.moveTo(px(p.epoch), py(p.values[name])) : ctx.lineTo(px(p.epoch), py(p.values[name]))));
+      series.forEach((p, i) =>
+        i === 0 ? ctx.moveTo(px(p.epoch), py(p.values[name])) : ctx.lineTo(px(p.epoch), py(p.values[name])),
+      );
       ctx.stroke();
       for (const p of series) ctx.fillRect(px(p.epoch) - 2, py(p.values[name]) - 2, 4, 4);
       ctx.fillRect(x1 + 10, y1 + 10 + mi * 16, 10, 10);

@@ -6,7 +6,8 @@ import { loadLastfm } from './lastfm';
 export type DatasetName = 'lastfm' | 'synthetic';
 
 export function parseDataset(name: string): DatasetName {
-  if (name !== 'lastfm' && name !== 'synthetic') throw new Error(`--dataset must be lastfm or synthetic, got "${name}"`);
+  if (name !== 'lastfm' && name !== 'synthetic')
+    throw new Error(`--dataset must be lastfm or synthetic, got "${name}"`);
   return name;
 }
 
@@ -15,7 +16,11 @@ export function parseDataset(name: string): DatasetName {
  * what `trainer import` loads, what `trainer train` learns from and what the benchmark scores
  * are the same songs, users and hidden cold items.
  */
-export function loadWithSplit(name: DatasetName, seed: number, log: (m: string) => void = () => undefined): {
+export function loadWithSplit(
+  name: DatasetName,
+  seed: number,
+  log: (m: string) => void = () => undefined,
+): {
   dataset: ColdStartDataset;
   split: ColdSplit;
 } {

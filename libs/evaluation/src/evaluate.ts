@@ -7,7 +7,15 @@ import {
   ListenerWeight,
   Neighbour,
 } from '@debut/audience';
-import type { ColdSplit, ColdStartDataset, Interaction, Item, ItemEncoder, TrainContext, U2IModel } from './types';
+import type {
+  ColdSplit,
+  ColdStartDataset,
+  Interaction,
+  Item,
+  ItemEncoder,
+  TrainContext,
+  U2IModel,
+} from './types';
 import { auc, gateScores, hitsAtK, mean, median, ndcgAtK, recallAtK } from './metrics';
 import { deriveSeed, mulberry32, randInt } from './random';
 import { innerProductIndex, scoreMatrix } from './vectors';
@@ -36,10 +44,14 @@ export type Metrics = Record<string, number>;
 export type Which = 'val' | 'test';
 
 /** The I2I2U signal weight of each interaction (same order); `trainer import` stores these. */
-export function listenerWeights(train: readonly Interaction[], weighting: ListenerWeighting = 'log1p-user'): Float32Array {
+export function listenerWeights(
+  train: readonly Interaction[],
+  weighting: ListenerWeighting = 'log1p-user',
+): Float32Array {
   const userMax = new Map<string, number>();
   if (weighting === 'log1p-user') {
-    for (const it of train) userMax.set(it.userId, Math.max(userMax.get(it.userId) ?? 0, Math.log1p(it.strength)));
+    for (const it of train)
+      userMax.set(it.userId, Math.max(userMax.get(it.userId) ?? 0, Math.log1p(it.strength)));
   }
   return Float32Array.from(train, (it) =>
     weighting === 'binary'
@@ -51,7 +63,10 @@ export function listenerWeights(train: readonly Interaction[], weighting: Listen
 }
 
 /** Builds the in-memory listener source from training interactions. */
-export function listenerSourceFrom(train: readonly Interaction[], weighting: ListenerWeighting = 'log1p-user'): InMemoryListenerSource {
+export function listenerSourceFrom(
+  train: readonly Interaction[],
+  weighting: ListenerWeighting = 'log1p-user',
+): InMemoryListenerSource {
   const weights = listenerWeights(train, weighting);
   const lists = new Map<string, ListenerWeight[]>();
   train.forEach((it, i) => {
@@ -64,7 +79,10 @@ export function listenerSourceFrom(train: readonly Interaction[], weighting: Lis
   return source;
 }
 
-function groupBy<K extends 'itemId' | 'userId'>(xs: readonly Interaction[], key: K): Map<string, Set<string>> {
+function groupBy<K extends 'itemId' | 'userId'>(
+  xs: readonly Interaction[],
+  key: K,
+): Map<string, Set<string>> {
   const other = key === 'itemId' ? 'userId' : 'itemId';
   const m = new Map<string, Set<string>>();
   for (const x of xs) {
@@ -136,7 +154,8 @@ export class ColdStartEvaluator {
     return this.coldIds[which].map((id) => {
       const users = this.hidden[which].get(id) ?? new Set<string>();
       const co = new Map<string, number>();
-      for (const u of users) for (const item of this.trainByUser.get(u) ?? []) co.set(item, (co.get(item) ?? 0) + 1);
+      for (const u of users)
+        for (const item of this.trainByUser.get(u) ?? []) co.set(item, (co.get(item) ?? 0) + 1);
       const sims = [...co].map(([songId, c]) => ({
         songId,
         similarity: c / Math.sqrt(users.size * (warmListeners.get(songId) || 1)),
@@ -221,7 +240,9 @@ export class ColdStartEvaluator {
         '*',
         users.map((userId) => ({ userId, weight: rng() + 1e-9 })),
       );
-      audiences.push(await new AudienceSelector(src).select([{ songId: '*', similarity: 1 }], { n: this.n, explain: 0 }));
+      audiences.push(
+        await new AudienceSelector(src).select([{ songId: '*', similarity: 1 }], { n: this.n, explain: 0 }),
+      );
     }
     return this.audienceMetrics(audiences, which);
   }
@@ -230,11 +251,21 @@ export class ColdStartEvaluator {
   async popularAudienceMetrics(which: Which = 'test'): Promise<Metrics> {
     const total = new Map<string, number>();
     for (const song of this.source.songs()) {
-      for (const { userId, weight } of this.source.listeners(song)) total.set(userId, (total.get(userId) ?? 0) + weight);
+      for (const { userId, weight } of this.source.listeners(song))
+        total.set(userId, (total.get(userId) ?? 0) + weight);
     }
-    const src = new InMemoryListenerSource().set('*', [...total].map(([userId, weight]) => ({ userId, weight })));
-    const audience = await new AudienceSelector(src).select([{ songId: '*', similarity: 1 }], { n: this.n, explain: 0 });
-    return this.audienceMetrics(this.coldIds[which].map(() => audience), which);
+    const src = new InMemoryListenerSource().set(
+      '*',
+      [...total].map(([userId, weight]) => ({ userId, weight })),
+    );
+    const audience = await new AudienceSelector(src).select([{ songId: '*', similarity: 1 }], {
+      n: this.n,
+      explain: 0,
+    });
+    return this.audienceMetrics(
+      this.coldIds[which].map(() => audience),
+      which,
+    );
   }
 
   /**
@@ -373,7 +404,11 @@ export class ColdStartEvaluator {
     return m;
   }
 
-  private scoresFor(model: U2IModel, U: Float32Array, which: Which): { S: Float32Array; truth: Set<string>[] } {
+  private scoresFor(
+    model: U2IModel,
+    U: Float32Array,
+    which: Which,
+  ): { S: Float32Array; truth: Set<string>[] } {
     const I = model.embedItems(this.items(this.coldIds[which]));
     const S = scoreMatrix(U, I, model.dim);
     const byUser = groupBy(which === 'val' ? this.split.coldVal : this.split.coldTest, 'userId');
@@ -392,7 +427,8 @@ export class ColdStartEvaluator {
   queries(which: Which, encoder?: ItemEncoder): AudienceQuery[] {
     let id = 0;
     if (encoder) {
-      id = this.encoderIds.get(encoder) ?? this.encoderIds.set(encoder, this.queryCache.size + 1).get(encoder)!;
+      id =
+        this.encoderIds.get(encoder) ?? this.encoderIds.set(encoder, this.queryCache.size + 1).get(encoder)!;
     }
     const key = `${which}:${id}`;
     let q = this.queryCache.get(key);
@@ -405,7 +441,11 @@ export class ColdStartEvaluator {
   }
 
   /** Audience metrics of an audience method on the cold items of `which`, and its audiences. */
-  async evaluateAudience(method: AudienceMethod, which: Which = 'test', encoder?: ItemEncoder): Promise<{ metrics: Metrics; audiences: AudienceMember[][] }> {
+  async evaluateAudience(
+    method: AudienceMethod,
+    which: Which = 'test',
+    encoder?: ItemEncoder,
+  ): Promise<{ metrics: Metrics; audiences: AudienceMember[][] }> {
     const audiences = await audiencesOf(this, method, this.queries(which, encoder));
     return { metrics: this.audienceMetrics(audiences, which), audiences };
   }
@@ -418,9 +458,12 @@ export class ColdStartEvaluator {
       seed: this.seed,
       validateI2I: (encoder) => this.validateI2I(encoder),
       validateAudience: async (method, encoder) =>
-        this.audienceMetrics(await audiencesOf(this, method, this.queries('val', encoder)), 'val')['audience.recall@100'] ?? 0,
+        this.audienceMetrics(await audiencesOf(this, method, this.queries('val', encoder)), 'val')[
+          'audience.recall@100'
+        ] ?? 0,
       validateUserScores: (scores) => userScoreRecall(this, scores, 'val'),
-      validateNeighbours: async (nb) => (await this.evaluateNeighbours(nb, 'val'))['audience.recall@100'] ?? 0,
+      validateNeighbours: async (nb) =>
+        (await this.evaluateNeighbours(nb, 'val'))['audience.recall@100'] ?? 0,
       coldValInputs: () => this.queries('val').map((q) => q.input),
       log: hooks.log ?? (() => undefined),
       curve: hooks.curve ?? (() => undefined),

@@ -5,7 +5,12 @@ import { deriveSeed, mulberry32 } from './random';
 /** Deterministic UUID-shaped id (v4 layout) from a seeded stream. */
 function uuidFrom(rng: () => number): string {
   const hex: string[] = [];
-  for (let i = 0; i < 16; i++) hex.push(Math.floor(rng() * 256).toString(16).padStart(2, '0'));
+  for (let i = 0; i < 16; i++)
+    hex.push(
+      Math.floor(rng() * 256)
+        .toString(16)
+        .padStart(2, '0'),
+    );
   hex[6] = '4' + hex[6][1];
   hex[8] = ((parseInt(hex[8], 16) & 0x3f) | 0x80).toString(16);
   const h = hex.join('');

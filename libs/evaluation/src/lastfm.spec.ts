@@ -7,8 +7,14 @@ describe('loadLastfm (tiny fixture)', () => {
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lastfm-'));
-    fs.writeFileSync(path.join(dir, 'tags.dat'), Buffer.from('tagID\ttagValue\n1\trock\n2\tchanson fran\xe7aise\n3\tsolo\n', 'latin1'));
-    fs.writeFileSync(path.join(dir, 'artists.dat'), 'id\tname\turl\tpictureURL\n10\tA\tu\tp\n20\tB\tu\tp\n30\tC\tu\tp\n');
+    fs.writeFileSync(
+      path.join(dir, 'tags.dat'),
+      Buffer.from('tagID\ttagValue\n1\trock\n2\tchanson fran\xe7aise\n3\tsolo\n', 'latin1'),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'artists.dat'),
+      'id\tname\turl\tpictureURL\n10\tA\tu\tp\n20\tB\tu\tp\n30\tC\tu\tp\n',
+    );
     // Tag 1 by users 1,2 (kept); tag 2 by users 1,3 (kept); tag 3 by user 1 only (dropped).
     // Artist 10: tag1 by {1,2} → count 2; tag2 by {1} → 1. Artist 20: tag2 by {3} → 1.
     // Artist 30: only tag 3 → no kept tags → dropped with its interactions.
@@ -43,7 +49,7 @@ describe('loadLastfm (tiny fixture)', () => {
   });
 
   it('reads tags.dat as ISO-8859-1', () => {
-    const { lastfmTagNames } = jest.requireActual('./lastfm') as typeof import('./lastfm');
+    const { lastfmTagNames } = jest.requireActual<typeof import('./lastfm')>('./lastfm');
     expect(lastfmTagNames(dir)).toEqual(['rock', 'chanson française']);
   });
 

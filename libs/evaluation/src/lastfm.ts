@@ -47,7 +47,9 @@ export function loadLastfm(options: LastfmOptions = {}): ColdStartDataset {
   const t0 = Date.now();
   for (const f of ['user_artists.dat', 'user_taggedartists.dat', 'tags.dat']) {
     if (!fs.existsSync(path.join(dir, f))) {
-      throw new Error(`Last.fm dataset file ${path.join(dir, f)} not found (set LASTFM_DIR or pass --lastfm-dir)`);
+      throw new Error(
+        `Last.fm dataset file ${path.join(dir, f)} not found (set LASTFM_DIR or pass --lastfm-dir)`,
+      );
     }
   }
   const tagNames = new Map<string, string>();
@@ -67,7 +69,7 @@ export function loadLastfm(options: LastfmOptions = {}): ColdStartDataset {
     if (!tu) tagUsers.set(tagId, (tu = new Set()));
     tu.add(userId);
     let at = artistTagUsers.get(artistId);
-    if (!at) artistTagUsers.set(artistId, (at = new Map()));
+    if (!at) artistTagUsers.set(artistId, (at = new Map<string, Set<string>>()));
     let atu = at.get(tagId);
     if (!atu) at.set(tagId, (atu = new Set()));
     atu.add(userId);
@@ -92,10 +94,11 @@ export function loadLastfm(options: LastfmOptions = {}): ColdStartDataset {
     .sort((a, b) => Number(a) - Number(b));
   const nTags = keptTagIds.length;
   const df = new Float64Array(nTags);
-  for (const a of itemArtists) for (const t of artistTagUsers.get(a)!.keys()) {
-    const j = tagIndex.get(t);
-    if (j !== undefined) df[j]++;
-  }
+  for (const a of itemArtists)
+    for (const t of artistTagUsers.get(a)!.keys()) {
+      const j = tagIndex.get(t);
+      if (j !== undefined) df[j]++;
+    }
   const N = itemArtists.length;
   const idf = Array.from(df, (x) => (x > 0 ? Math.log(N / x) : 0));
 
@@ -132,7 +135,9 @@ export function loadLastfm(options: LastfmOptions = {}): ColdStartDataset {
   const activeUsers = new Set(interactions.map((i) => i.userId));
   const schema: FeatureSchema = {
     version: 1,
-    modalities: [{ name: 'tags', kind: 'dense', dim: nTags, fields: Math.min(options.fields ?? 8, Math.max(1, nTags)) }],
+    modalities: [
+      { name: 'tags', kind: 'dense', dim: nTags, fields: Math.min(options.fields ?? 8, Math.max(1, nTags)) },
+    ],
   };
   const stats = {
     usersInFile: users.size,

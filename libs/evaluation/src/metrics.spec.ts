@@ -1,4 +1,15 @@
-import { auc, coverage, gateCounts, gateScores, hitsAtK, mean, median, ndcgAtK, precisionAtK, recallAtK } from './metrics';
+import {
+  auc,
+  coverage,
+  gateCounts,
+  gateScores,
+  hitsAtK,
+  mean,
+  median,
+  ndcgAtK,
+  precisionAtK,
+  recallAtK,
+} from './metrics';
 
 describe('metrics (hand-computed)', () => {
   const ranked = ['a', 'b', 'c', 'd', 'e'];
@@ -45,7 +56,15 @@ describe('metrics (hand-computed)', () => {
   });
 
   it('coverage, mean, median', () => {
-    expect(coverage([['a', 'b'], ['b', 'c']], 6)).toBe(0.5);
+    expect(
+      coverage(
+        [
+          ['a', 'b'],
+          ['b', 'c'],
+        ],
+        6,
+      ),
+    ).toBe(0.5);
     expect(mean([1, undefined, 3])).toBe(2);
     expect(mean([undefined])).toBeUndefined();
     expect(median([3, 1, 2])).toBe(2);

@@ -18,7 +18,11 @@ export function hitsAtK(ranked: readonly string[], relevant: ReadonlySet<string>
 }
 
 /** Undefined when nothing is relevant (such cases are skipped, never counted as 0 or 1). */
-export function recallAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number | undefined {
+export function recallAtK(
+  ranked: readonly string[],
+  relevant: ReadonlySet<string>,
+  k: number,
+): number | undefined {
   if (relevant.size === 0) return undefined;
   return hitsAtK(ranked, relevant, k) / relevant.size;
 }
@@ -27,7 +31,11 @@ export function precisionAtK(ranked: readonly string[], relevant: ReadonlySet<st
   return k > 0 ? hitsAtK(ranked, relevant, k) / k : 0;
 }
 
-export function ndcgAtK(ranked: readonly string[], relevant: ReadonlySet<string>, k: number): number | undefined {
+export function ndcgAtK(
+  ranked: readonly string[],
+  relevant: ReadonlySet<string>,
+  k: number,
+): number | undefined {
   if (relevant.size === 0) return undefined;
   let dcg = 0;
   const n = Math.min(k, ranked.length);

@@ -8,7 +8,14 @@ function dataset(): ColdStartDataset {
   items.forEach((it, i) => {
     for (let u = 0; u < i % 12; u++) interactions.push({ userId: `u${u}`, itemId: it.id, strength: 1 + u });
   });
-  return { name: 'toy', schema: { version: 1, modalities: [] }, items, users: Array.from({ length: 11 }, (_, u) => `u${u}`), interactions, stats: {} };
+  return {
+    name: 'toy',
+    schema: { version: 1, modalities: [] },
+    items,
+    users: Array.from({ length: 11 }, (_, u) => `u${u}`),
+    interactions,
+    stats: {},
+  };
 }
 
 describe('coldSplit', () => {

@@ -25,7 +25,9 @@ export function coldSplit(dataset: ColdStartDataset, options: SplitOptions = {})
     if (!s) listeners.set(it.itemId, (s = new Set()));
     s.add(it.userId);
   }
-  const eligible = dataset.items.map((i) => i.id).filter((id) => (listeners.get(id)?.size ?? 0) >= minListeners);
+  const eligible = dataset.items
+    .map((i) => i.id)
+    .filter((id) => (listeners.get(id)?.size ?? 0) >= minListeners);
   shuffleInPlace(eligible, mulberry32(deriveSeed(seed, 'cold-split')));
   const nCold = Math.round(eligible.length * coldShare);
   const nVal = Math.floor(nCold / 2);

@@ -44,7 +44,11 @@ describe('generateSynthetic', () => {
     const inter = toInteractionEvents(ds.interactions.slice(0, 50), { skips: 0.1 });
     expect(inter).toHaveLength(55);
     expect(new Set(inter.map((e) => e.eventId)).size).toBe(55);
-    expect(inter.every((e) => ['play', 'complete', 'favorite', 'skip'].includes(e.kind) && !isNaN(Date.parse(e.occurredAt)))).toBe(true);
+    expect(
+      inter.every(
+        (e) => ['play', 'complete', 'favorite', 'skip'].includes(e.kind) && !isNaN(Date.parse(e.occurredAt)),
+      ),
+    ).toBe(true);
   });
 
   it('plants findable structure: content KNN beats random, the oracle beats content KNN', async () => {

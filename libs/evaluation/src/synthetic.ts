@@ -50,10 +50,23 @@ export const DEFAULT_SYNTHETIC: SyntheticParams = {
 
 export const SYNTHETIC_LANGUAGES = ['en', 'zh', 'ja', 'ko', 'es'];
 export const SYNTHETIC_GENRES = [
-  'pop', 'rock', 'folk', 'hiphop', 'electronic', 'jazz', 'classical', 'metal', 'rnb', 'indie', 'country', 'ambient',
+  'pop',
+  'rock',
+  'folk',
+  'hiphop',
+  'electronic',
+  'jazz',
+  'classical',
+  'metal',
+  'rnb',
+  'indie',
+  'country',
+  'ambient',
 ];
 
-export function syntheticSchema(p: Pick<SyntheticParams, 'audioDim' | 'textDim'> = DEFAULT_SYNTHETIC): FeatureSchema {
+export function syntheticSchema(
+  p: Pick<SyntheticParams, 'audioDim' | 'textDim'> = DEFAULT_SYNTHETIC,
+): FeatureSchema {
   return {
     version: 1,
     modalities: [
@@ -124,10 +137,12 @@ export function generateSynthetic(params: Partial<SyntheticParams> = {}): ColdSt
     const s = unitGaussian(rng, d);
     styles.push(s);
     const audio: number[] = [];
-    for (const row of Wa) audio.push(round4(dot(row, s) * (scale / Math.sqrt(d)) + p.contentNoise * gaussian(rng)));
+    for (const row of Wa)
+      audio.push(round4(dot(row, s) * (scale / Math.sqrt(d)) + p.contentNoise * gaussian(rng)));
     for (let i = 0; i < p.audioDim - audioSignal; i++) audio.push(round4(p.distractorScale * gaussian(rng)));
     const text: number[] = [];
-    for (const row of Wt) text.push(round4(dot(row, s) * (scale / Math.sqrt(d)) + p.contentNoise * gaussian(rng)));
+    for (const row of Wt)
+      text.push(round4(dot(row, s) * (scale / Math.sqrt(d)) + p.contentNoise * gaussian(rng)));
     for (let i = 0; i < p.textDim - textSignal; i++) text.push(round4(p.distractorScale * gaussian(rng)));
     // Language: argmax of prior + affinity + Gumbel-ish noise.
     let bestL = 0;

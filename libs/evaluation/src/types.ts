@@ -18,7 +18,7 @@ export interface Item {
 
 /** A dataset in the shape the models and the service ingest. */
 export interface ColdStartDataset {
-  name: 'lastfm' | 'synthetic' | string;
+  name: 'lastfm' | 'synthetic' | (string & {});
   schema: FeatureSchema;
   items: Item[];
   users: string[];
@@ -61,7 +61,7 @@ export interface TrainContext {
   /** Featurized content of the cold validation items (the model input), one row each. */
   coldValInputs(): Float32Array[];
   /** Progress/log sink (the CLI draws a bar; tests stay quiet). */
-  log(message: string): void;
+  log: (message: string) => void;
   /** Per-epoch training curve points, for the report's charts. */
   curve(method: string, epoch: number, values: Record<string, number>): void;
 }

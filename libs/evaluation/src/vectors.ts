@@ -64,7 +64,11 @@ export interface InnerProductIndex {
 }
 
 /** Brute-force exact inner-product index over row-major `base` (n × dim), sparse-aware. */
-export function innerProductIndex(base: Float32Array, dim: number, options: { sparseBelow?: number } = {}): InnerProductIndex {
+export function innerProductIndex(
+  base: Float32Array,
+  dim: number,
+  options: { sparseBelow?: number } = {},
+): InnerProductIndex {
   const n = dim > 0 ? base.length / dim : 0;
   if (density(base) < (options.sparseBelow ?? 0.05)) return sparseIndex(base, dim, n);
   return {
@@ -125,9 +129,10 @@ function sparseIndex(base: Float32Array, dim: number, n: number): InnerProductIn
         touched[r] = 0;
       }
       // Rows never touched score 0; they only matter when fewer than k rows were touched.
-      if (best.size < Math.min(k, n)) for (let r = 0; r < n && best.size < k; r++) {
-        if (!list.subarray(0, m).includes(r)) best.push(r, 0);
-      }
+      if (best.size < Math.min(k, n))
+        for (let r = 0; r < n && best.size < k; r++) {
+          if (!list.subarray(0, m).includes(r)) best.push(r, 0);
+        }
       return best.result();
     },
   };

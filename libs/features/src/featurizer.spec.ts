@@ -21,7 +21,9 @@ describe('Featurizer', () => {
   });
 
   it('one-hot / normalised multi-hot encodes categories, unknown values to the OOV bucket', () => {
-    const v = Array.from(f.encode({ language: 'jp', genres: ['folk', 'metal'], features: { audio: [1, 2, 3, 4, 5] } }));
+    const v = Array.from(
+      f.encode({ language: 'jp', genres: ['folk', 'metal'], features: { audio: [1, 2, 3, 4, 5] } }),
+    );
     expect(v.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
     expect(v.slice(5, 8)).toEqual([1, 0, 0]);
     const w = 1 / Math.sqrt(2);

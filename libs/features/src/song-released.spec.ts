@@ -31,10 +31,22 @@ describe('validateSongReleased', () => {
   it.each([
     ['bad JSON', '{"eventId": ', /invalid JSON/],
     ['missing field', { ...valid(), songId: undefined }, /songId/],
-    ['wrong vector length', { ...valid(), features: { audio: [1, 2], text: [1, 2] } }, /audio: length 2, expected 3/],
+    [
+      'wrong vector length',
+      { ...valid(), features: { audio: [1, 2], text: [1, 2] } },
+      /audio: length 2, expected 3/,
+    ],
     ['missing modality', { ...valid(), features: { audio: [1, 2, 3] } }, /text: missing/],
-    ['unknown modality', { ...valid(), features: { ...valid().features, lyrics: [1] } }, /lyrics: unknown modality/],
-    ['non-number component', { ...valid(), features: { audio: [1, 'NaN', 3], text: [1, 2] } }, /audio\[1\]: not a finite number/],
+    [
+      'unknown modality',
+      { ...valid(), features: { ...valid().features, lyrics: [1] } },
+      /lyrics: unknown modality/,
+    ],
+    [
+      'non-number component',
+      { ...valid(), features: { audio: [1, 'NaN', 3], text: [1, 2] } },
+      /audio\[1\]: not a finite number/,
+    ],
     ['null component', { ...valid(), features: { audio: [1, null, 3], text: [1, 2] } }, /audio\[1\]/],
     ['unknown top-level field', { ...valid(), extra: 1 }, /extra|Unrecognized/i],
     ['bad date', { ...valid(), releasedAt: 'yesterday' }, /releasedAt/],

@@ -57,7 +57,8 @@ export function validateSongReleased(raw: unknown, schema: FeatureSchema): Valid
   for (const [name, dim] of dense) {
     const v = event.features[name];
     if (!v) return { ok: false, reason: `features.${name}: missing (expected ${dim} numbers)` };
-    if (v.length !== dim) return { ok: false, reason: `features.${name}: length ${v.length}, expected ${dim}` };
+    if (v.length !== dim)
+      return { ok: false, reason: `features.${name}: length ${v.length}, expected ${dim}` };
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
       if (typeof x !== 'number' || !Number.isFinite(x)) {

@@ -9,7 +9,12 @@ export type InteractionKindName = (typeof INTERACTION_KINDS)[number];
  * (0, 1] scale as imported listening histories (log-play-count over the user's maximum), so
  * live and imported plays weigh alike in audience selection.
  */
-export const INTERACTION_WEIGHTS: Record<InteractionKindName, number> = { favorite: 1, complete: 0.6, play: 0.3, skip: 0 };
+export const INTERACTION_WEIGHTS: Record<InteractionKindName, number> = {
+  favorite: 1,
+  complete: 0.6,
+  play: 0.3,
+  skip: 0,
+};
 
 /** `user.interaction` as DESIGN.md §4 defines it. */
 export interface UserInteractionEvent {

@@ -5,7 +5,7 @@ export function writeFileDurable(file: string, data: string | Uint8Array): void 
   const fd = fs.openSync(file, 'w');
   try {
     if (typeof data === 'string') fs.writeSync(fd, data);
-    else for (let off = 0; off < data.byteLength; ) off += fs.writeSync(fd, data, off, data.byteLength - off);
+    else for (let off = 0; off < data.byteLength;) off += fs.writeSync(fd, data, off, data.byteLength - off);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

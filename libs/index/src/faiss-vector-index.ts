@@ -3,7 +3,15 @@ import type { FaissIndex } from './faiss';
 import { batchRows, checkIds, checkK, type IndexSettings, toRows } from './input';
 import { LabelMap } from './label-map';
 import { type IndexSnapshot, type IndexState, writeIndexDir } from './persistence';
-import type { BatchInput, HnswParams, IndexKind, Neighbour, SearchOptions, VectorIndexStats, VectorInput } from './types';
+import type {
+  BatchInput,
+  HnswParams,
+  IndexKind,
+  Neighbour,
+  SearchOptions,
+  VectorIndexStats,
+  VectorInput,
+} from './types';
 import type { VectorIndex } from './vector-index';
 
 /** Rows converted to a JS array per faiss-node call (faiss-node only accepts plain arrays). */
@@ -103,7 +111,16 @@ export abstract class FaissVectorIndex implements VectorIndex {
   /** For persistence: what save() writes. */
   snapshot(): IndexSnapshot {
     const { name, kind, dim, maxTombstoneFraction, faissIndex, labels } = this;
-    return { name, kind, dim, maxTombstoneFraction, faissIndex, labels, hnsw: this.hnsw ? { ...this.hnsw } : null, vectors: null };
+    return {
+      name,
+      kind,
+      dim,
+      maxTombstoneFraction,
+      faissIndex,
+      labels,
+      hnsw: this.hnsw ? { ...this.hnsw } : null,
+      vectors: null,
+    };
   }
 
   /** For persistence: installs a loaded state into this freshly created index. */
@@ -122,7 +139,9 @@ export abstract class FaissVectorIndex implements VectorIndex {
   private searchRows(rows: Float32Array, n: number, k: number, options: SearchOptions): Neighbour[][] {
     checkK(this, k);
     const exclude = options.exclude;
-    if (exclude !== undefined && !(exclude instanceof Set)) throw new IndexInputError(`${this.name}: exclude must be a Set of ids`);
+    // Checked through `unknown` so that `exclude` keeps its element type (instanceof would make it Set<any>).
+    if (exclude !== undefined && !((exclude as unknown) instanceof Set))
+      throw new IndexInputError(`${this.name}: exclude must be a Set of ids`);
     if (options.efSearch !== undefined) this.setEfSearch(options.efSearch);
     let excludedPresent = 0;
     if (exclude) for (const id of exclude) if (this.labels.has(id)) excludedPresent++;
@@ -156,7 +175,14 @@ export abstract class FaissVectorIndex implements VectorIndex {
     return out;
   }
 
-  private collect(labels: number[], distances: number[], offset: number, fetch: number, want: number, exclude?: ReadonlySet<string>): Neighbour[] {
+  private collect(
+    labels: number[],
+    distances: number[],
+    offset: number,
+    fetch: number,
+    want: number,
+    exclude?: ReadonlySet<string>,
+  ): Neighbour[] {
     const hits: Neighbour[] = [];
     for (let j = 0; j < fetch && hits.length < want; j++) {
       const label = labels[offset + j];

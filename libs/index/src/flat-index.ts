@@ -31,7 +31,9 @@ export class FlatVectorIndex extends FaissVectorIndex {
     this.labels.removeShifting(ids, (doomed) => {
       const removed = this.faissIndex.removeIds(doomed);
       if (removed !== doomed.length) {
-        throw new Error(`${this.name}: faiss removed ${removed} of ${doomed.length} vectors; index out of sync`);
+        throw new Error(
+          `${this.name}: faiss removed ${removed} of ${doomed.length} vectors; index out of sync`,
+        );
       }
     });
   }

@@ -26,7 +26,11 @@ export class HnswVectorIndex extends FaissVectorIndex {
     const wanted = checkParams({ ...DEFAULT_HNSW_PARAMS, ...(options.hnsw ?? {}) });
     const created = newHnsw(settings.dim, wanted);
     super(settings, created.index);
-    this.params = Object.freeze({ ...wanted, efConstruction: created.efConstruction, efSearch: created.efSearch });
+    this.params = Object.freeze({
+      ...wanted,
+      efConstruction: created.efConstruction,
+      efSearch: created.efSearch,
+    });
     this.store = new VectorStore(settings.dim);
   }
 
@@ -62,7 +66,8 @@ export class HnswVectorIndex extends FaissVectorIndex {
   }
 
   override restore(state: IndexState): void {
-    if (!state.vectors) throw new IndexFormatError(`${this.name}: an HNSW index cannot be restored without its vector copy`);
+    if (!state.vectors)
+      throw new IndexFormatError(`${this.name}: an HNSW index cannot be restored without its vector copy`);
     super.restore(state);
     this.store = new VectorStore(this.dim, state.vectors);
   }
@@ -93,7 +98,10 @@ function checkParams(p: HnswParams): HnswParams {
   return p;
 }
 
-function newHnsw(dim: number, p: HnswParams): { index: FaissIndex; efConstruction: number; efSearch: number } {
+function newHnsw(
+  dim: number,
+  p: HnswParams,
+): { index: FaissIndex; efConstruction: number; efSearch: number } {
   const faiss = loadFaiss();
   const base = faiss.Index.fromFactory(dim, `HNSW${p.M},Flat`, METRIC_INNER_PRODUCT);
   // Both parameters are written into the (empty) faiss index: see hnsw-format.ts for why

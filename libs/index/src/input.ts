@@ -22,7 +22,10 @@ export interface IndexSettings {
   maxTombstoneFraction: number;
 }
 
-export function indexSettings(options: Omit<VectorIndexOptions, 'kind' | 'hnsw'>, kind: IndexKind): IndexSettings {
+export function indexSettings(
+  options: Omit<VectorIndexOptions, 'kind' | 'hnsw'>,
+  kind: IndexKind,
+): IndexSettings {
   checkDim(options.dim);
   const fraction = options.maxTombstoneFraction ?? 0.2;
   if (!(fraction > 0 && fraction <= 1)) {
@@ -36,23 +39,38 @@ export function checkIds(target: InputTarget, ids: readonly string[]): void {
   if (!Array.isArray(ids)) throw new IndexInputError(`${target.name}: ids must be an array of strings`);
   const seen = new Set<string>();
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
+    // unknown: Array.isArray above narrows `ids` to any[], and callers may break the type at runtime.
+    const id: unknown = ids[i];
     if (typeof id !== 'string' || id.length === 0) {
-      throw new IndexInputError(`${target.name}: ids[${i}] must be a non-empty string, got ${JSON.stringify(id)}`);
+      throw new IndexInputError(
+        `${target.name}: ids[${i}] must be a non-empty string, got ${JSON.stringify(id)}`,
+      );
     }
-    if (seen.has(id)) throw new IndexInputError(`${target.name}: duplicate id ${JSON.stringify(id)} in one add() call`);
+    if (seen.has(id))
+      throw new IndexInputError(`${target.name}: duplicate id ${JSON.stringify(id)} in one add() call`);
     seen.add(id);
   }
 }
 
 export function checkK(target: InputTarget, k: number): void {
-  if (!Number.isInteger(k) || k < 0) throw new IndexInputError(`${target.name}: k must be a non-negative integer, got ${String(k)}`);
+  if (!Number.isInteger(k) || k < 0)
+    throw new IndexInputError(`${target.name}: k must be a non-negative integer, got ${String(k)}`);
 }
 
 /** Validates and copies `count` row-major vectors into a Float32Array. */
-export function toRows(target: InputTarget, vectors: VectorInput, count: number, what: string, ids?: readonly string[]): Float32Array {
+export function toRows(
+  target: InputTarget,
+  vectors: VectorInput,
+  count: number,
+  what: string,
+  ids?: readonly string[],
+): Float32Array {
   const { name, dim } = target;
-  if (vectors === null || typeof vectors !== 'object' || typeof (vectors as ArrayLike<number>).length !== 'number') {
+  if (
+    vectors === null ||
+    typeof vectors !== 'object' ||
+    typeof (vectors as ArrayLike<number>).length !== 'number'
+  ) {
     throw new IndexInputError(`${name}: ${what} must be a Float32Array or an array of numbers`);
   }
   const expected = count * dim;
@@ -67,14 +85,18 @@ export function toRows(target: InputTarget, vectors: VectorInput, count: number,
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       const row = Math.floor(i / dim);
       const who = ids ? ` (id ${JSON.stringify(ids[row])})` : count > 1 ? ` (row ${row})` : '';
-      throw new IndexInputError(`${name}: ${what}${who} has a non-finite value ${String(v)} at component ${i % dim}`);
+      throw new IndexInputError(
+        `${name}: ${what}${who} has a non-finite value ${String(v)} at component ${i % dim}`,
+      );
     }
     rows[i] = v;
   }
   // Values that are finite in float64 can overflow to ±Infinity in float32.
   for (let i = 0; i < expected; i++) {
     if (!Number.isFinite(rows[i])) {
-      throw new IndexInputError(`${name}: ${what} value ${String(vectors[i])} overflows float32 at component ${i % dim}`);
+      throw new IndexInputError(
+        `${name}: ${what} value ${String(vectors[i])} overflows float32 at component ${i % dim}`,
+      );
     }
   }
   return rows;
@@ -91,7 +113,9 @@ export function batchRows(target: InputTarget, vectors: BatchInput): { rows: Flo
   }
   const flat = vectors as VectorInput;
   if (flat.length % dim !== 0) {
-    throw new IndexInputError(`${name}: query batch length ${flat.length} is not a multiple of the index dimension ${dim}`);
+    throw new IndexInputError(
+      `${name}: query batch length ${flat.length} is not a multiple of the index dimension ${dim}`,
+    );
   }
   const n = flat.length / dim;
   return { rows: toRows(target, flat, n, 'query batch'), n };

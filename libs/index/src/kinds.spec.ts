@@ -19,7 +19,9 @@ describe('createVectorIndex', () => {
 
   it('reports a bad dim before a bad kind, and a bad kind before a bad fraction', () => {
     expect(() => createVectorIndex({ dim: 0, kind: 'ivf' as never })).toThrow(/dim must be an integer/);
-    expect(() => createVectorIndex({ dim, kind: 'ivf' as never, maxTombstoneFraction: 2 })).toThrow(/kind must be/);
+    expect(() => createVectorIndex({ dim, kind: 'ivf' as never, maxTombstoneFraction: 2 })).toThrow(
+      /kind must be/,
+    );
     expect(() => createVectorIndex({ dim, maxTombstoneFraction: 0 })).toThrow(/maxTombstoneFraction/);
   });
 
@@ -57,7 +59,9 @@ describe('HnswVectorIndex', () => {
     expect(new HnswVectorIndex({ dim }).hnsw).toEqual(DEFAULT_HNSW_PARAMS);
     expect(new HnswVectorIndex({ dim, hnsw: { M: 8 } }).hnsw).toEqual({ ...DEFAULT_HNSW_PARAMS, M: 8 });
     expect(() => new HnswVectorIndex({ dim, hnsw: { M: 1 } })).toThrow(/hnsw.M must be at least 2/);
-    expect(() => new HnswVectorIndex({ dim, hnsw: { efSearch: 10_001 } })).toThrow(/hnsw.efSearch must be an integer/);
+    expect(() => new HnswVectorIndex({ dim, hnsw: { efSearch: 10_001 } })).toThrow(
+      /hnsw.efSearch must be an integer/,
+    );
   });
 
   it('setEfSearch validates, and a search option sets it for later searches', () => {
@@ -80,6 +84,11 @@ describe('HnswVectorIndex', () => {
     hnsw.rebuild();
     expect(hnsw.stats()).toMatchObject({ size: 28, stored: 28, tombstones: 0 });
     expect(hnsw.ids()).toEqual(before);
-    expect(hnsw.search(data.subarray(0, dim), 2).map((h) => h.id).sort()).toEqual(['s0', 's7']);
+    expect(
+      hnsw
+        .search(data.subarray(0, dim), 2)
+        .map((h) => h.id)
+        .sort(),
+    ).toEqual(['s0', 's7']);
   });
 });

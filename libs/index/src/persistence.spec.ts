@@ -21,13 +21,27 @@ beforeAll(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), 'debut-persist-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const dirFor = (name: string) => path.join(root, name);
 
-const readManifest = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
-const writeManifest = (dir: string, m: object) => fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(m));
+/** The fields of index.json (persistence.ts's Manifest) these tests read; the rest passes through. */
+type ManifestJson = Record<string, unknown> & {
+  labels: (string | null)[];
+  faissFile: string;
+  vectorsFile: string | null;
+};
+const readManifest = (dir: string) =>
+  JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as ManifestJson;
+const writeManifest = (dir: string, m: object) =>
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(m));
 
 describe.each(['flat', 'hnsw'] as const)('persistence round trip (%s)', (kind) => {
   it('keeps ids, removals, options and answers', () => {
     // a high tombstone threshold keeps the HNSW tombstones through the save
-    const index = createVectorIndex({ dim, kind, name: `pool-${kind}`, maxTombstoneFraction: 0.9, hnsw: { M: 8, efSearch: 64 } });
+    const index = createVectorIndex({
+      dim,
+      kind,
+      name: `pool-${kind}`,
+      maxTombstoneFraction: 0.9,
+      hnsw: { M: 8, efSearch: 64 },
+    });
     index.add(names, data);
     index.remove(names.slice(10, 20));
     const dir = dirFor(`round-${kind}`);
@@ -44,8 +58,14 @@ describe.each(['flat', 'hnsw'] as const)('persistence round trip (%s)', (kind) =
     for (const query of queries) expect(loaded.search(query, 5)).toEqual(index.search(query, 5));
 
     const m = readManifest(dir);
-    expect(m).toMatchObject({ kind, dim, name: `pool-${kind}`, stored: kind === 'hnsw' ? n : n - 10, size: n - 10 });
-    expect(m.labels.filter((id: string | null) => id === null)).toHaveLength(kind === 'hnsw' ? 10 : 0);
+    expect(m).toMatchObject({
+      kind,
+      dim,
+      name: `pool-${kind}`,
+      stored: kind === 'hnsw' ? n : n - 10,
+      size: n - 10,
+    });
+    expect(m.labels.filter((id) => id === null)).toHaveLength(kind === 'hnsw' ? 10 : 0);
     expect(m.vectorsFile === null).toBe(kind === 'flat');
   });
 });
@@ -84,14 +104,23 @@ describe('readIndexDir', () => {
       seen.push(options);
       return new HnswVectorIndex(options);
     });
-    expect(seen).toEqual([expect.objectContaining({ dim, kind: 'hnsw', name: 'cold', maxTombstoneFraction: 0.5 })]);
+    expect(seen).toEqual([
+      expect.objectContaining({ dim, kind: 'hnsw', name: 'cold', maxTombstoneFraction: 0.5 }),
+    ]);
   });
 
   it('writeIndexDir takes any snapshot, not only a live index', () => {
     const faissIndex = new (loadFaiss().IndexFlatIP)(dim);
     faissIndex.add(Array.from(data.subarray(0, 2 * dim)));
     const dir = dirFor('snapshot');
-    const common = { name: 'x', kind: 'flat' as const, dim, hnsw: null, maxTombstoneFraction: 0.2, vectors: null };
+    const common = {
+      name: 'x',
+      kind: 'flat' as const,
+      dim,
+      hnsw: null,
+      maxTombstoneFraction: 0.2,
+      vectors: null,
+    };
     writeIndexDir(dir, { ...common, faissIndex, labels: new LabelMap(['a', 'b']) });
     expect(loadVectorIndex(dir).search(data.subarray(dim, 2 * dim), 1)[0].id).toBe('b');
   });
@@ -104,7 +133,7 @@ describe('readIndexDir', () => {
     const m = readManifest(dir);
     writeManifest(dir, { ...m, vectorsFile: null });
     expect(() => loadVectorIndex(dir)).toThrow(/missing HNSW vectors file/);
-    fs.writeFileSync(path.join(dir, m.vectorsFile), Buffer.alloc(4));
+    fs.writeFileSync(path.join(dir, m.vectorsFile!), Buffer.alloc(4));
     writeManifest(dir, m);
     expect(() => loadVectorIndex(dir)).toThrow(/has 4 bytes, expected 64/);
     writeManifest(dir, { ...m, labels: ['a', 'a'] });

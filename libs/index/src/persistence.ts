@@ -69,7 +69,10 @@ export function writeIndexDir(dir: string, s: IndexSnapshot): void {
   s.faissIndex.write(path.join(dir, faissFile));
   fsyncFile(path.join(dir, faissFile));
   if (vectorsFile && s.vectors) {
-    writeFileDurable(path.join(dir, vectorsFile), Buffer.from(s.vectors.buffer, s.vectors.byteOffset, s.vectors.byteLength));
+    writeFileDurable(
+      path.join(dir, vectorsFile),
+      Buffer.from(s.vectors.buffer, s.vectors.byteOffset, s.vectors.byteLength),
+    );
   }
   const manifest: Manifest = {
     format: FORMAT,
@@ -110,7 +113,10 @@ export function indexDirExists(dir: string): boolean {
  * missing or inconsistent. The index is created before the data files are read so that bad
  * options in the manifest fail the way they would when constructing one.
  */
-export function readIndexDir<T extends RestorableIndex>(dir: string, create: (options: VectorIndexOptions) => T): T {
+export function readIndexDir<T extends RestorableIndex>(
+  dir: string,
+  create: (options: VectorIndexOptions) => T,
+): T {
   const manifestPath = path.join(dir, MANIFEST);
   let m: Manifest;
   try {
@@ -141,20 +147,23 @@ export function readIndexDir<T extends RestorableIndex>(dir: string, create: (op
     return bad(`cannot read ${m.faissFile}: ${(err as Error).message}`);
   }
   if (faissIndex.getDimension() !== m.dim) bad(`faiss dimension ${faissIndex.getDimension()} != ${m.dim}`);
-  if (faissIndex.ntotal() !== m.stored) bad(`faiss holds ${faissIndex.ntotal()} vectors, manifest ${m.stored}`);
+  if (faissIndex.ntotal() !== m.stored)
+    bad(`faiss holds ${faissIndex.ntotal()} vectors, manifest ${m.stored}`);
 
   const labels = LabelMap.fromLabels(m.labels, (pos) => bad(`bad or duplicate id at position ${pos}`));
   let vectors: Float32Array | null = null;
   if (m.kind === 'hnsw') {
     if (!m.vectorsFile || m.vectorsFile.includes('/')) bad('missing HNSW vectors file');
     const raw = fs.readFileSync(path.join(dir, m.vectorsFile as string));
-    if (raw.byteLength !== m.stored * m.dim * 4) bad(`${m.vectorsFile} has ${raw.byteLength} bytes, expected ${m.stored * m.dim * 4}`);
+    if (raw.byteLength !== m.stored * m.dim * 4)
+      bad(`${m.vectorsFile} has ${raw.byteLength} bytes, expected ${m.stored * m.dim * 4}`);
     vectors = new Float32Array(m.stored * m.dim);
     new Uint8Array(vectors.buffer).set(raw);
   }
   // Files written before efSearch was stored in the index carry faiss's default: re-apply.
   const p = index.hnsw;
-  faissIndex = (p && createHnswWithParams(loadFaiss(), faissIndex, p.efConstruction, p.efSearch)) || faissIndex;
+  faissIndex =
+    (p && createHnswWithParams(loadFaiss(), faissIndex, p.efConstruction, p.efSearch)) || faissIndex;
   index.restore({ faissIndex, labels, vectors });
   return index;
 }

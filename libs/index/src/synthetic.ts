@@ -30,7 +30,12 @@ export interface ClusteredOptions {
 }
 
 /** n × dim row-major L2-normalised vectors around seeded cluster centres. */
-export function clusteredUnitVectors(n: number, dim: number, seed: number, options: ClusteredOptions = {}): Float32Array {
+export function clusteredUnitVectors(
+  n: number,
+  dim: number,
+  seed: number,
+  options: ClusteredOptions = {},
+): Float32Array {
   const rand = mulberry32(seed);
   const gauss = gaussian(rand);
   const clusters = Math.max(1, options.clusters ?? Math.max(8, Math.round(Math.sqrt(n) / 4)));

@@ -10,7 +10,11 @@ export interface HnswParams {
   efSearch: number;
 }
 
-export const DEFAULT_HNSW_PARAMS: Readonly<HnswParams> = Object.freeze({ M: 32, efConstruction: 80, efSearch: 128 });
+export const DEFAULT_HNSW_PARAMS: Readonly<HnswParams> = Object.freeze({
+  M: 32,
+  efConstruction: 80,
+  efSearch: 128,
+});
 
 export interface VectorIndexOptions {
   /** Vector dimension. */

@@ -1,13 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  clusteredUnitVectors,
-  createVectorIndex,
-  IndexFormatError,
-  IndexInputError,
-  VectorIndex,
-} from '.';
+import { clusteredUnitVectors, createVectorIndex, IndexFormatError, IndexInputError, VectorIndex } from '.';
 
 // 4 unit vectors in 3-D with hand-computable inner products against q = (0.6, 0.8, 0):
 //   a·q = 0.6, b·q = 0.8, c·q = 1.0, d·q = 0.0
@@ -70,7 +64,10 @@ describe.each(['flat', 'hnsw'] as const)('VectorIndex (%s) on a hand-made set', 
       ['b', 0.8],
       ['a', 0.6],
     ]);
-    expectHits(index.search([0, 0, 1], 1), [['d', 0]].length ? index.search([0, 0, 1], 1).map((h) => [h.id, h.score] as [string, number]) : []);
+    expectHits(
+      index.search([0, 0, 1], 1),
+      [['d', 0]].length ? index.search([0, 0, 1], 1).map((h) => [h.id, h.score] as [string, number]) : [],
+    );
     expect(index.search([0, 0, 1], 3).every((h) => h.id !== 'c')).toBe(true);
     index.add(['c'], [0, 0, 1]);
     expectHits(index.search([0, 0, 1], 1), [['c', 1]]);
@@ -93,7 +90,8 @@ describe.each(['flat', 'hnsw'] as const)('VectorIndex (%s) on a hand-made set', 
     expect(loaded.kind).toBe(kind);
     expect(loaded.stats()).toEqual(index.stats());
     expect(loaded.ids()).toEqual(index.ids());
-    for (const query of [q, [0, 0, 1], [1, 0, 0]]) expect(loaded.search(query, 4)).toEqual(index.search(query, 4));
+    for (const query of [q, [0, 0, 1], [1, 0, 0]])
+      expect(loaded.search(query, 4)).toEqual(index.search(query, 4));
     loaded.add(['f'], [0, 1, 0]);
     expect(loaded.search([0, 1, 0], 1)[0].score).toBeCloseTo(1, 5);
   });
@@ -132,7 +130,10 @@ describe('VectorIndex construction, persistence errors and pools', () => {
     expect(VectorIndex.exists(dir)).toBe(false);
     expect(() => VectorIndex.load(dir)).toThrow(IndexFormatError);
     VectorIndex.build({ dim: 3 }, ids, vecs).save(dir);
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ ...manifest, labels: ['a'] }));
     expect(() => VectorIndex.load(dir)).toThrow(/labels do not match/);
     fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ ...manifest, dim: 4 }));

@@ -80,7 +80,11 @@ export function createVectorIndex(options: VectorIndexOptions): VectorIndex {
 }
 
 /** Creates an index and fills it. */
-export function buildVectorIndex(options: VectorIndexOptions, ids: readonly string[], vectors: VectorInput): VectorIndex {
+export function buildVectorIndex(
+  options: VectorIndexOptions,
+  ids: readonly string[],
+  vectors: VectorInput,
+): VectorIndex {
   const index = instantiate(options);
   index.add(ids, vectors);
   return index;

@@ -39,7 +39,9 @@ export class VectorStore {
   /** A new store holding only the rows at `positions`, in that order. */
   gather(positions: readonly number[]): VectorStore {
     const out = new Float32Array(positions.length * this.dim);
-    positions.forEach((pos, i) => out.set(this.data.subarray(pos * this.dim, (pos + 1) * this.dim), i * this.dim));
+    positions.forEach((pos, i) =>
+      out.set(this.data.subarray(pos * this.dim, (pos + 1) * this.dim), i * this.dim),
+    );
     return new VectorStore(this.dim, out);
   }
 }

@@ -6,8 +6,14 @@ import { silentLogger } from './logger';
 /** A kafkajs stand-in recording the order of handler calls, dead letters and commits. */
 function fake() {
   const log: string[] = [];
-  const sent: Array<{ topic: string; messages: Array<{ key: string | null; value: string; headers: Record<string, string> }> }> = [];
-  let run: { eachMessage?: (p: EachMessagePayload) => Promise<void>; eachBatch?: (p: EachBatchPayload) => Promise<void> } = {};
+  const sent: Array<{
+    topic: string;
+    messages: Array<{ key: string | null; value: string; headers: Record<string, string> }>;
+  }> = [];
+  let run: {
+    eachMessage?: (p: EachMessagePayload) => Promise<void>;
+    eachBatch?: (p: EachBatchPayload) => Promise<void>;
+  } = {};
   let onJoin: () => void = () => {};
   let failCommits = 0;
   const consumer = {
@@ -38,10 +44,22 @@ function fake() {
     },
   };
   const kafka = { consumer: () => consumer, producer: () => producer } as unknown as Kafka;
-  const record = (offset: number, value: string | null, key = 'k'): KafkaMessage =>
-    ({ offset: String(offset), key: Buffer.from(key), value: value === null ? null : Buffer.from(value), headers: {}, timestamp: '0', attributes: 0 }) as KafkaMessage;
+  const record = (offset: number, value: string | null, key = 'k'): KafkaMessage => ({
+    offset: String(offset),
+    key: Buffer.from(key),
+    value: value === null ? null : Buffer.from(value),
+    headers: {},
+    timestamp: '0',
+    attributes: 0,
+  });
   const deliver = (m: KafkaMessage) =>
-    run.eachMessage!({ topic: 't', partition: 0, message: m, heartbeat: async () => {}, pause: () => () => {} });
+    run.eachMessage!({
+      topic: 't',
+      partition: 0,
+      message: m,
+      heartbeat: async () => {},
+      pause: () => () => {},
+    });
   const deliverBatch = (messages: KafkaMessage[]) => {
     const resolved: string[] = [];
     const p = run.eachBatch!({
@@ -59,7 +77,12 @@ function fake() {
   return { kafka, log, sent, record, deliver, deliverBatch, failCommitsOnce: () => (failCommits = 1) };
 }
 
-const base = { topic: 't', groupId: 'g', logger: silentLogger, backoff: { initialMs: 1, maxMs: 4, jitter: 0 } };
+const base = {
+  topic: 't',
+  groupId: 'g',
+  logger: silentLogger,
+  backoff: { initialMs: 1, maxMs: 4, jitter: 0 },
+};
 
 async function started(f: ReturnType<typeof fake>, opts: Partial<TopicConsumerOptions>) {
   const c = new TopicConsumer(f.kafka, { ...base, ...opts } as TopicConsumerOptions);
@@ -70,7 +93,9 @@ async function started(f: ReturnType<typeof fake>, opts: Partial<TopicConsumerOp
 describe('TopicConsumer (message mode)', () => {
   it('commits offset+1 only after the handler succeeded', async () => {
     const f = fake();
-    const c = await started(f, { handler: async (m) => void f.log.push(`handle ${m.offset} ${JSON.stringify(m.json)}`) });
+    const c = await started(f, {
+      handler: async (m) => void f.log.push(`handle ${m.offset} ${JSON.stringify(m.json)}`),
+    });
     await f.deliver(f.record(5, '{"a":1}'));
     expect(f.log).toEqual(['handle 5 {"a":1}', 'commit 6']);
     expect(c.counters).toMatchObject({ processed: 1, dlq: 0, retries: 0, commits: 1 });
@@ -90,7 +115,12 @@ describe('TopicConsumer (message mode)', () => {
     expect(f.sent.map((s) => s.topic)).toEqual(['t.dlq', 't.dlq']);
     expect(f.sent[0].messages[0].headers[DLQ_HEADERS.reason]).toMatch(/^invalid JSON/);
     expect(f.sent[1].messages[0].headers[DLQ_HEADERS.reason]).toBe('missing songId');
-    expect(JSON.parse(f.sent[1].messages[0].value)).toMatchObject({ reason: 'missing songId', offset: '2', value: '{}', key: 'k' });
+    expect(JSON.parse(f.sent[1].messages[0].value)).toMatchObject({
+      reason: 'missing songId',
+      offset: '2',
+      value: '{}',
+      key: 'k',
+    });
     expect(c.counters).toMatchObject({ processed: 0, dlq: 2, commits: 2 });
   });
 
@@ -158,10 +188,19 @@ describe('TopicConsumer (batch mode)', () => {
     const c = await started(f, {
       batchHandler: async (ms) => {
         seen.push(ms.map((m) => m.offset));
-        return { rejects: ms.filter((m) => (m.json as { bad?: boolean }).bad).map((m) => ({ message: m, reason: 'bad kind' })) };
+        return {
+          rejects: ms
+            .filter((m) => (m.json as { bad?: boolean }).bad)
+            .map((m) => ({ message: m, reason: 'bad kind' })),
+        };
       },
     });
-    const resolved = await f.deliverBatch([f.record(10, '{}'), f.record(11, 'x'), f.record(12, '{"bad":true}'), f.record(13, '{}')]);
+    const resolved = await f.deliverBatch([
+      f.record(10, '{}'),
+      f.record(11, 'x'),
+      f.record(12, '{"bad":true}'),
+      f.record(13, '{}'),
+    ]);
     expect(seen).toEqual([['10', '12', '13']]);
     expect(f.log).toEqual(['dlq 2', 'commit 14']);
     expect(f.sent[0].messages.map((m) => m.headers[DLQ_HEADERS.offset])).toEqual(['11', '12']);
@@ -195,5 +234,7 @@ describe('TopicConsumer (batch mode)', () => {
 
 it('needs exactly one handler', () => {
   const f = fake();
-  expect(() => new TopicConsumer(f.kafka, { ...base } as unknown as TopicConsumerOptions)).toThrow(/exactly one/);
+  expect(() => new TopicConsumer(f.kafka, { ...base } as unknown as TopicConsumerOptions)).toThrow(
+    /exactly one/,
+  );
 });

@@ -90,16 +90,23 @@ export class TopicConsumer {
     this.state = 'starting';
     await this.dlq.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.topic], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe({
+      topics: [this.topic],
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
     const { signal } = this.abort;
     const { logger, counters } = this;
     const retry = new TransientRetry({ signal, backoff: this.options.backoff, logger, counters });
     const dlq = new DlqSender(this.dlq, retry, logger, counters);
     const committer = new OffsetCommitter(this.consumer, dlq, counters);
-    await this.consumer.run(fetchLoopConfig(this.options, { retry, committer, signal, track: (p) => this.track(p) }));
+    await this.consumer.run(
+      fetchLoopConfig(this.options, { retry, committer, signal, track: (p) => this.track(p) }),
+    );
     this.state = 'running';
     await this.awaitJoin();
-    this.logger.log(`consuming ${this.topic} as group ${this.groupId} (${this.options.batchHandler ? 'batch' : 'message'} mode)`);
+    this.logger.log(
+      `consuming ${this.topic} as group ${this.groupId} (${this.options.batchHandler ? 'batch' : 'message'} mode)`,
+    );
   }
 
   private async awaitJoin(): Promise<void> {
@@ -111,7 +118,10 @@ export class TopicConsumer {
         new Promise<boolean>((r) => (timer = setTimeout(() => r(false), joinTimeout))),
       ]);
       clearTimeout(timer);
-      if (!ok) throw new Error(`consumer of ${this.topic} did not join group ${this.groupId} within ${joinTimeout} ms`);
+      if (!ok)
+        throw new Error(
+          `consumer of ${this.topic} did not join group ${this.groupId} within ${joinTimeout} ms`,
+        );
     }
   }
 
@@ -130,7 +140,8 @@ export class TopicConsumer {
     if (was !== 'new') {
       await this.consumer.disconnect().catch((e) => this.logger.warn(`disconnect: ${errorMessage(e)}`));
     }
-    if (this.ownsDlq) await this.dlq.disconnect().catch((e) => this.logger.warn(`dlq disconnect: ${errorMessage(e)}`));
+    if (this.ownsDlq)
+      await this.dlq.disconnect().catch((e) => this.logger.warn(`dlq disconnect: ${errorMessage(e)}`));
     this.state = 'stopped';
   }
 

@@ -5,7 +5,10 @@ import { silentLogger } from './logger';
 import type { ConsumedMessage } from './message';
 import { ConsumerStopping, TransientRetry } from './retry';
 
-type Sent = { topic: string; records: Array<{ key: string | null; value: string | Buffer | null; headers?: Record<string, string> }> };
+type Sent = {
+  topic: string;
+  records: Array<{ key: string | null; value: string | Buffer | null; headers?: Record<string, string> }>;
+};
 
 function message(offset: number, value: string | null): ConsumedMessage {
   return {
@@ -34,7 +37,12 @@ function setup(failures = 0) {
   const abort = new AbortController();
   const counters = { dlq: 0, retries: 0 };
   const logger = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
-  const retry = new TransientRetry({ signal: abort.signal, backoff: { initialMs: 1, maxMs: 2, jitter: 0 }, logger: silentLogger, counters });
+  const retry = new TransientRetry({
+    signal: abort.signal,
+    backoff: { initialMs: 1, maxMs: 2, jitter: 0 },
+    logger: silentLogger,
+    counters,
+  });
   const sender = new DlqSender(publisher, retry, logger, counters);
   return { sender, sent, warnings, counters, abort, calls: () => calls };
 }
@@ -60,8 +68,15 @@ describe('DlqSender', () => {
     const [{ topic, records }] = s.sent;
     expect(topic).toBe('p.user.interaction.dlq');
     expect(records.map((r) => r.key)).toEqual(['u-7', 'u-9']);
-    expect(records.map((r) => r.headers?.[DLQ_HEADERS.reason])).toEqual(['invalid JSON: Unexpected token', 'songId: missing']);
-    expect(records[1].headers).toMatchObject({ 'x-trace': 't9', [DLQ_HEADERS.offset]: '9', [DLQ_HEADERS.partition]: '1' });
+    expect(records.map((r) => r.headers?.[DLQ_HEADERS.reason])).toEqual([
+      'invalid JSON: Unexpected token',
+      'songId: missing',
+    ]);
+    expect(records[1].headers).toMatchObject({
+      'x-trace': 't9',
+      [DLQ_HEADERS.offset]: '9',
+      [DLQ_HEADERS.partition]: '1',
+    });
     expect(parseDlqEnvelope(records[1].value as string)).toMatchObject({
       reason: 'songId: missing',
       topic: 'p.user.interaction',
@@ -83,13 +98,18 @@ describe('DlqSender', () => {
     await s.sender.send([{ message: message(1, null), reason: 'empty value (tombstone)' }], heartbeat);
     expect(s.calls()).toBe(3);
     expect(s.counters).toMatchObject({ dlq: 1, retries: 2 });
-    expect(parseDlqEnvelope(s.sent[0].records[0].value as string)).toMatchObject({ value: null, offset: '1' });
+    expect(parseDlqEnvelope(s.sent[0].records[0].value as string)).toMatchObject({
+      value: null,
+      offset: '1',
+    });
   });
 
   it('counts nothing when stop() interrupts the retry', async () => {
     const s = setup(Infinity);
     s.abort.abort();
-    await expect(s.sender.send([{ message: message(1, 'x'), reason: 'r' }], heartbeat)).rejects.toBeInstanceOf(ConsumerStopping);
+    await expect(
+      s.sender.send([{ message: message(1, 'x'), reason: 'r' }], heartbeat),
+    ).rejects.toBeInstanceOf(ConsumerStopping);
     expect(s.counters.dlq).toBe(0);
     expect(s.warnings).toEqual([]);
   });

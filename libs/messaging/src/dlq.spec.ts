@@ -1,4 +1,10 @@
-import { buildDlqRecord, DLQ_HEADERS, isMalformedEventError, MalformedEventError, parseDlqEnvelope } from './dlq';
+import {
+  buildDlqRecord,
+  DLQ_HEADERS,
+  isMalformedEventError,
+  MalformedEventError,
+  parseDlqEnvelope,
+} from './dlq';
 import { decodeHeaders, nextOffset, parseJsonValue } from './message';
 
 const msg = {
@@ -72,9 +78,9 @@ describe('message helpers', () => {
   });
 
   it('decode headers to strings', () => {
-    expect(decodeHeaders({ a: Buffer.from('x'), b: 'y', c: [Buffer.from('1'), Buffer.from('2')], d: undefined })).toEqual(
-      { a: 'x', b: 'y', c: '2' },
-    );
+    expect(
+      decodeHeaders({ a: Buffer.from('x'), b: 'y', c: [Buffer.from('1'), Buffer.from('2')], d: undefined }),
+    ).toEqual({ a: 'x', b: 'y', c: '2' });
     expect(decodeHeaders(undefined)).toEqual({});
   });
 });

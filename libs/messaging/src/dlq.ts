@@ -14,7 +14,10 @@ export class MalformedEventError extends Error {
 }
 
 export function isMalformedEventError(e: unknown): e is MalformedEventError {
-  return e instanceof MalformedEventError || (e instanceof Error && e.name === 'MalformedEventError' && 'reason' in e);
+  return (
+    e instanceof MalformedEventError ||
+    (e instanceof Error && e.name === 'MalformedEventError' && 'reason' in e)
+  );
 }
 
 /** Header names on a dead-letter record. */
@@ -67,7 +70,8 @@ export function buildDlqRecord(
     headers: { ...message.headers },
     failedAt,
   };
-  const headerReason = reason.length > MAX_HEADER_REASON ? `${reason.slice(0, MAX_HEADER_REASON - 1)}…` : reason;
+  const headerReason =
+    reason.length > MAX_HEADER_REASON ? `${reason.slice(0, MAX_HEADER_REASON - 1)}…` : reason;
   return {
     topic: dlqTopic(message.topic),
     key: message.key,

@@ -1,25 +1,43 @@
-import type { EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { BatchReject, TopicConsumerOptions } from './consumer-options';
 import { fetchLoopConfig, type FetchLoopSteps } from './fetch-loop';
 import { silentLogger } from './logger';
 import { ConsumerStopping, TransientRetry } from './retry';
 
-const record = (offset: number, value: string | null = '{}'): KafkaMessage =>
-  ({ offset: String(offset), key: null, value: value === null ? null : Buffer.from(value), headers: {}, timestamp: '0', attributes: 0 }) as KafkaMessage;
+const record = (offset: number, value: string | null = '{}'): KafkaMessage => ({
+  offset: String(offset),
+  key: null,
+  value: value === null ? null : Buffer.from(value),
+  headers: {},
+  timestamp: '0',
+  attributes: 0,
+});
 
 /** Steps with a real fast retry and a committer that logs what it settles (or fails as told). */
 function setup(settleError?: Error) {
   const log: string[] = [];
   const abort = new AbortController();
   const tracked: Promise<unknown>[] = [];
-  const retry = new TransientRetry({ signal: abort.signal, backoff: { initialMs: 1, maxMs: 2, jitter: 0 }, logger: silentLogger, counters: { retries: 0 } });
+  const retry = new TransientRetry({
+    signal: abort.signal,
+    backoff: { initialMs: 1, maxMs: 2, jitter: 0 },
+    logger: silentLogger,
+    counters: { retries: 0 },
+  });
   const committer = {
     settle: async (_t: string, _p: number, offsets: readonly string[], rejects: readonly BatchReject[]) => {
       if (settleError) throw settleError;
-      log.push(`settle ${offsets.join(',')}${rejects.length ? ` rejects ${rejects.map((r) => r.message.offset).join(',')}` : ''}`);
+      log.push(
+        `settle ${offsets.join(',')}${rejects.length ? ` rejects ${rejects.map((r) => r.message.offset).join(',')}` : ''}`,
+      );
     },
   };
-  const steps: FetchLoopSteps = { retry, committer, signal: abort.signal, track: (p) => (tracked.push(p), p) };
+  const steps: FetchLoopSteps = {
+    retry,
+    committer,
+    signal: abort.signal,
+    track: (p) => (tracked.push(p), p),
+  };
   return { steps, log, abort, tracked };
 }
 
@@ -44,30 +62,61 @@ describe('fetchLoopConfig', () => {
     const m = fetchLoopConfig({ ...base, handler: async () => {} }, steps);
     expect(m).toMatchObject({ autoCommit: false, partitionsConsumedConcurrently: 1 });
     expect(m.eachMessage).toBeInstanceOf(Function);
-    const b = fetchLoopConfig({ ...base, batchHandler: async () => {}, partitionsConsumedConcurrently: 3 }, steps);
-    expect(b).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3 });
+    const b = fetchLoopConfig(
+      { ...base, batchHandler: async () => {}, partitionsConsumedConcurrently: 3 },
+      steps,
+    );
+    expect(b).toMatchObject({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+    });
     expect(b.eachBatch).toBeInstanceOf(Function);
   });
 });
 
 describe('batch loop', () => {
-  const batchMode = (steps: FetchLoopSteps, opts: Partial<TopicConsumerOptions> = {}, seen: string[][] = []) =>
+  const batchMode = (
+    steps: FetchLoopSteps,
+    opts: Partial<TopicConsumerOptions> = {},
+    seen: string[][] = [],
+  ) =>
     fetchLoopConfig(
-      { ...base, maxBatchSize: 2, batchHandler: async (ms) => void seen.push(ms.map((m) => m.offset)), ...opts } as TopicConsumerOptions,
+      {
+        ...base,
+        maxBatchSize: 2,
+        batchHandler: async (ms) => void seen.push(ms.map((m) => m.offset)),
+        ...opts,
+      } as TopicConsumerOptions,
       steps,
     ).eachBatch!;
 
   it('cuts a fetch into chunks, each handled, settled, resolved and heartbeaten before the next', async () => {
     const s = setup();
     const seen: string[][] = [];
-    const p = batchMode(s.steps, {}, seen)(batchPayload(s.log, [1, 2, 3, 4, 5].map((o) => record(o))));
+    const p = batchMode(
+      s.steps,
+      {},
+      seen,
+    )(
+      batchPayload(
+        s.log,
+        [1, 2, 3, 4, 5].map((o) => record(o)),
+      ),
+    );
     expect(s.tracked).toEqual([p]);
     await p;
     expect(seen).toEqual([['1', '2'], ['3', '4'], ['5']]);
     expect(s.log).toEqual([
-      'settle 1,2', 'resolve 2', 'heartbeat',
-      'settle 3,4', 'resolve 4', 'heartbeat',
-      'settle 5', 'resolve 5', 'heartbeat',
+      'settle 1,2',
+      'resolve 2',
+      'heartbeat',
+      'settle 3,4',
+      'resolve 4',
+      'heartbeat',
+      'settle 5',
+      'resolve 5',
+      'heartbeat',
     ]);
   });
 
@@ -82,7 +131,11 @@ describe('batch loop', () => {
   it('hands raw records through when JSON is not required', async () => {
     const s = setup();
     const seen: string[][] = [];
-    await batchMode(s.steps, { requireJson: false }, seen)(batchPayload(s.log, [record(1, 'x'), record(2, null)]));
+    await batchMode(
+      s.steps,
+      { requireJson: false },
+      seen,
+    )(batchPayload(s.log, [record(1, 'x'), record(2, null)]));
     expect(seen).toEqual([['1', '2']]);
   });
 
@@ -90,8 +143,16 @@ describe('batch loop', () => {
     const s = setup();
     let stale = false;
     const seen: string[][] = [];
-    const run = batchMode(s.steps, { batchHandler: async (ms) => void (seen.push(ms.map((m) => m.offset)), (stale = true)) });
-    await run(batchPayload(s.log, [1, 2, 3].map((o) => record(o)), () => stale));
+    const run = batchMode(s.steps, {
+      batchHandler: async (ms) => void (seen.push(ms.map((m) => m.offset)), (stale = true)),
+    });
+    await run(
+      batchPayload(
+        s.log,
+        [1, 2, 3].map((o) => record(o)),
+        () => stale,
+      ),
+    );
     expect(seen).toEqual([['1', '2']]);
     expect(s.log).toEqual(['settle 1,2', 'resolve 2', 'heartbeat']);
   });
@@ -123,7 +184,7 @@ describe('message loop', () => {
       message: m,
       heartbeat: async () => {},
       pause: () => () => {},
-    } as EachMessagePayload);
+    });
 
   it('settles each record after its handler; bad JSON is settled as a reject unhandled', async () => {
     const s = setup();

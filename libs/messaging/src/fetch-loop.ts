@@ -1,11 +1,5 @@
 import type { ConsumerRunConfig, EachBatchPayload, EachMessagePayload, KafkaMessage } from 'kafkajs';
-import type {
-  BatchHandler,
-  BatchModeOptions,
-  BatchReject,
-  MessageHandler,
-  TopicConsumerOptions,
-} from './consumer-options';
+import type { BatchHandler, BatchReject, MessageHandler, TopicConsumerOptions } from './consumer-options';
 import { parseJsonValue, recordLabel, toConsumedMessage, type ConsumedMessage } from './message';
 import type { OffsetCommitter } from './offset-commit';
 import { completedUnlessStopped, type Heartbeat, type TransientRetry } from './retry';
@@ -28,7 +22,7 @@ export function fetchLoopConfig(options: TopicConsumerOptions, steps: FetchLoopS
   const partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
   const requireJson = options.requireJson ?? true;
   if (options.batchHandler) {
-    const onBatch = batchLoop(steps, options.batchHandler, requireJson, (options as BatchModeOptions).maxBatchSize);
+    const onBatch = batchLoop(steps, options.batchHandler, requireJson, options.maxBatchSize);
     return {
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -36,7 +30,7 @@ export function fetchLoopConfig(options: TopicConsumerOptions, steps: FetchLoopS
       eachBatch: (payload) => steps.track(onBatch(payload)),
     };
   }
-  const onMessage = messageLoop(steps, options.handler!, requireJson);
+  const onMessage = messageLoop(steps, options.handler, requireJson);
   return {
     autoCommit: false,
     partitionsConsumedConcurrently,
@@ -54,7 +48,9 @@ function admitJson(msg: ConsumedMessage, requireJson: boolean): string | null {
 }
 
 function messageLoop(steps: FetchLoopSteps, handler: MessageHandler, requireJson: boolean) {
-  return async ({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> => {
+  return async (payload: EachMessagePayload): Promise<void> => {
+    const { topic, partition, message } = payload;
+    const heartbeat: Heartbeat = () => payload.heartbeat();
     // After stop() began, kafkajs may still hand over the rest of a fetched batch: leave those
     // records uncommitted (redelivered to whoever consumes next) without handling them.
     if (steps.signal.aborted) return;
@@ -79,18 +75,20 @@ function messageLoop(steps: FetchLoopSteps, handler: MessageHandler, requireJson
  */
 function batchLoop(steps: FetchLoopSteps, handler: BatchHandler, requireJson: boolean, maxBatchSize = 500) {
   const size = Math.max(1, maxBatchSize);
-  return async ({ batch, heartbeat, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> => {
+  return async (payload: EachBatchPayload): Promise<void> => {
+    const { batch } = payload;
+    const heartbeat: Heartbeat = () => payload.heartbeat();
     const all = batch.messages;
     for (let i = 0; i < all.length; i += size) {
       // Stopping, or the batch went stale (a seek or rebalance): its uncommitted records are
       // fetched again, so handling them now would only do the work twice.
-      if (steps.signal.aborted || !isRunning() || isStale()) return;
+      if (steps.signal.aborted || !payload.isRunning() || payload.isStale()) return;
       const chunk = all.slice(i, i + size);
       const done = await completedUnlessStopped(() =>
         handleChunk(steps, handler, requireJson, batch.topic, batch.partition, chunk, heartbeat),
       );
       if (!done) return;
-      resolveOffset(chunk[chunk.length - 1].offset);
+      payload.resolveOffset(chunk[chunk.length - 1].offset);
       await heartbeat();
     }
   };
@@ -119,7 +117,13 @@ async function handleChunk(
     if ('malformed' in outcome) {
       // The handler called the chunk malformed without saying which record: one at a time.
       for (const msg of good) {
-        const one = await runBatch(steps, handler, recordLabel(topic, partition, msg.offset), [msg], heartbeat);
+        const one = await runBatch(
+          steps,
+          handler,
+          recordLabel(topic, partition, msg.offset),
+          [msg],
+          heartbeat,
+        );
         if ('malformed' in one) rejects.push({ message: msg, reason: one.malformed });
         else rejects.push(...one.done);
       }

@@ -40,7 +40,8 @@ export function createKafka(config: DebutConfig | KafkaSettings, options: Create
       if (message?.startsWith('Limiting retries for the idempotent producer')) return;
       const rest = Object.keys(extra).filter((x) => x !== 'timestamp' && x !== 'logger');
       const detail = rest.length
-        ? ' ' + JSON.stringify(Object.fromEntries(rest.map((x) => [x, (extra as Record<string, unknown>)[x]])))
+        ? ' ' +
+          JSON.stringify(Object.fromEntries(rest.map((x) => [x, (extra as Record<string, unknown>)[x]])))
         : '';
       const line = `${namespace}: ${message}${detail}`;
       if (level === KafkaLogLevel.ERROR) logger.error(line);
@@ -114,7 +115,9 @@ export async function ensureTopics(
       const meta = await admin.fetchTopicMetadata({ topics: existing });
       for (const t of meta.topics) {
         if (t.partitions.length !== partitions) {
-          logger.warn(`topic ${t.name} has ${t.partitions.length} partitions, config says ${partitions}; left as is`);
+          logger.warn(
+            `topic ${t.name} has ${t.partitions.length} partitions, config says ${partitions}; left as is`,
+          );
         }
       }
     }

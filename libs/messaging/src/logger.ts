@@ -8,7 +8,8 @@ export interface MessagingLogger {
 
 /** Console logger with a context prefix (the default when none is given). */
 export function consoleLogger(context = 'messaging'): MessagingLogger {
-  const stamp = (level: string, message: string) => `${new Date().toISOString()} ${level} [${context}] ${message}`;
+  const stamp = (level: string, message: string) =>
+    `${new Date().toISOString()} ${level} [${context}] ${message}`;
   return {
     log: (m) => console.log(stamp('INFO', m)),
     warn: (m) => console.warn(stamp('WARN', m)),

@@ -31,7 +31,11 @@ export class MessagingModule implements OnApplicationShutdown {
             return kafka;
           },
         },
-        { provide: TOPICS, inject: [DEBUT_CONFIG], useFactory: (c: DebutConfig): TopicNames => topicNames(c.kafka.topicPrefix) },
+        {
+          provide: TOPICS,
+          inject: [DEBUT_CONFIG],
+          useFactory: (c: DebutConfig): TopicNames => topicNames(c.kafka.topicPrefix),
+        },
         {
           provide: EventPublisher,
           inject: [KAFKA],

@@ -5,7 +5,15 @@ import { OffsetCommitter } from './offset-commit';
 const heartbeat = async () => {};
 
 function reject(offset: string, reason = 'bad'): BatchReject {
-  const message: ConsumedMessage = { topic: 't', partition: 2, offset, key: null, value: null, headers: {}, timestamp: '0' };
+  const message: ConsumedMessage = {
+    topic: 't',
+    partition: 2,
+    offset,
+    key: null,
+    value: null,
+    headers: {},
+    timestamp: '0',
+  };
   return { message, reason };
 }
 
@@ -47,7 +55,13 @@ describe('OffsetCommitter.settle', () => {
   it('orders offsets numerically, beyond what a double holds exactly', async () => {
     const s = setup();
     const big = ['9007199254740993', '9007199254740992'];
-    await s.committer.settle('t', 2, ['9007199254740992', '9007199254740993'], big.map((o) => reject(o)), heartbeat);
+    await s.committer.settle(
+      't',
+      2,
+      ['9007199254740992', '9007199254740993'],
+      big.map((o) => reject(o)),
+      heartbeat,
+    );
     expect(s.log).toEqual(['dlq 9007199254740992,9007199254740993', 'commit t[2]=9007199254740994']);
     expect(s.counters.processed).toBe(0);
   });
@@ -60,7 +74,9 @@ describe('OffsetCommitter.settle', () => {
 
   it('does not commit while the dead letters are not out', async () => {
     const s = setup({ failDlq: true });
-    await expect(s.committer.settle('t', 2, ['1', '2'], [reject('1')], heartbeat)).rejects.toThrow('broker down');
+    await expect(s.committer.settle('t', 2, ['1', '2'], [reject('1')], heartbeat)).rejects.toThrow(
+      'broker down',
+    );
     expect(s.log).toEqual([]);
     expect(s.counters).toEqual({ processed: 0, commits: 0 });
   });

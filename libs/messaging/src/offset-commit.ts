@@ -30,7 +30,9 @@ export class OffsetCommitter {
     heartbeat: Heartbeat,
   ): Promise<void> {
     // Offset order, so the DLQ reads like the topic it came from.
-    const ordered = [...rejects].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+    const ordered = [...rejects].sort((a, b) =>
+      BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1,
+    );
     await this.dlq.send(ordered, heartbeat);
     await this.commit(topic, partition, offsets[offsets.length - 1]);
     const rejected = new Set(ordered.map((r) => r.message.offset));

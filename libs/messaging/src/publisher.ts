@@ -68,7 +68,12 @@ export class EventPublisher {
   }
 
   /** Publishes one JSON event; resolves once the broker acknowledged it (acks=all). */
-  async publish(topic: string, key: string | null, value: unknown, headers?: Headers): Promise<RecordMetadata[]> {
+  async publish(
+    topic: string,
+    key: string | null,
+    value: unknown,
+    headers?: Headers,
+  ): Promise<RecordMetadata[]> {
     return this.publishBatch(topic, [{ key, value, headers }]);
   }
 

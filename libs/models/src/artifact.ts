@@ -66,7 +66,10 @@ export interface WriteArtifactOptions<C> {
 }
 
 /** Writes `dir` (created if needed) and returns the manifest. */
-export async function writeArtifact<C>(dir: string, opts: WriteArtifactOptions<C>): Promise<ArtifactManifest<C>> {
+export async function writeArtifact<C>(
+  dir: string,
+  opts: WriteArtifactOptions<C>,
+): Promise<ArtifactManifest<C>> {
   await fs.mkdir(dir, { recursive: true });
   const entries: WeightEntry[] = [];
   let total = 0;
@@ -119,7 +122,9 @@ export function assignWeights(target: NamedVariables, loaded: LoadedWeights['ten
     const w = loaded.get(prefix + name);
     if (!w) throw new Error(`artifact: missing weight ${prefix + name}`);
     if (w.shape.join('x') !== variable.shape.join('x')) {
-      throw new Error(`artifact: weight ${name} has shape ${w.shape}, model expects ${variable.shape}`);
+      throw new Error(
+        `artifact: weight ${name} has shape ${w.shape.join(',')}, model expects ${variable.shape.join(',')}`,
+      );
     }
     tf.tidy(() => variable.assign(tf.tensor(w.values, w.shape)));
   }
@@ -152,10 +157,13 @@ export async function saveI2IArtifact(
 }
 
 /** Loads an I2I artifact into a ready encoder (call `await initTf()` first). */
-export async function loadI2IEncoder(dir: string): Promise<{ encoder: I2IEncoder; manifest: ArtifactManifest<I2IArtifactConfig> }> {
+export async function loadI2IEncoder(
+  dir: string,
+): Promise<{ encoder: I2IEncoder; manifest: ArtifactManifest<I2IArtifactConfig> }> {
   const loaded = await readArtifact(dir);
   const manifest = loaded.manifest as ArtifactManifest<I2IArtifactConfig>;
-  if (manifest.kind !== I2I_KIND) throw new Error(`artifact ${dir}: kind ${manifest.kind}, expected ${I2I_KIND}`);
+  if (manifest.kind !== I2I_KIND)
+    throw new Error(`artifact ${dir}: kind ${manifest.kind}, expected ${I2I_KIND}`);
   const featurizer = new Featurizer(manifest.schema);
   const c = manifest.config;
   const tower = new ItemTower({

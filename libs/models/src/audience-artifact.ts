@@ -46,7 +46,9 @@ export async function saveAudienceArtifact(
   version?: string,
 ): Promise<ArtifactManifest<AudienceArtifactConfig>> {
   if (ridge.length !== config.inputDim * config.userIds.length) {
-    throw new Error(`audience artifact: ridge has ${ridge.length} values, expected ${config.inputDim} × ${config.userIds.length}`);
+    throw new Error(
+      `audience artifact: ridge has ${ridge.length} values, expected ${config.inputDim} × ${config.userIds.length}`,
+    );
   }
   const shape = [config.inputDim, config.userIds.length];
   return writeArtifact(dir, {
@@ -62,7 +64,8 @@ export async function saveAudienceArtifact(
 export async function loadAudienceArtifact(dir: string): Promise<AudienceArtifact> {
   const loaded = await readArtifact(dir);
   const manifest = loaded.manifest as ArtifactManifest<AudienceArtifactConfig>;
-  if (manifest.kind !== AUDIENCE_KIND) throw new Error(`artifact ${dir}: kind ${manifest.kind}, expected ${AUDIENCE_KIND}`);
+  if (manifest.kind !== AUDIENCE_KIND)
+    throw new Error(`artifact ${dir}: kind ${manifest.kind}, expected ${AUDIENCE_KIND}`);
   const ridge = loaded.tensors.get('ridge');
   if (!ridge) throw new Error(`artifact ${dir}: no ridge weights`);
   return { manifest, config: manifest.config, schema: manifest.schema, ridge: ridge.values };

@@ -24,7 +24,9 @@ export class EarlyStopping {
       return false;
     }
     if (++this.sinceBest < this.patience) return false;
-    this.log(`early stop after epoch ${epoch}; best epoch ${this.best.epoch} (${this.best.score.toFixed(4)})`);
+    this.log(
+      `early stop after epoch ${epoch}; best epoch ${this.best.epoch} (${this.best.score.toFixed(4)})`,
+    );
     return true;
   }
 

@@ -20,7 +20,8 @@ export class I2IEncoder {
     /** α of the content path; 0 = the tower alone. */
     readonly contentWeight = 0,
   ) {
-    if (!(contentWeight >= 0 && contentWeight <= 1)) throw new Error(`contentWeight must be in [0, 1], got ${contentWeight}`);
+    if (!(contentWeight >= 0 && contentWeight <= 1))
+      throw new Error(`contentWeight must be in [0, 1], got ${contentWeight}`);
   }
 
   get dim(): number {
@@ -52,13 +53,23 @@ export class I2IEncoder {
 }
 
 /** Embeds rows with any tower (used during training for validation without building an encoder). */
-export function embedWithTower(tower: ItemTower, inputs: Float32Array, n: number, inputDim: number, chunk = 2048): Float32Array {
+export function embedWithTower(
+  tower: ItemTower,
+  inputs: Float32Array,
+  n: number,
+  inputDim: number,
+  chunk = 2048,
+): Float32Array {
   const dim = tower.outputDim;
   const out = new Float32Array(n * dim);
   for (let start = 0; start < n; start += chunk) {
     const rows = Math.min(chunk, n - start);
-    const v = tf.tidy(() => tower.apply(tf.tensor2d(inputs.subarray(start * inputDim, (start + rows) * inputDim), [rows, inputDim])));
-    out.set(v.dataSync() as Float32Array, start * dim);
+    const v = tf.tidy(() =>
+      tower.apply(
+        tf.tensor2d(inputs.subarray(start * inputDim, (start + rows) * inputDim), [rows, inputDim]),
+      ),
+    );
+    out.set(v.dataSync(), start * dim);
     v.dispose();
   }
   return out;

@@ -88,9 +88,13 @@ export type { TrainProgress };
 
 export interface I2ITrainHooks {
   /** After each epoch; may return a validation score (higher is better) for early stopping. */
-  onEpoch?(epoch: number, metrics: EpochMetrics, tower: ItemTower): Promise<number | undefined> | number | undefined;
-  onProgress?(p: TrainProgress): void;
-  log?(message: string): void;
+  onEpoch?(
+    epoch: number,
+    metrics: EpochMetrics,
+    tower: ItemTower,
+  ): Promise<number | undefined> | number | undefined;
+  onProgress?: (p: TrainProgress) => void;
+  log?: (message: string) => void;
 }
 
 export interface I2ITrainingData {
@@ -197,7 +201,7 @@ export async function trainI2I(
       () => {
         const h = tower.fieldMatrix(x);
         const v = tower.fromFieldMatrix(h);
-        const [va, vp, vn] = tf.split(v, 3, 0) as tf.Tensor2D[];
+        const [va, vp, vn] = tf.split<tf.Tensor2D>(v, 3, 0);
         const lb =
           cfg.bprNegatives === 'batch'
             ? bprLossAllNegatives(va, vp, vn, cfg.bprScale)
@@ -205,17 +209,21 @@ export async function trainI2I(
         let total: tf.Scalar = lb;
         parts = [tf.keep(lb)];
         if (useNCE && head && m1 && m2) {
-          const ha = tf.slice(h, [0, 0], [B, h.shape[1]]) as tf.Tensor2D;
+          const ha = tf.slice(h, [0, 0], [B, h.shape[1]]);
           if (wantNorms) norms = tf.keep(fieldNorms(ha, F));
-          const z1 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m1, cfg.noiseScale, noiseSeed1)));
-          const z2 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m2, cfg.noiseScale, noiseSeed2)));
+          const z1 = head.apply(
+            tower.fromFieldMatrix(transformFields(ha, F, m1, cfg.noiseScale, noiseSeed1)),
+          );
+          const z2 = head.apply(
+            tower.fromFieldMatrix(transformFields(ha, F, m2, cfg.noiseScale, noiseSeed2)),
+          );
           const ln = infoNCELoss(z1, z2, cfg.temperature);
           parts.push(tf.keep(ln));
-          total = tf.add(lb, tf.mul(ln, cfg.lambda)) as tf.Scalar;
+          total = tf.add<tf.Scalar>(lb, tf.mul(ln, cfg.lambda));
         }
         if (cfg.weightDecay > 0) {
           const l2 = tf.addN(tower.variables().map((w) => tf.sum(tf.square(w)))) as tf.Scalar;
-          total = tf.add(total, tf.mul(l2, cfg.weightDecay)) as tf.Scalar;
+          total = tf.add<tf.Scalar>(total, tf.mul(l2, cfg.weightDecay));
         }
         return total;
       },

@@ -77,12 +77,34 @@ describe('I2I encoder on synthetic data with distractor dimensions', () => {
     const featurizer = new Featurizer(ds.schema);
     const byId = new Map(ds.items.map((i) => [i.id, i]));
     const inputs = featurizer.encodeBatch(split.warmItems.map((id) => byId.get(id)!.content));
-    const pairs = buildTrainingPairs(split.train, split.warmItems, { topK: 20, minCoListeners: 2, minLift: 1.5 });
+    const pairs = buildTrainingPairs(split.train, split.warmItems, {
+      topK: 20,
+      minCoListeners: 2,
+      minLift: 1.5,
+    });
     expect(pairs.stats.keptPairs).toBeGreaterThan(1000);
-    const toEncoder = (enc: I2IEncoder) => ({ dim: enc.dim, embed: (items: typeof ds.items) => enc.embed(items.map((i) => i.content)) });
+    const toEncoder = (enc: I2IEncoder) => ({
+      dim: enc.dim,
+      embed: (items: typeof ds.items) => enc.embed(items.map((i) => i.content)),
+    });
     const result = await trainI2I(
-      { fields: featurizer.fields, inputDim: featurizer.inputDim, inputs, numItems: split.warmItems.length, pairs },
-      { epochs: 6, batchSize: 256, fieldDim: 16, hidden: [64], outputDim: 32, lambda: 0.3, patience: 2, seed: 7 },
+      {
+        fields: featurizer.fields,
+        inputDim: featurizer.inputDim,
+        inputs,
+        numItems: split.warmItems.length,
+        pairs,
+      },
+      {
+        epochs: 6,
+        batchSize: 256,
+        fieldDim: 16,
+        hidden: [64],
+        outputDim: 32,
+        lambda: 0.3,
+        patience: 2,
+        seed: 7,
+      },
       { onEpoch: (_e, _m, tower) => ev.validateI2I(toEncoder(new I2IEncoder(featurizer, tower))) },
     );
     const encoder = new I2IEncoder(featurizer, result.tower);
@@ -92,7 +114,9 @@ describe('I2I encoder on synthetic data with distractor dimensions', () => {
 
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'debut-i2i-'));
     try {
-      const manifest = await saveI2IArtifact(dir, encoder, result.config, { 'val.audience.recall@100': result.bestValidation });
+      const manifest = await saveI2IArtifact(dir, encoder, result.config, {
+        'val.audience.recall@100': result.bestValidation,
+      });
       expect(manifest.kind).toBe('i2i');
       const { encoder: loaded } = await loadI2IEncoder(dir);
       const sample = ds.items.slice(0, 64).map((i) => i.content);

@@ -9,12 +9,12 @@ import { tf } from './tf';
  * L2-normalised vectors live in [−1, 1]; `scale` (an inverse temperature) sharpens them.
  */
 export function bprLoss(posScores: tf.Tensor1D, negScores: tf.Tensor1D, scale = 1): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.softplus(tf.mul(tf.sub(negScores, posScores), scale)))) as tf.Scalar;
+  return tf.tidy<tf.Scalar>(() => tf.mean(tf.softplus(tf.mul(tf.sub(negScores, posScores), scale))));
 }
 
 /** Row-wise inner product of two N × d matrices → N. */
 export function rowDot(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(a, b), 1)) as tf.Tensor1D;
+  return tf.tidy<tf.Tensor1D>(() => tf.sum(tf.mul(a, b), 1));
 }
 
 /**
@@ -22,15 +22,15 @@ export function rowDot(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
  * one side must pick view i of the other among all N in-batch candidates, both directions.
  */
 export function infoNCELoss(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: number): tf.Scalar {
-  return tf.tidy(() => {
-    const logits = tf.div(tf.matMul(z1, z2, false, true), temperature) as tf.Tensor2D;
+  return tf.tidy<tf.Scalar>(() => {
+    const logits = tf.div<tf.Tensor2D>(tf.matMul(z1, z2, false, true), temperature);
     const n = logits.shape[0];
     const diag = tf.div(rowDot(z1, z2), temperature);
     const rows = tf.logSumExp(logits, 1);
     const cols = tf.logSumExp(logits, 0);
     const l = tf.add(tf.sub(rows, diag), tf.sub(cols, diag));
     return tf.div(tf.sum(l), 2 * n);
-  }) as tf.Scalar;
+  });
 }
 
 /**
@@ -40,9 +40,9 @@ export function infoNCELoss(z1: tf.Tensor2D, z2: tf.Tensor2D, temperature: numbe
  * per anchor for the price of one N × M matmul.
  */
 export function bprLossAllNegatives(a: tf.Tensor2D, p: tf.Tensor2D, neg: tf.Tensor2D, scale = 1): tf.Scalar {
-  return tf.tidy(() => {
+  return tf.tidy<tf.Scalar>(() => {
     const pos = tf.reshape(rowDot(a, p), [-1, 1]);
     const sn = tf.matMul(a, neg, false, true);
     return tf.mean(tf.softplus(tf.mul(tf.sub(sn, pos), scale)));
-  }) as tf.Scalar;
+  });
 }

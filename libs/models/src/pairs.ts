@@ -20,7 +20,12 @@ export interface PairFilterConfig {
   minStrength?: number;
 }
 
-export const DEFAULT_PAIR_FILTER: PairFilterConfig = { topK: 20, minCoListeners: 2, minLift: 2, rankBy: 'cooccurrence' };
+export const DEFAULT_PAIR_FILTER: PairFilterConfig = {
+  topK: 20,
+  minCoListeners: 2,
+  minLift: 2,
+  rankBy: 'cooccurrence',
+};
 
 export interface PairStats {
   users: number;
@@ -172,7 +177,12 @@ export function buildTrainingPairs(
 }
 
 /** Uniform global negatives (seeded); re-draws the rare collision with the positive/anchor. */
-export function sampleNegatives(rng: Rng, nItems: number, anchors: Int32Array, positives: Int32Array): Int32Array {
+export function sampleNegatives(
+  rng: Rng,
+  nItems: number,
+  anchors: Int32Array,
+  positives: Int32Array,
+): Int32Array {
   const out = new Int32Array(anchors.length);
   for (let i = 0; i < anchors.length; i++) {
     let n = randInt(rng, nItems);

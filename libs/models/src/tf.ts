@@ -66,7 +66,11 @@ function overrideWasmBatchMatMul(): void {
     const perm = [...Array(rank).keys()];
     perm[rank - 1] = rank - 2;
     perm[rank - 2] = rank - 1;
-    return transpose.kernelFunc({ inputs: { x: info }, backend: backend as never, attrs: { perm } }) as tf.TensorInfo;
+    return transpose.kernelFunc({
+      inputs: { x: info },
+      backend: backend as never,
+      attrs: { perm },
+    }) as tf.TensorInfo;
   };
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args as unknown as {
@@ -79,8 +83,8 @@ function overrideWasmBatchMatMul(): void {
     const b = attrs.transposeB ? swapLast(inputs.b, backend) : inputs.b;
     const out = plain({
       inputs: { a, b },
-      backend: backend as never,
-      attrs: { ...attrs, transposeA: false, transposeB: false } as never,
+      backend: backend,
+      attrs: { ...attrs, transposeA: false, transposeB: false },
     });
     if (a !== inputs.a) backend.disposeData(a.dataId);
     if (b !== inputs.b) backend.disposeData(b.dataId);
@@ -95,7 +99,9 @@ async function initWasm(fixMatMul: boolean): Promise<boolean> {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+    const dist = path.dirname(
+      require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'),
+    );
     wasm.setWasmPaths(dist + path.sep);
     if (fixMatMul && !matMulFixed) overrideWasmBatchMatMul();
     return await tf.setBackend('wasm');
@@ -132,7 +138,9 @@ export function initTf(options: InitTfOptions = {}): Promise<string> {
     }
     await tf.ready();
     const name = tf.getBackend();
-    log(`[tf] backend: ${name}${name === 'wasm' ? ` (SIMD, BatchMatMul transpose fix ${matMulFixed ? 'on' : 'off'})` : ''}`);
+    log(
+      `[tf] backend: ${name}${name === 'wasm' ? ` (SIMD, BatchMatMul transpose fix ${matMulFixed ? 'on' : 'off'})` : ''}`,
+    );
     return name;
   })();
   return initPromise;

@@ -37,7 +37,7 @@ export function zerosVar(n: number, name: string): tf.Variable {
 
 /** Row-wise L2 normalisation (safe for zero rows). */
 export function l2Normalize(x: tf.Tensor2D, eps = 1e-8): tf.Tensor2D {
-  return tf.tidy(() => tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), eps)))) as tf.Tensor2D;
+  return tf.tidy<tf.Tensor2D>(() => tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), eps))));
 }
 
 export interface FieldEmbeddingConfig {
@@ -63,7 +63,9 @@ export class FieldEmbedding implements Module {
   constructor(cfg: FieldEmbeddingConfig) {
     this.fields = cfg.fields;
     this.dim = cfg.dim;
-    this.kernels = cfg.fields.map((f, i) => glorot(f.width, cfg.dim, cfg.seed + 101 * (i + 1), `field_${f.name}_W`));
+    this.kernels = cfg.fields.map((f, i) =>
+      glorot(f.width, cfg.dim, cfg.seed + 101 * (i + 1), `field_${f.name}_W`),
+    );
     this.biases = cfg.fields.map((f) => zerosVar(cfg.dim, `field_${f.name}_b`));
   }
 
@@ -78,13 +80,13 @@ export class FieldEmbedding implements Module {
   /** Splits the flat N × inputDim input into per-field slices (constants; no gradient). */
   split(x: tf.Tensor2D): tf.Tensor2D[] {
     const widths = this.fields.map((f) => f.width);
-    return tf.split(x, widths, 1) as tf.Tensor2D[];
+    return tf.split<tf.Tensor2D>(x, widths, 1);
   }
 
   /** Per-field embeddings, each N × dim. Accepts the flat input or already split slices. */
   apply(x: tf.Tensor2D | tf.Tensor2D[]): tf.Tensor2D[] {
     const slices = Array.isArray(x) ? x : this.split(x);
-    return slices.map((s, i) => tf.add(tf.matMul(s, this.kernels[i]), this.biases[i]) as tf.Tensor2D);
+    return slices.map((s, i) => tf.add<tf.Tensor2D>(tf.matMul(s, this.kernels[i]), this.biases[i]));
   }
 
   variables(): tf.Variable[] {
@@ -118,10 +120,13 @@ export function transformFields(
     if (mask) {
       const d = width / numFields;
       const m = tf.reshape(tf.tile(tf.reshape(mask, [n, numFields, 1]), [1, 1, d]), [n, width]);
-      out = tf.mul(out, m) as tf.Tensor2D;
+      out = tf.mul<tf.Tensor2D>(out, m);
     }
     if (noiseScale > 0) {
-      out = tf.mul(out, tf.add(1, tf.randomNormal([n, width], 0, noiseScale, 'float32', noiseSeed))) as tf.Tensor2D;
+      out = tf.mul<tf.Tensor2D>(
+        out,
+        tf.add(1, tf.randomNormal([n, width], 0, noiseScale, 'float32', noiseSeed)),
+      );
     }
     return out;
   });
@@ -135,8 +140,10 @@ export function combineFields(
   noiseSeed?: number,
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const h = fieldEmbeddings.length === 1 ? fieldEmbeddings[0] : (tf.concat(fieldEmbeddings, 1) as tf.Tensor2D);
-    return mask || noiseScale > 0 ? transformFields(h, fieldEmbeddings.length, mask, noiseScale, noiseSeed) : h;
+    const h = fieldEmbeddings.length === 1 ? fieldEmbeddings[0] : tf.concat<tf.Tensor2D>(fieldEmbeddings, 1);
+    return mask || noiseScale > 0
+      ? transformFields(h, fieldEmbeddings.length, mask, noiseScale, noiseSeed)
+      : h;
   });
 }
 
@@ -188,7 +195,7 @@ export class MLP implements Module {
     let h = x;
     const last = this.kernels.length - 1;
     this.kernels.forEach((k, i) => {
-      h = tf.add(tf.matMul(h, k), this.biases[i]) as tf.Tensor2D;
+      h = tf.add<tf.Tensor2D>(tf.matMul(h, k), this.biases[i]);
       h = activate(h, i === last ? (this.cfg.outputActivation ?? 'linear') : (this.cfg.activation ?? 'relu'));
     });
     return h;

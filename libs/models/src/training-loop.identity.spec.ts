@@ -65,7 +65,7 @@ function recorder() {
   return {
     log: (m: string) => logs.push(maskRates(m)),
     onProgress: (p: { loss: number }) => progress.push(round6(p.loss)),
-    finish(result: Trained, losses: number[][], vars: tf.Variable[]): Recording {
+    finish: (result: Trained, losses: number[][], vars: tf.Variable[]): Recording => {
       expect(result.backend).toBe('wasm');
       return {
         losses,

@@ -58,8 +58,8 @@ export interface TrainingLoopOptions<M extends { validation?: number }> {
   describe(metrics: M): string;
   /** After each epoch; may return a validation score (higher is better) for early stopping. */
   validate?(epoch: number, metrics: M): Promise<number | undefined> | number | undefined;
-  onProgress?(p: TrainProgress): void;
-  log(message: string): void;
+  onProgress?: (p: TrainProgress) => void;
+  log: (message: string) => void;
 }
 
 export interface TrainingLoopResult<M> {

@@ -59,7 +59,11 @@ export class AudienceMethods {
    * The AudienceMethod for one song: the content input it scores and the listener lists that
    * neighbour voting reads (already fetched for the whole batch).
    */
-  async forSong(name: ServedMethod, content: SongContent, lists: ListenerLists): Promise<{ method: AudienceMethod; input: Float32Array }> {
+  async forSong(
+    name: ServedMethod,
+    content: SongContent,
+    lists: ListenerLists,
+  ): Promise<{ method: AudienceMethod; input: Float32Array }> {
     const voting = new NeighbourVotingAudience(new AudienceSelector({ listenersOf: () => lists }));
     if (name === 'i2i2u') return { method: voting, input: new Float32Array(0) };
     const ridge = this.ridgeScorer();
@@ -74,7 +78,8 @@ export class AudienceMethods {
       { method: ridgeMethod, weight: weights['content-ridge'] ?? 0 },
       ...(u2i ? [{ method: u2i, weight: weights['u2i-audience'] ?? 0 }] : []),
     ];
-    if (!u2i && (weights['u2i-audience'] ?? 0) > 0) this.log.warn('fusion without its u2i part: no active DSSM');
+    if (!u2i && (weights['u2i-audience'] ?? 0) > 0)
+      this.log.warn('fusion without its u2i part: no active DSSM');
     return { method: new FusionAudience(components), input };
   }
 
@@ -84,9 +89,15 @@ export class AudienceMethods {
       const c = active.models.config;
       const featurizer = new Featurizer(active.models.schema);
       if (featurizer.inputDim !== c.inputDim) {
-        throw new Error(`audience artifact ${active.version}: input ${c.inputDim} values, its schema gives ${featurizer.inputDim}`);
+        throw new Error(
+          `audience artifact ${active.version}: input ${c.inputDim} values, its schema gives ${featurizer.inputDim}`,
+        );
       }
-      this.ridge = { version: active.version, featurizer, scorer: new LinearUserScorer(c.userIds, c.inputDim, active.models.ridge) };
+      this.ridge = {
+        version: active.version,
+        featurizer,
+        scorer: new LinearUserScorer(c.userIds, c.inputDim, active.models.ridge),
+      };
     }
     return this.ridge;
   }
@@ -108,7 +119,8 @@ export class AudienceMethods {
       this.users = {
         version: dssm.version,
         loadedAt: Date.now(),
-        scorer: (item) => new VectorUserScorer(all.ids, d, all.users, () => item, margin ? thresholds : undefined),
+        scorer: (item) =>
+          new VectorUserScorer(all.ids, d, all.users, () => item, margin ? thresholds : undefined),
       };
     }
     const item = dssm.model.embedItems([content]);

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { AudienceService, audienceRow } from './audience.service';
 import { NoActiveModelError, type ModelRuntime } from './model-runtime';
 import { FakeEncoder, InMemoryCatalog, contentFor, testConfig } from './testing/fakes';

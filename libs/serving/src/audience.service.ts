@@ -78,12 +78,27 @@ export class AudienceService {
         members = aggregateAudience(neighbours[i], lists, { k, n: this.options.size, explain: 3, exclude });
       } else {
         const chosen = await this.methods.forSong(method, s.content, lists);
-        members = await chosen.method.select({ input: chosen.input, neighbours: neighbours[i] }, { k, n: this.options.size, explain: 3, exclude });
+        members = await chosen.method.select(
+          { input: chosen.input, neighbours: neighbours[i] },
+          { k, n: this.options.size, explain: 3, exclude },
+        );
         // Explanations always come from the neighbours the user listened to, whatever ranked them.
-        const because = new Map(aggregateAudience(neighbours[i], lists, { k, n: Number.MAX_SAFE_INTEGER, explain: 3 }).map((m) => [m.userId, m.because]));
+        const because = new Map(
+          aggregateAudience(neighbours[i], lists, { k, n: Number.MAX_SAFE_INTEGER, explain: 3 }).map((m) => [
+            m.userId,
+            m.because,
+          ]),
+        );
         members = members.map((m) => ({ ...m, because: because.get(m.userId) ?? [] }));
       }
-      out.push({ songId: s.songId, modelVersion: version, vector: vectors.slice(i * dim, (i + 1) * dim), neighbours: neighbours[i], members, method });
+      out.push({
+        songId: s.songId,
+        modelVersion: version,
+        vector: vectors.slice(i * dim, (i + 1) * dim),
+        neighbours: neighbours[i],
+        members,
+        method,
+      });
     }
     return out;
   }
@@ -94,7 +109,11 @@ export function audienceRow(selected: SelectedAudience, eventId: string | null):
   return {
     songId: selected.songId,
     modelVersion: selected.modelVersion,
-    members: selected.members.map((u) => ({ userId: u.userId, score: u.score, because: u.because.map((b) => b.songId) })),
+    members: selected.members.map((u) => ({
+      userId: u.userId,
+      score: u.score,
+      because: u.because.map((b) => b.songId),
+    })),
     neighbours: selected.neighbours,
     method: selected.method,
     eventId,

@@ -14,10 +14,17 @@ export interface ImportResult {
 }
 
 /** Loads the warm songs and training interactions of a split (also used by the e2e tests). */
-export async function importWarm(ds: DataSource, dataset: ColdStartDataset, split: ColdSplit): Promise<ImportResult> {
+export async function importWarm(
+  ds: DataSource,
+  dataset: ColdStartDataset,
+  split: ColdSplit,
+): Promise<ImportResult> {
   const warm = new Set(split.warmItems);
   const now = Date.now();
-  const songs = warmSongRows(dataset.items.filter((it) => warm.has(it.id)), now);
+  const songs = warmSongRows(
+    dataset.items.filter((it) => warm.has(it.id)),
+    now,
+  );
   const rows = playRows(split.train, `import:${dataset.name}`, now);
   const t0 = Date.now();
   await new SongRepository(ds).insertMany(songs);
@@ -43,7 +50,9 @@ export function warmSongRows(items: readonly Item[], now = Date.now()): NewSong[
     language: it.content.language ?? null,
     genres: [...(it.content.genres ?? [])],
     releasedAt: new Date(now - 365 * DAY_MS + (i % 300) * DAY_MS),
-    features: Object.fromEntries(Object.entries(it.content.features).map(([k, v]) => [k, Array.from(v, round5)])),
+    features: Object.fromEntries(
+      Object.entries(it.content.features).map(([k, v]) => [k, Array.from(v, round5)]),
+    ),
     pool: 'warm',
   }));
 }

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { GateService, UnknownEntityError } from './gate.service';
 import { NoActiveModelError } from './model-runtime';
 import { InMemoryCatalog, testConfig } from './testing/fakes';

@@ -50,10 +50,14 @@ export class GateService {
     const { version } = this.runtime.require('dssm');
     this.resetOnSwitch(version);
     const unique = [...new Set(songIds)];
-    const [boundary, items] = await Promise.all([this.interestOf(userId, version), this.itemVectors(version, unique)]);
+    const [boundary, items] = await Promise.all([
+      this.interestOf(userId, version),
+      this.itemVectors(version, unique),
+    ]);
     const unknown = unique.filter((id) => !items.has(id));
     if (unknown.length) throw new UnknownEntityError('song', unknown);
-    if (!boundary) return { userId, modelVersion: version, basis: 'no-history', decisions: noHistoryDecisions(songIds) };
+    if (!boundary)
+      return { userId, modelVersion: version, basis: 'no-history', decisions: noHistoryDecisions(songIds) };
     const dim = boundary.interest.user.length;
     const packed = new Float32Array(songIds.length * dim);
     songIds.forEach((id, i) => packed.set(items.get(id)!, i * dim));

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import * as path from 'node:path';
 import { VectorIndex } from '@debut/index';
 import { ModelActivation } from './model-activation';

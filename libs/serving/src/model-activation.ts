@@ -1,6 +1,12 @@
 import { Log } from '@debut/config';
 import type { DebutConfig } from '@debut/config';
-import type { EmbeddingRepository, InteractionRepository, ModelKind, ModelVersionRepository, SongRepository } from '@debut/catalog';
+import type {
+  EmbeddingRepository,
+  InteractionRepository,
+  ModelKind,
+  ModelVersionRepository,
+  SongRepository,
+} from '@debut/catalog';
 import type { SongContent } from '@debut/features';
 import type { ModelLoaders } from './model-runtime';
 import { ModelRuntime, newPoolIndex } from './model-runtime';
@@ -43,14 +49,27 @@ export class ModelActivation {
       if (!this.loaders.audience) throw new Error('this deployment has no audience-artifact loader');
       await this.loaders.audience(v.artifactPath);
       await this.versions.activate(version);
-      return { version, kind: v.kind, songsEmbedded: 0, poolSize: 0, usersRefreshed: 0, seconds: (Date.now() - t0) / 1000 };
+      return {
+        version,
+        kind: v.kind,
+        songsEmbedded: 0,
+        poolSize: 0,
+        usersRefreshed: 0,
+        seconds: (Date.now() - t0) / 1000,
+      };
     }
-    const model = v.kind === 'i2i' ? await this.loaders.i2i(v.artifactPath) : await this.loaders.dssm(v.artifactPath);
+    const model =
+      v.kind === 'i2i' ? await this.loaders.i2i(v.artifactPath) : await this.loaders.dssm(v.artifactPath);
     const embed = (c: SongContent[]) => ('embed' in model ? model.embed(c) : model.embedItems(c));
     let songsEmbedded = 0;
     for await (const page of this.songs.pages(pageSize)) {
       const vectors = embed(page.map(songContent));
-      await this.embeddings.upsertSongVectors(version, page.map((s) => s.id), vectors, model.dim);
+      await this.embeddings.upsertSongVectors(
+        version,
+        page.map((s) => s.id),
+        vectors,
+        model.dim,
+      );
       songsEmbedded += page.length;
     }
     const pool = v.kind === 'i2i' ? 'warm' : 'cold';
@@ -59,10 +78,18 @@ export class ModelActivation {
     if (!('embed' in model)) {
       const dssm = { version, model };
       const refresher = new UserVectorRefresher(() => dssm, this.interactions, this.embeddings);
-      for await (const users of this.interactions.userPages(2000)) usersRefreshed += await refresher.refresh(dssm, users);
+      for await (const users of this.interactions.userPages(2000))
+        usersRefreshed += await refresher.refresh(dssm, users);
     }
     await this.versions.activate(version);
-    const report = { version, kind: v.kind, songsEmbedded, poolSize, usersRefreshed, seconds: (Date.now() - t0) / 1000 };
+    const report = {
+      version,
+      kind: v.kind,
+      songsEmbedded,
+      poolSize,
+      usersRefreshed,
+      seconds: (Date.now() - t0) / 1000,
+    };
     this.log.info('activated', { ...report });
     return report;
   }

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { ModelRuntime, NoActiveModelError } from './model-runtime';
 import { FakeLoaders, InMemoryCatalog, testConfig } from './testing/fakes';
 

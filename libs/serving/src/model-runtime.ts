@@ -124,8 +124,14 @@ export class ModelRuntime {
       this.loaders.audience ? this.versions.active('audience') : Promise.resolve(null),
     ]);
     if (audience && this.loaders.audience && audience.version !== this.audienceState?.version) {
-      this.audienceState = { version: audience.version, models: await this.loaders.audience(audience.artifactPath) };
-      this.log.info('audience model active', { version: audience.version, best: this.audienceState.models.config.best });
+      this.audienceState = {
+        version: audience.version,
+        models: await this.loaders.audience(audience.artifactPath),
+      };
+      this.log.info('audience model active', {
+        version: audience.version,
+        best: this.audienceState.models.config.best,
+      });
     } else if (!audience) {
       this.audienceState = null;
     }
@@ -205,8 +211,10 @@ export class ModelRuntime {
 
   /** Persists the pools this process holds (on shutdown; the next start loads them). */
   save(): void {
-    if (this.i2iState) this.i2iState.warm.save(ModelRuntime.indexDir(this.config.index.dir, this.i2iState.version, 'warm'));
-    if (this.dssmState) this.dssmState.cold.save(ModelRuntime.indexDir(this.config.index.dir, this.dssmState.version, 'cold'));
+    if (this.i2iState)
+      this.i2iState.warm.save(ModelRuntime.indexDir(this.config.index.dir, this.i2iState.version, 'warm'));
+    if (this.dssmState)
+      this.dssmState.cold.save(ModelRuntime.indexDir(this.config.index.dir, this.dssmState.version, 'cold'));
   }
 
   /** Kind of the version a process must have to serve a request, for clear errors. */

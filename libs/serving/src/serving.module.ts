@@ -28,7 +28,8 @@ export const MODEL_POLL_MS = 2000;
     {
       provide: GateService,
       inject: [ModelRuntime, EmbeddingRepository, InteractionRepository],
-      useFactory: (r: ModelRuntime, e: EmbeddingRepository, i: InteractionRepository) => new GateService(r, e, i),
+      useFactory: (r: ModelRuntime, e: EmbeddingRepository, i: InteractionRepository) =>
+        new GateService(r, e, i),
     },
   ],
   exports: [ModelRuntime, AudienceService, GateService],

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { FakeInterestModel, InMemoryCatalog } from './testing/fakes';
 import { HISTORY_LENGTH, UserVectorRefresher } from './user-vector-refresher';
 

@@ -57,7 +57,9 @@ export class UserVectorRefresher {
     users: string[],
   ): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array }> {
     const histories = await this.interactions.recentHistories(users, HISTORY_LENGTH);
-    const vectors = await this.embeddings.songVectorsFor(dssm.version, [...new Set([...histories.values()].flat())]);
+    const vectors = await this.embeddings.songVectorsFor(dssm.version, [
+      ...new Set([...histories.values()].flat()),
+    ]);
     const d = dssm.model.dim;
     const ids: string[] = [];
     const packed: Float32Array[] = [];

@@ -15,7 +15,8 @@ export class ApiKeyGuard implements CanActivate {
     const given = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer\s+/i, '');
     if (!given) throw new UnauthorizedException('missing API key: send it in the x-api-key header');
     const g = Buffer.from(given);
-    if (g.length !== this.key.length || !timingSafeEqual(g, this.key)) throw new UnauthorizedException('invalid API key');
+    if (g.length !== this.key.length || !timingSafeEqual(g, this.key))
+      throw new UnauthorizedException('invalid API key');
     return true;
   }
 }

@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
 
 export class LimitQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
@@ -32,11 +42,13 @@ export class GateDecisionDto {
 export class AudienceMemberDto {
   @ApiProperty() userId: string;
   @ApiProperty() score: number;
-  @ApiProperty({ type: [String], description: 'neighbour songs that put this user in the audience' }) because: string[];
+  @ApiProperty({ type: [String], description: 'neighbour songs that put this user in the audience' })
+  because: string[];
   @ApiProperty({
     type: Boolean,
     nullable: true,
-    description: "the active DSSM's cold-gate verdict for this user and song (null: not computed yet, or no DSSM active)",
+    description:
+      "the active DSSM's cold-gate verdict for this user and song (null: not computed yet, or no DSSM active)",
   })
   gatePass: boolean | null;
 }
@@ -49,9 +61,16 @@ export class NeighbourDto {
 export class AudienceDto {
   @ApiProperty() songId: string;
   @ApiProperty() modelVersion: string;
-  @ApiProperty({ enum: ['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'], description: 'the audience method that selected it' })
+  @ApiProperty({
+    enum: ['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'],
+    description: 'the audience method that selected it',
+  })
   method: string;
-  @ApiProperty({ nullable: true, type: Number, description: 'share of the returned users the cold gate lets the song reach' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'share of the returned users the cold gate lets the song reach',
+  })
   gatePassShare: number | null;
   @ApiProperty() selectedAt: string;
   @ApiProperty({ type: [AudienceMemberDto] }) audience: AudienceMemberDto[];

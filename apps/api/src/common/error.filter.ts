@@ -19,7 +19,9 @@ export class DomainErrorFilter implements ExceptionFilter {
       return;
     }
     if (e instanceof NoActiveModelError) {
-      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({ statusCode: 503, error: 'Service Unavailable', message: e.message });
+      res
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .json({ statusCode: 503, error: 'Service Unavailable', message: e.message });
       return;
     }
     this.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -10,7 +10,10 @@ export class HttpMetricsInterceptor implements NestInterceptor {
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = ctx.switchToHttp().getRequest<{ method: string; route?: { path: string } }>();
     const res = ctx.switchToHttp().getResponse<{ statusCode: number }>();
-    const end = this.metrics.httpDuration.startTimer({ method: req.method, route: req.route?.path ?? 'unknown' });
+    const end = this.metrics.httpDuration.startTimer({
+      method: req.method,
+      route: req.route?.path ?? 'unknown',
+    });
     return next.handle().pipe(
       tap({
         next: () => end({ status: String(res.statusCode) }),

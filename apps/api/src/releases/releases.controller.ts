@@ -1,5 +1,12 @@
 import { BadRequestException, Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { validateSongReleased } from '@debut/features';
 import { EventPublisher, TOPICS, TopicNames } from '@debut/messaging';
 import { ModelRuntime, loadDeploymentSchema } from '@debut/serving';
@@ -25,7 +32,9 @@ export class ReleasesController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Announce a release; its audience is selected asynchronously (see GET /v1/songs/{id}/audience)' })
+  @ApiOperation({
+    summary: 'Announce a release; its audience is selected asynchronously (see GET /v1/songs/{id}/audience)',
+  })
   @ApiBody({ description: 'song.released (DESIGN.md §4)', schema: { type: 'object' } })
   @ApiAcceptedResponse({ description: '{ eventId, songId, topic }' })
   @ApiBadRequestResponse({ description: 'the release does not match the envelope or the feature schema' })

@@ -14,7 +14,9 @@ export class SongsController {
   ) {}
 
   @Get(':id/audience')
-  @ApiOperation({ summary: "A song's selected first audience, with the neighbour songs that explain each user" })
+  @ApiOperation({
+    summary: "A song's selected first audience, with the neighbour songs that explain each user",
+  })
   @ApiOkResponse({ type: AudienceDto })
   @ApiNotFoundResponse({ description: 'unknown song, or no audience selected yet' })
   async audience(@Param('id') id: string, @Query() q: LimitQuery): Promise<AudienceDto> {
@@ -35,7 +37,9 @@ export class SongsController {
   @HttpCode(200)
   @UseGuards(ApiKeyGuard)
   @ApiSecurity('api-key')
-  @ApiOperation({ summary: "Admin: select the song's audience again with the active model and current plays" })
+  @ApiOperation({
+    summary: "Admin: select the song's audience again with the active model and current plays",
+  })
   @ApiOkResponse({ type: AudienceDto })
   @ApiNotFoundResponse({ description: 'unknown song' })
   recompute(@Param('id') id: string, @Query() q: LimitQuery): Promise<AudienceDto> {

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
-import { AudienceService, GateService, ModelRuntime, audienceRow, UnknownEntityError, songContent } from '@debut/serving';
+import {
+  AudienceService,
+  GateService,
+  ModelRuntime,
+  audienceRow,
+  UnknownEntityError,
+  songContent,
+} from '@debut/serving';
 
 /** Audience lookup and similar songs for one song. */
 @Injectable()
@@ -30,7 +37,10 @@ export class SongsService {
     const a = await this.audiences.latest(songId);
     if (!a) throw new UnknownEntityError('audience', [songId]);
     const members = a.members.slice(0, limit);
-    const verdicts = await this.gate.verdicts(songId, members.map((m) => m.userId));
+    const verdicts = await this.gate.verdicts(
+      songId,
+      members.map((m) => m.userId),
+    );
     const audience = members.map((m) => ({ ...m, gatePass: verdicts?.get(m.userId) ?? null }));
     const known = audience.filter((m) => m.gatePass !== null);
     return {
@@ -48,8 +58,12 @@ export class SongsService {
   async similar(songId: string, limit: number) {
     const song = await this.requireSong(songId);
     const { version, encoder, warm } = this.runtime.require('i2i');
-    const vector = (await this.embeddings.songVectorsFor(version, [songId])).get(songId) ?? encoder.embed([songContent(song)]);
-    const similar = warm.search(vector, limit, { exclude: new Set([songId]) }).map((n) => ({ songId: n.id, similarity: n.score }));
+    const vector =
+      (await this.embeddings.songVectorsFor(version, [songId])).get(songId) ??
+      encoder.embed([songContent(song)]);
+    const similar = warm
+      .search(vector, limit, { exclude: new Set([songId]) })
+      .map((n) => ({ songId: n.id, similarity: n.score }));
     return { songId, modelVersion: version, similar };
   }
 

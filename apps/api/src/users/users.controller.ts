@@ -33,7 +33,10 @@ export class UsersController {
   @ApiOperation({ summary: "Cold songs above the user's interest boundary, best first (may be empty)" })
   @ApiOkResponse({ type: ColdRecommendationsDto })
   @ApiNotFoundResponse({ description: 'unknown user' })
-  async coldRecommendations(@Param('id') id: string, @Query() q: LimitQuery): Promise<ColdRecommendationsDto> {
+  async coldRecommendations(
+    @Param('id') id: string,
+    @Query() q: LimitQuery,
+  ): Promise<ColdRecommendationsDto> {
     const { decisions, ...rest } = await this.gate.coldRecommendations(id, q.limit ?? 20);
     return { ...rest, songs: decisions };
   }

@@ -9,7 +9,9 @@ import {
 } from '@debut/catalog';
 import { ModelActivation, tfModelLoaders } from '@debut/serving';
 
-async function withActivation<T>(fn: (a: ModelActivation, versions: ModelVersionRepository) => Promise<T>): Promise<T> {
+async function withActivation<T>(
+  fn: (a: ModelActivation, versions: ModelVersionRepository) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   const ds = await openDatabase(config.db);
   try {
@@ -31,11 +33,15 @@ async function withActivation<T>(fn: (a: ModelActivation, versions: ModelVersion
 export function registerActivate(program: Command): void {
   program
     .command('activate <version>')
-    .description('embed every song with a trained version, build and save its FAISS pool, compute user vectors (DSSM), make it active')
+    .description(
+      'embed every song with a trained version, build and save its FAISS pool, compute user vectors (DSSM), make it active',
+    )
     .action(async (version: string) => {
       const r = await withActivation((a) => a.activate(version));
       if (r.kind === 'audience') {
-        console.log(`activated ${r.version} (audience): with AUDIENCE_METHOD=auto, services serve its best method on their next poll.`);
+        console.log(
+          `activated ${r.version} (audience): with AUDIENCE_METHOD=auto, services serve its best method on their next poll.`,
+        );
         return;
       }
       console.log(
@@ -66,7 +72,9 @@ export function registerActivate(program: Command): void {
       await withActivation(async (_, versions) => {
         for (const v of await versions.list()) {
           const dataset = typeof v.metrics.dataset === 'string' ? v.metrics.dataset : ''; // recorded as a string by the trainer
-          console.log(`${v.active ? '*' : ' '} ${v.version}  ${v.kind}  dim ${v.dim}  ${dataset}  ${v.artifactPath}`);
+          console.log(
+            `${v.active ? '*' : ' '} ${v.version}  ${v.kind}  dim ${v.dim}  ${dataset}  ${v.artifactPath}`,
+          );
         }
       });
     });

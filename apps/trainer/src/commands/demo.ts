@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
-import { AudienceRepository, ModelVersionRepository, SongRepository, UserRepository, openDatabase } from '@debut/catalog';
+import {
+  AudienceRepository,
+  ModelVersionRepository,
+  SongRepository,
+  UserRepository,
+  openDatabase,
+} from '@debut/catalog';
 import type { SongReleasedEvent } from '@debut/features';
 import { EventPublisher, createKafka, ensureTopics, topicNames } from '@debut/messaging';
 import { generateSynthetic, toSongReleasedEvents } from '@debut/evaluation';
@@ -18,7 +24,7 @@ export function registerDemo(program: Command): void {
     .option('--count <n>', 'releases to publish', (v) => Number(v), 3)
     .option('--seed <n>', 'seed of the synthetic catalogue (the one imported)', (v) => Number(v), 42)
     .option('--timeout <s>', 'seconds to wait for the worker', (v) => Number(v), 60)
-    .option('--api <url>', 'api base URL: also print a few users\' cold-gate decisions for the new songs')
+    .option('--api <url>', "api base URL: also print a few users' cold-gate decisions for the new songs")
     .action(async (o: { count: number; seed: number; timeout: number; api?: string }) => {
       const config = loadConfig();
       const ds = await openDatabase(config.db);
@@ -46,22 +52,35 @@ export function registerDemo(program: Command): void {
             song = await songs.findById(r.songId);
             audience = await audiences.latest(r.songId);
           }
-          if (!song) throw new Error(`${r.songId} was not stored within ${o.timeout} s: is the worker running?`);
-          console.log(`\n● ${song.id} "${song.title}" stored (pool ${song.pool}, language ${song.language}, genres ${song.genres.join('/')})`);
+          if (!song)
+            throw new Error(`${r.songId} was not stored within ${o.timeout} s: is the worker running?`);
+          console.log(
+            `\n● ${song.id} "${song.title}" stored (pool ${song.pool}, language ${song.language}, genres ${song.genres.join('/')})`,
+          );
           if (!audience) {
             console.log('  no audience: no I2I model is active yet (train one and run `trainer activate`)');
             continue;
           }
-          console.log(`  audience under model ${audience.modelVersion}, method ${audience.method}: ${audience.members.length} users; top 5:`);
+          console.log(
+            `  audience under model ${audience.modelVersion}, method ${audience.method}: ${audience.members.length} users; top 5:`,
+          );
           if (o.api) await printGatePass(o.api, song.id);
           for (const m of audience.members.slice(0, 5)) {
-            console.log(`    ${m.userId.padEnd(10)} score ${m.score.toFixed(3)}  because of ${m.because.join(', ')}`);
+            console.log(
+              `    ${m.userId.padEnd(10)} score ${m.score.toFixed(3)}  because of ${m.because.join(', ')}`,
+            );
           }
           const near = audience.neighbours.slice(0, 5).map((n) => `${n.songId} (${n.similarity.toFixed(2)})`);
           console.log(`  nearest established songs: ${near.join(', ')}`);
-          if (audience.members[0] && !gateUsers.includes(audience.members[0].userId)) gateUsers.push(audience.members[0].userId);
+          if (audience.members[0] && !gateUsers.includes(audience.members[0].userId))
+            gateUsers.push(audience.members[0].userId);
         }
-        if (o.api) await printGate(o.api, [...gateUsers.slice(0, 2), ...(await new UserRepository(ds).sample(2))], releases.map((r) => r.songId));
+        if (o.api)
+          await printGate(
+            o.api,
+            [...gateUsers.slice(0, 2), ...(await new UserRepository(ds).sample(2))],
+            releases.map((r) => r.songId),
+          );
       } finally {
         await publisher.disconnect();
         await ds.destroy();
@@ -77,7 +96,8 @@ async function newReleases(count: number, seed: number, songs: SongRepository): 
   const catalogue = generateSynthetic({ seed });
   const known = await songs.existingIds(catalogue.items.map((it) => it.id));
   const unseen = catalogue.items.filter((it) => !known.has(it.id)).slice(0, count);
-  if (unseen.length < count) throw new Error(`only ${unseen.length} unreleased songs left in the synthetic catalogue (seed ${seed})`);
+  if (unseen.length < count)
+    throw new Error(`only ${unseen.length} unreleased songs left in the synthetic catalogue (seed ${seed})`);
   return toSongReleasedEvents(unseen, { seed: Date.now() }).map((e) => ({
     ...e,
     eventId: randomUUID(),
@@ -92,7 +112,9 @@ async function printGatePass(api: string, songId: string): Promise<void> {
   if (!res.ok) return;
   const body = (await res.json()) as { gatePassShare?: number | null };
   if (typeof body.gatePassShare === 'number') {
-    console.log(`  the cold gate lets this song reach ${(100 * body.gatePassShare).toFixed(0)}% of its top-100 audience`);
+    console.log(
+      `  the cold gate lets this song reach ${(100 * body.gatePassShare).toFixed(0)}% of its top-100 audience`,
+    );
   }
 }
 
@@ -104,12 +126,18 @@ async function printGate(api: string, users: string[], songIds: string[]): Promi
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ songIds }),
     });
-    const body = (await res.json()) as { basis?: string; message?: string; decisions?: Array<{ songId: string; score: number; boundary: number; pass: boolean }> };
+    const body = (await res.json()) as {
+      basis?: string;
+      message?: string;
+      decisions?: Array<{ songId: string; score: number; boundary: number; pass: boolean }>;
+    };
     if (!res.ok) {
       console.log(`  ${userId}: HTTP ${res.status} ${body.message ?? ''}`);
       continue;
     }
-    const cells = (body.decisions ?? []).map((d) => `${d.songId} ${d.pass ? 'PASS' : 'no  '} (${d.score.toFixed(2)} vs ${d.boundary.toFixed(2)})`);
+    const cells = (body.decisions ?? []).map(
+      (d) => `${d.songId} ${d.pass ? 'PASS' : 'no  '} (${d.score.toFixed(2)} vs ${d.boundary.toFixed(2)})`,
+    );
     console.log(`  ${userId.padEnd(8)} [${body.basis}] ${cells.join('  ')}`);
   }
 }

@@ -4,7 +4,6 @@ import { SongRepository, openDatabase } from '@debut/catalog';
 import { loadWithSplit, parseDataset } from '@debut/evaluation';
 import { importWarm } from '@debut/serving';
 
-
 /**
  * `trainer import`: the warm part of a dataset (songs, users, training interactions) into
  * PostgreSQL in bulk. The cold items of the split are held back: they are the "new releases"
@@ -26,7 +25,9 @@ export function registerImport(program: Command): void {
         const { warm, cold } = await new SongRepository(ds).counts();
         await ds.destroy();
         if (warm + cold > 0) {
-          console.log(`${config.db.database} already holds ${warm} warm and ${cold} cold songs: nothing imported`);
+          console.log(
+            `${config.db.database} already holds ${warm} warm and ${cold} cold songs: nothing imported`,
+          );
           return;
         }
       }

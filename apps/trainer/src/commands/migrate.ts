@@ -10,7 +10,9 @@ export function registerMigrate(program: Command): void {
       const config = loadConfig();
       const ds = await openDatabase(config.db);
       const applied = await new DatabaseRepository(ds).appliedMigrations();
-      console.log(`database ${config.db.database} on ${config.db.host}:${config.db.port}: ${applied.length} migrations applied`);
+      console.log(
+        `database ${config.db.database} on ${config.db.host}:${config.db.port}: ${applied.length} migrations applied`,
+      );
       await ds.destroy();
     });
 }

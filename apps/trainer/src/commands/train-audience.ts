@@ -3,7 +3,15 @@ import type { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { ModelVersionRepository, openDatabase } from '@debut/catalog';
 import { ColdStartEvaluator, loadWithSplit, parseDataset } from '@debut/evaluation';
-import { asItemEncoder, fitAudienceModels, initTf, loadDssmModel, loadI2IEncoder, newModelVersion, saveAudienceArtifact } from '@debut/models';
+import {
+  asItemEncoder,
+  fitAudienceModels,
+  initTf,
+  loadDssmModel,
+  loadI2IEncoder,
+  newModelVersion,
+  saveAudienceArtifact,
+} from '@debut/models';
 import { registerVersion } from './train-support';
 
 interface TrainAudienceOptions {
@@ -15,7 +23,10 @@ interface TrainAudienceOptions {
 }
 
 /** The artifact path of a version, or of the active one of a kind. */
-async function artifactOf(kind: 'i2i' | 'dssm', version?: string): Promise<{ version: string; dir: string } | null> {
+async function artifactOf(
+  kind: 'i2i' | 'dssm',
+  version?: string,
+): Promise<{ version: string; dir: string } | null> {
   const ds = await openDatabase(loadConfig().db);
   try {
     const repo = new ModelVersionRepository(ds);
@@ -37,7 +48,9 @@ async function artifactOf(kind: 'i2i' | 'dssm', version?: string): Promise<{ ver
 export function registerTrainAudience(train: Command): void {
   train
     .command('audience')
-    .description('content-ridge, u2i-audience and fusion over the active I2I/DSSM; picks the best on cold validation')
+    .description(
+      'content-ridge, u2i-audience and fusion over the active I2I/DSSM; picks the best on cold validation',
+    )
     .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
     .option('--seed <n>', 'split seed (the one the I2I/DSSM were trained on)', (v) => Number(v), 42)
     .option('--i2i <version>', 'I2I version (default: the active one)')
@@ -61,10 +74,26 @@ export function registerTrainAudience(train: Command): void {
       const { validation, best } = fitted.config;
       const version = newModelVersion('audience');
       const dir = path.join(config.models.dir, version);
-      const metrics = { dataset: o.dataset, seed: o.seed, ...Object.fromEntries(Object.entries(validation).map(([k, v]) => [`val.${k}.audience.recall@100`, v])) };
-      const manifest = await saveAudienceArtifact(dir, dataset.schema, fitted.config, fitted.ridge, metrics, version);
+      const metrics = {
+        dataset: o.dataset,
+        seed: o.seed,
+        ...Object.fromEntries(
+          Object.entries(validation).map(([k, v]) => [`val.${k}.audience.recall@100`, v]),
+        ),
+      };
+      const manifest = await saveAudienceArtifact(
+        dir,
+        dataset.schema,
+        fitted.config,
+        fitted.ridge,
+        metrics,
+        version,
+      );
       log(`cold-validation audience Recall@100 (seed ${o.seed}):`);
-      for (const [k, v] of Object.entries(validation)) log(`  ${k.padEnd(14)} ${v.toFixed(4)}${k === best ? '  ← best (AUDIENCE_METHOD=auto serves it)' : ''}`);
+      for (const [k, v] of Object.entries(validation))
+        log(
+          `  ${k.padEnd(14)} ${v.toFixed(4)}${k === best ? '  ← best (AUDIENCE_METHOD=auto serves it)' : ''}`,
+        );
       for (const n of fitted.notes) log(n);
       log(`saved ${version} to ${dir}`);
       if (o.register) await registerVersion(manifest, dir, 0, false);

@@ -27,7 +27,10 @@ export function registerTrainDssm(train: Command): void {
     .option('--seed <n>', 'split and training seed', (v) => Number(v), 42)
     .option('--epochs <n>', 'maximum epochs (early stopping on cold validation items)', (v) => Number(v))
     .option('--alpha <x>', 'weight of positives in the BCE (negatives get 1 − α)', (v) => Number(v))
-    .option('--from-i2i <dir>', 'initialise the item tower from this I2I artifact directory (same schema and sizes)')
+    .option(
+      '--from-i2i <dir>',
+      'initialise the item tower from this I2I artifact directory (same schema and sizes)',
+    )
     .option('--no-register', 'do not register the version in the database')
     .action(async (o: TrainDssmOptions) => {
       const config = loadConfig();
@@ -44,7 +47,10 @@ export function registerTrainDssm(train: Command): void {
         },
       });
       const fit = await fitDssm(ctx, {
-        config: { ...(o.epochs ? { epochs: o.epochs } : {}), ...(o.alpha !== undefined ? { alpha: o.alpha } : {}) },
+        config: {
+          ...(o.epochs ? { epochs: o.epochs } : {}),
+          ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
+        },
         fromI2I: o.fromI2i,
         onProgress: (p) => bar.update(p),
       });
@@ -65,16 +71,28 @@ export function registerTrainDssm(train: Command): void {
         'val.gate.passRate': val?.passRate,
         'val.u2i.recall@20': val?.recall20,
         ...(val?.hitsOnlyShownNone !== undefined
-          ? { 'val.gate.hitsOnlyShownNone': val.hitsOnlyShownNone, 'val.gate.othersShownSome': val.othersShownSome }
+          ? {
+              'val.gate.hitsOnlyShownNone': val.hitsOnlyShownNone,
+              'val.gate.othersShownSome': val.othersShownSome,
+            }
           : {}),
         trainSeconds: fit.train.trainSeconds,
         positivesPerSecond: fit.train.positivesPerSecond,
         history: fit.train.history,
       };
-      const manifest = await saveDssmArtifact(dir, fit.model, fit.train.config as DssmTrainConfig & Record<string, unknown>, metrics, version);
-      console.log(`saved ${version} to ${dir}: best epoch ${fit.train.bestEpoch}, ${fit.train.trainSeconds.toFixed(1)} s on ${backend}`);
+      const manifest = await saveDssmArtifact(
+        dir,
+        fit.model,
+        fit.train.config as DssmTrainConfig & Record<string, unknown>,
+        metrics,
+        version,
+      );
+      console.log(
+        `saved ${version} to ${dir}: best epoch ${fit.train.bestEpoch}, ${fit.train.trainSeconds.toFixed(1)} s on ${backend}`,
+      );
       console.log('cold-validation metrics:');
-      for (const [k, v] of Object.entries(metrics)) if (k.startsWith('val.') && typeof v === 'number') console.log(`  ${k.padEnd(28)} ${v.toFixed(4)}`);
+      for (const [k, v] of Object.entries(metrics))
+        if (k.startsWith('val.') && typeof v === 'number') console.log(`  ${k.padEnd(28)} ${v.toFixed(4)}`);
       if (o.register) await registerVersion(manifest, dir, fit.model.dim, true);
     });
 }

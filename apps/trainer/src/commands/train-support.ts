@@ -6,7 +6,11 @@ import type { ArtifactManifest, TrainProgress } from '@debut/models';
 /** A progress bar per epoch on stderr (training logs stay readable on stdout). */
 export function progressBar(label: string): { update(p: TrainProgress): void; stop(): void } {
   const bar = new SingleBar(
-    { format: `${label} epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | loss {loss}`, stream: process.stderr, hideCursor: true },
+    {
+      format: `${label} epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | loss {loss}`,
+      stream: process.stderr,
+      hideCursor: true,
+    },
     Presets.shades_classic,
   );
   let epoch = -1;
@@ -24,7 +28,12 @@ export function progressBar(label: string): { update(p: TrainProgress): void; st
 }
 
 /** Registers an artifact in model_versions (and optionally activates it). */
-export async function registerVersion(manifest: ArtifactManifest, dir: string, dim: number, activate: boolean): Promise<void> {
+export async function registerVersion(
+  manifest: ArtifactManifest,
+  dir: string,
+  dim: number,
+  activate: boolean,
+): Promise<void> {
   const ds = await openDatabase(loadConfig().db);
   try {
     const versions = new ModelVersionRepository(ds);

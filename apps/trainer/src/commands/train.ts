@@ -19,7 +19,9 @@ interface TrainOptions {
 }
 
 export function registerTrain(program: Command): void {
-  const train = program.command('train').description('train a model on a dataset and save a versioned artifact');
+  const train = program
+    .command('train')
+    .description('train a model on a dataset and save a versioned artifact');
   train
     .command('i2i')
     .description('the I2I contrastive encoder (BPR + λ·InfoNCE, correlated feature grouping)')

@@ -30,14 +30,23 @@ describe('AudienceRepository on PostgreSQL', () => {
     ]);
     expect(got).toEqual(new Set(['s-2', 's-3']));
     expect((await audiences().find('s-1', 'i2i-1'))!.eventId).toBe('first');
-    expect((await audiences().find('s-2', 'i2i-1'))!.members).toEqual([member('u-1', 0.75), member('u-2', 0.25)]);
+    expect((await audiences().find('s-2', 'i2i-1'))!.members).toEqual([
+      member('u-1', 0.75),
+      member('u-2', 0.25),
+    ]);
     expect(await audiences().insertMany([])).toEqual(new Set());
   });
 
   it('is an outbox: rows start unpublished and markPublished marks exactly the given (song, version) keys', async () => {
-    await audiences().insertMany([audience('s-1', 'i2i-1'), audience('s-2', 'i2i-1'), audience('s-2', 'i2i-2', { selectedAt: later(1) })]);
+    await audiences().insertMany([
+      audience('s-1', 'i2i-1'),
+      audience('s-2', 'i2i-1'),
+      audience('s-2', 'i2i-2', { selectedAt: later(1) }),
+    ]);
     const unpublished = async () =>
-      (await audiences().latestMany(['s-1', 's-2', 's-3'])).filter((a) => !a.publishedAt).map((a) => `${a.songId}/${a.modelVersion}`);
+      (await audiences().latestMany(['s-1', 's-2', 's-3']))
+        .filter((a) => !a.publishedAt)
+        .map((a) => `${a.songId}/${a.modelVersion}`);
     expect(await unpublished()).toEqual(['s-1/i2i-1', 's-2/i2i-2']);
 
     await audiences().markPublished([{ songId: 's-2', modelVersion: 'i2i-2' }]);
@@ -78,13 +87,19 @@ describe('AudienceRepository on PostgreSQL', () => {
 
   it('replace overwrites a recomputed audience in place', async () => {
     await audiences().insert(audience('s-1', 'i2i-1', { members: [member('u-1')] }));
-    await audiences().replace(audience('s-1', 'i2i-1', { members: [member('u-3', 0.9)], eventId: null, selectedAt: later(5) }));
+    await audiences().replace(
+      audience('s-1', 'i2i-1', { members: [member('u-3', 0.9)], eventId: null, selectedAt: later(5) }),
+    );
     const row = await audiences().find('s-1', 'i2i-1');
     expect(row).toMatchObject({ members: [member('u-3', 0.9)], eventId: null, selectedAt: later(5) });
   });
 
   it('sampleSongIds names each song with an audience once', async () => {
-    await audiences().insertMany([audience('s-1', 'i2i-1'), audience('s-1', 'i2i-2'), audience('s-2', 'i2i-1')]);
+    await audiences().insertMany([
+      audience('s-1', 'i2i-1'),
+      audience('s-1', 'i2i-2'),
+      audience('s-2', 'i2i-1'),
+    ]);
     const sample = await audiences().sampleSongIds(10);
     expect([...sample].sort()).toEqual(['s-1', 's-2']);
     expect(await audiences().sampleSongIds(1)).toEqual(sample.slice(0, 1));

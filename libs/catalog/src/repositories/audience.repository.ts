@@ -10,7 +10,15 @@ export class AudienceRepository {
     const rows: unknown[] = await manager.query(
       `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
-      [a.songId, a.modelVersion, JSON.stringify(a.members), JSON.stringify(a.neighbours), a.eventId, a.selectedAt, a.method],
+      [
+        a.songId,
+        a.modelVersion,
+        JSON.stringify(a.members),
+        JSON.stringify(a.neighbours),
+        a.eventId,
+        a.selectedAt,
+        a.method,
+      ],
     );
     return rows.length === 1;
   }
@@ -42,7 +50,15 @@ export class AudienceRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO UPDATE
          SET members = EXCLUDED.members, neighbours = EXCLUDED.neighbours, event_id = EXCLUDED.event_id,
              selected_at = EXCLUDED.selected_at, method = EXCLUDED.method`,
-      [a.songId, a.modelVersion, JSON.stringify(a.members), JSON.stringify(a.neighbours), a.eventId, a.selectedAt, a.method],
+      [
+        a.songId,
+        a.modelVersion,
+        JSON.stringify(a.members),
+        JSON.stringify(a.neighbours),
+        a.eventId,
+        a.selectedAt,
+        a.method,
+      ],
     );
   }
 
@@ -71,7 +87,10 @@ export class AudienceRepository {
 
   /** Up to `n` songs that have an audience, in md5 order (the same ones on every run). */
   async sampleSongIds(n: number): Promise<string[]> {
-    const rows: Array<{ song_id: string }> = await this.ds.query('SELECT song_id FROM audiences GROUP BY song_id ORDER BY md5(song_id) LIMIT $1', [n]);
+    const rows: Array<{ song_id: string }> = await this.ds.query(
+      'SELECT song_id FROM audiences GROUP BY song_id ORDER BY md5(song_id) LIMIT $1',
+      [n],
+    );
     return rows.map((r) => r.song_id);
   }
 
@@ -81,6 +100,8 @@ export class AudienceRepository {
 
   /** The most recent audience of a song under any version. */
   latest(songId: string): Promise<AudienceEntity | null> {
-    return this.ds.getRepository(AudienceEntity).findOne({ where: { songId }, order: { selectedAt: 'DESC' } });
+    return this.ds
+      .getRepository(AudienceEntity)
+      .findOne({ where: { songId }, order: { selectedAt: 'DESC' } });
   }
 }

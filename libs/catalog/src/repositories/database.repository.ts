@@ -12,7 +12,9 @@ export class DatabaseRepository {
 
   /** Names of the applied migrations, oldest first. */
   async appliedMigrations(): Promise<string[]> {
-    const rows: Array<{ name: string }> = await this.ds.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`);
+    const rows: Array<{ name: string }> = await this.ds.query(
+      `SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`,
+    );
     return rows.map((r) => r.name);
   }
 }

@@ -13,7 +13,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('EmbeddingRepository on PostgreSQL', () => {
   beforeEach(async () => {
-    await new SongRepository(db()).insertMany([song('w-1', 'warm'), song('w-2', 'warm'), song('c-1'), song('c-2'), song('c-3')]);
+    await new SongRepository(db()).insertMany([
+      song('w-1', 'warm'),
+      song('w-2', 'warm'),
+      song('c-1'),
+      song('c-2'),
+      song('c-3'),
+    ]);
     const versions = new ModelVersionRepository(db());
     await versions.register(modelVersion('i2i-1'));
     await versions.register(modelVersion('dssm-1', 'dssm'));
@@ -30,7 +36,11 @@ describe('EmbeddingRepository on PostgreSQL', () => {
     expect(warm.ids).toEqual(['w-1', 'w-2']);
     expect(await embeddings().countSongVectors('i2i-1', 'cold')).toBe(3);
     expect(await embeddings().embeddedSongIds('i2i-1', 'cold', 2)).toEqual(['c-1', 'c-2']);
-    expect(await embeddings().songVectors('dssm-1')).toEqual({ ids: [], vectors: new Float32Array(0), dim: 0 });
+    expect(await embeddings().songVectors('dssm-1')).toEqual({
+      ids: [],
+      vectors: new Float32Array(0),
+      dim: 0,
+    });
   });
 
   it('re-embedding a song replaces its vector under that version only', async () => {
@@ -45,7 +55,12 @@ describe('EmbeddingRepository on PostgreSQL', () => {
   });
 
   it('changesSince reports songs whose vector or pool changed since then, oldest first, with their current pool', async () => {
-    await embeddings().upsertSongVectors('i2i-1', ['w-1', 'c-1', 'c-2', 'c-3'], rows([1, 0], [0, 1], [1, 1], [2, 2]), 2);
+    await embeddings().upsertSongVectors(
+      'i2i-1',
+      ['w-1', 'c-1', 'c-2', 'c-3'],
+      rows([1, 0], [0, 1], [1, 1], [2, 2]),
+      2,
+    );
     await sleep(20);
     const since = new Date();
     await sleep(20);
@@ -68,7 +83,14 @@ describe('EmbeddingRepository on PostgreSQL', () => {
 
   it('stores users’ interest and boundary vectors per version and replaces them on refresh', async () => {
     await new InteractionRepository(db()).insertMany([play('e-1', 'u-1', 'w-1'), play('e-2', 'u-2', 'w-1')]);
-    await embeddings().upsertUserVectors('dssm-1', ['u-1', 'u-2'], rows([1, 2], [3, 4]), rows([0.5, 0.5], [0.25, 0]), 2, 1);
+    await embeddings().upsertUserVectors(
+      'dssm-1',
+      ['u-1', 'u-2'],
+      rows([1, 2], [3, 4]),
+      rows([0.5, 0.5], [0.25, 0]),
+      2,
+      1,
+    );
     await embeddings().upsertUserVectors('dssm-1', ['u-2'], rows([-3, -4]), rows([1, 1]), 2);
     const got = await embeddings().userVectors('dssm-1', ['u-1', 'u-2', 'u-9']);
     expect([...got.keys()].sort()).toEqual(['u-1', 'u-2']);

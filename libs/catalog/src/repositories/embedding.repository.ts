@@ -25,7 +25,10 @@ export class EmbeddingRepository {
   }
 
   /** All song vectors of a version, optionally of one pool, in id order. */
-  async songVectors(modelVersion: string, pool?: 'warm' | 'cold'): Promise<{ ids: string[]; vectors: Float32Array; dim: number }> {
+  async songVectors(
+    modelVersion: string,
+    pool?: 'warm' | 'cold',
+  ): Promise<{ ids: string[]; vectors: Float32Array; dim: number }> {
     const rows: Array<{ song_id: string; vector: number[] }> = await this.ds.query(
       `SELECT e.song_id, e.vector FROM song_embeddings e ${pool ? 'JOIN songs s ON s.id = e.song_id AND s.pool = $2' : ''}
         WHERE e.model_version = $1 ORDER BY e.song_id`,
@@ -45,13 +48,14 @@ export class EmbeddingRepository {
 
   /** Songs whose pool or vector (under one version) changed at or after `since`, oldest first. */
   async changesSince(modelVersion: string, since: Date, limit = 10_000): Promise<PoolChange[]> {
-    const rows: Array<{ song_id: string; pool: 'warm' | 'cold'; vector: number[]; changed_at: Date }> = await this.ds.query(
-      `SELECT s.id AS song_id, s.pool, e.vector, greatest(s.updated_at, e.updated_at) AS changed_at
+    const rows: Array<{ song_id: string; pool: 'warm' | 'cold'; vector: number[]; changed_at: Date }> =
+      await this.ds.query(
+        `SELECT s.id AS song_id, s.pool, e.vector, greatest(s.updated_at, e.updated_at) AS changed_at
          FROM songs s JOIN song_embeddings e ON e.song_id = s.id AND e.model_version = $1
         WHERE s.updated_at >= $2 OR e.updated_at >= $2
         ORDER BY changed_at LIMIT $3`,
-      [modelVersion, since, limit],
-    );
+        [modelVersion, since, limit],
+      );
     return rows.map((r) => ({
       songId: r.song_id,
       pool: r.pool,
@@ -71,7 +75,7 @@ export class EmbeddingRepository {
   }
 
   async countSongVectors(modelVersion: string, pool: 'warm' | 'cold'): Promise<number> {
-    const [{ n }] = await this.ds.query(
+    const [{ n }] = await this.ds.query<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM song_embeddings e JOIN songs s ON s.id = e.song_id AND s.pool = $2
         WHERE e.model_version = $1`,
       [modelVersion, pool],
@@ -108,11 +112,14 @@ export class EmbeddingRepository {
    * Every user's vectors under a DSSM version, packed (users × dim each), for scoring all users
    * against one song (the u2i audience). Users are in id order.
    */
-  async allUserVectors(modelVersion: string): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array; dim: number }> {
-    const rows: Array<{ user_id: string; user_vector: number[]; boundary_vector: number[] }> = await this.ds.query(
-      'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id',
-      [modelVersion],
-    );
+  async allUserVectors(
+    modelVersion: string,
+  ): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array; dim: number }> {
+    const rows: Array<{ user_id: string; user_vector: number[]; boundary_vector: number[] }> =
+      await this.ds.query(
+        'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id',
+        [modelVersion],
+      );
     const dim = rows[0]?.user_vector.length ?? 0;
     const users = new Float32Array(rows.length * dim);
     const boundaries = new Float32Array(rows.length * dim);
@@ -128,12 +135,16 @@ export class EmbeddingRepository {
     userIds: string[],
   ): Promise<Map<string, { user: Float32Array; boundary: Float32Array }>> {
     if (!userIds.length) return new Map();
-    const rows: Array<{ user_id: string; user_vector: number[]; boundary_vector: number[] }> = await this.ds.query(
-      'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 AND user_id = ANY($2)',
-      [modelVersion, userIds],
-    );
+    const rows: Array<{ user_id: string; user_vector: number[]; boundary_vector: number[] }> =
+      await this.ds.query(
+        'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 AND user_id = ANY($2)',
+        [modelVersion, userIds],
+      );
     return new Map(
-      rows.map((r) => [r.user_id, { user: Float32Array.from(r.user_vector), boundary: Float32Array.from(r.boundary_vector) }]),
+      rows.map((r) => [
+        r.user_id,
+        { user: Float32Array.from(r.user_vector), boundary: Float32Array.from(r.boundary_vector) },
+      ]),
     );
   }
 }

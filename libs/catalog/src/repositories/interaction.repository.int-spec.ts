@@ -15,7 +15,11 @@ describe('InteractionRepository on PostgreSQL', () => {
   });
 
   it('insertMany creates listeners on the fly, and a redelivered batch writes nothing twice', async () => {
-    const batch = [play('e-1', 'u-1', 's-1'), play('e-2', 'u-2', 's-1'), play('e-3', 'u-1', 's-2', 'favorite')];
+    const batch = [
+      play('e-1', 'u-1', 's-1'),
+      play('e-2', 'u-2', 's-1'),
+      play('e-3', 'u-1', 's-2', 'favorite'),
+    ];
     await interactions().insertMany(batch);
     await interactions().insertMany(batch);
     await interactions().insertMany([batch[1], play('e-4', 'u-3', 's-3')]);
@@ -25,7 +29,11 @@ describe('InteractionRepository on PostgreSQL', () => {
   });
 
   it('keeps one row for an event id repeated inside one batch, and every row of an import without event ids', async () => {
-    await interactions().insertMany([play('e-1', 'u-1', 's-1'), play('e-1', 'u-1', 's-1'), play('e-2', 'u-1', 's-2')], undefined, 2);
+    await interactions().insertMany(
+      [play('e-1', 'u-1', 's-1'), play('e-1', 'u-1', 's-1'), play('e-2', 'u-1', 's-2')],
+      undefined,
+      2,
+    );
     expect(await interactions().count()).toBe(2);
     await interactions().insertMany([play(null, 'u-2', 's-1'), play(null, 'u-2', 's-1')]);
     expect(await interactions().count()).toBe(4);
@@ -43,7 +51,9 @@ describe('InteractionRepository on PostgreSQL', () => {
   });
 
   it('an interaction with an unknown song is refused, and its chunk with it', async () => {
-    await expect(interactions().insertMany([play('e-1', 'u-1', 's-1'), play('e-2', 'u-1', 'nope')])).rejects.toThrow(/foreign key/);
+    await expect(
+      interactions().insertMany([play('e-1', 'u-1', 's-1'), play('e-2', 'u-1', 'nope')]),
+    ).rejects.toThrow(/foreign key/);
     expect(await interactions().count()).toBe(0);
   });
 
@@ -65,7 +75,12 @@ describe('InteractionRepository on PostgreSQL', () => {
   });
 
   it('listenersOf counts everyone who met the song, skips included; listenersOfMany leaves out songs nobody heard', async () => {
-    await interactions().insertMany([play('e-1', 'u-1', 's-1'), play('e-2', 'u-1', 's-1'), play('e-3', 'u-2', 's-1', 'skip'), play('e-4', 'u-3', 's-2')]);
+    await interactions().insertMany([
+      play('e-1', 'u-1', 's-1'),
+      play('e-2', 'u-1', 's-1'),
+      play('e-3', 'u-2', 's-1', 'skip'),
+      play('e-4', 'u-3', 's-2'),
+    ]);
     expect(await interactions().listenersOf('s-1')).toEqual(new Set(['u-1', 'u-2']));
     const many = await interactions().listenersOfMany(['s-1', 's-2', 's-3']);
     expect([...many.keys()].sort()).toEqual(['s-1', 's-2']);
@@ -95,7 +110,9 @@ describe('InteractionRepository on PostgreSQL', () => {
   });
 
   it('userPages yields every user once, in id order', async () => {
-    await interactions().insertMany(['u-5', 'u-2', 'u-4', 'u-1', 'u-3'].map((u, i) => play(`e-${i}`, u, 's-1')));
+    await interactions().insertMany(
+      ['u-5', 'u-2', 'u-4', 'u-1', 'u-3'].map((u, i) => play(`e-${i}`, u, 's-1')),
+    );
     const pages: string[][] = [];
     for await (const page of interactions().userPages(2)) pages.push(page);
     expect(pages).toEqual([['u-1', 'u-2'], ['u-3', 'u-4'], ['u-5']]);

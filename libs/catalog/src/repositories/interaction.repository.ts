@@ -22,7 +22,11 @@ export class InteractionRepository {
   constructor(private readonly ds: DataSource) {}
 
   /** Bulk insert (users are created on the fly); duplicate event ids are ignored. */
-  async insertMany(rows: NewInteraction[], manager: EntityManager = this.ds.manager, chunk = 5000): Promise<void> {
+  async insertMany(
+    rows: NewInteraction[],
+    manager: EntityManager = this.ds.manager,
+    chunk = 5000,
+  ): Promise<void> {
     for (let i = 0; i < rows.length; i += chunk) {
       const part = rows.slice(i, i + chunk);
       await manager.query(
@@ -49,7 +53,11 @@ export class InteractionRepository {
    * Listener signals on these songs: favourites > completions > plays through the stored
    * weights, each decayed with a half-life in days; skips carry no signal.
    */
-  async listenerSignals(songIds: string[], halfLifeDays: number, now = new Date()): Promise<ListenerSignal[]> {
+  async listenerSignals(
+    songIds: string[],
+    halfLifeDays: number,
+    now = new Date(),
+  ): Promise<ListenerSignal[]> {
     if (!songIds.length) return [];
     const rows: Array<{ song_id: string; user_id: string; signal: number }> = await this.ds.query(
       `SELECT song_id, user_id,
@@ -102,7 +110,8 @@ export class InteractionRepository {
   }
 
   async markUsersStale(userIds: string[]): Promise<void> {
-    if (userIds.length) await this.ds.query('UPDATE users SET vectors_stale = true WHERE id = ANY($1)', [userIds]);
+    if (userIds.length)
+      await this.ds.query('UPDATE users SET vectors_stale = true WHERE id = ANY($1)', [userIds]);
   }
 
   /** Up to `limit` users whose vectors need a refresh (cleared by `clearStale`). */
@@ -115,14 +124,18 @@ export class InteractionRepository {
   }
 
   async clearStale(userIds: string[]): Promise<void> {
-    if (userIds.length) await this.ds.query('UPDATE users SET vectors_stale = false WHERE id = ANY($1)', [userIds]);
+    if (userIds.length)
+      await this.ds.query('UPDATE users SET vectors_stale = false WHERE id = ANY($1)', [userIds]);
   }
 
   /** Every user id, page by page (activation computes everyone's vectors). */
   async *userPages(pageSize = 2000): AsyncGenerator<string[]> {
     let after = '';
     for (;;) {
-      const rows: Array<{ id: string }> = await this.ds.query('SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT $2', [after, pageSize]);
+      const rows: Array<{ id: string }> = await this.ds.query(
+        'SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT $2',
+        [after, pageSize],
+      );
       if (!rows.length) return;
       yield rows.map((r) => r.id);
       after = rows[rows.length - 1].id;
@@ -135,7 +148,7 @@ export class InteractionRepository {
   }
 
   async count(): Promise<number> {
-    const [{ n }] = await this.ds.query('SELECT count(*)::int AS n FROM interactions');
+    const [{ n }] = await this.ds.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM interactions');
     return n;
   }
 }

@@ -26,7 +26,8 @@ describe('ModelVersionRepository on PostgreSQL', () => {
   });
 
   it('activate switches the active version of its kind and leaves the other kind alone', async () => {
-    for (const v of [modelVersion('i2i-1'), modelVersion('i2i-2'), modelVersion('dssm-1', 'dssm')]) await versions().register(v);
+    for (const v of [modelVersion('i2i-1'), modelVersion('i2i-2'), modelVersion('dssm-1', 'dssm')])
+      await versions().register(v);
     await versions().activate('i2i-1');
     await versions().activate('dssm-1');
     const switched = await versions().activate('i2i-2');

@@ -25,7 +25,9 @@ export class ModelVersionRepository {
   }
 
   async hasActive(kind: ModelKind): Promise<boolean> {
-    const rows: unknown[] = await this.ds.query('SELECT 1 FROM model_versions WHERE kind = $1 AND active', [kind]);
+    const rows: unknown[] = await this.ds.query('SELECT 1 FROM model_versions WHERE kind = $1 AND active', [
+      kind,
+    ]);
     return rows.length > 0;
   }
 
@@ -38,7 +40,9 @@ export class ModelVersionRepository {
       const v = await m.findOneBy(ModelVersionEntity, { version });
       if (!v) throw new Error(`unknown model version ${version}`);
       await m.query('UPDATE model_versions SET active = false WHERE kind = $1 AND active', [v.kind]);
-      await m.query('UPDATE model_versions SET active = true, activated_at = now() WHERE version = $1', [version]);
+      await m.query('UPDATE model_versions SET active = true, activated_at = now() WHERE version = $1', [
+        version,
+      ]);
       return { ...v, active: true };
     });
   }

@@ -11,7 +11,13 @@ describe('SongRepository on PostgreSQL', () => {
   it('upsert stores a release, and a re-release updates its content but not its pool', async () => {
     await songs().upsert(song('s-1', 'warm', { title: 'First', genres: ['rock'] }));
     const stored = await songs().findById('s-1');
-    expect(stored).toMatchObject({ title: 'First', genres: ['rock'], pool: 'warm', language: 'en', listenerCount: 0 });
+    expect(stored).toMatchObject({
+      title: 'First',
+      genres: ['rock'],
+      pool: 'warm',
+      language: 'en',
+      listenerCount: 0,
+    });
 
     await songs().upsert(song('s-1', 'cold', { title: 'Second', genres: ['jazz', 'soul'], language: null }));
     const again = await songs().findById('s-1');
@@ -30,13 +36,19 @@ describe('SongRepository on PostgreSQL', () => {
     const byId = new Map((await songs().findByIds(['s-1', 's-2', 's-3'])).map((s) => [s.id, s]));
     expect(byId.get('s-1')!.genres).toEqual([]);
     expect(byId.get('s-2')).toMatchObject({ title: 'New', genres: ['a', 'b', 'c'] });
-    expect(byId.get('s-3')).toMatchObject({ genres: ['solo'], language: null, features: { audio: [1.5, -2], text: [0] } });
+    expect(byId.get('s-3')).toMatchObject({
+      genres: ['solo'],
+      language: null,
+      features: { audio: [1.5, -2], text: [0] },
+    });
     await expect(songs().findByIds([])).resolves.toEqual([]);
   });
 
   it('insertMany loads every chunk and never overwrites a song that is already there', async () => {
     await songs().upsert(song('s-3', 'cold', { title: 'Released before the import' }));
-    const batch = ['s-1', 's-2', 's-3', 's-4', 's-5'].map((id) => song(id, 'warm', { title: `Imported ${id}` }));
+    const batch = ['s-1', 's-2', 's-3', 's-4', 's-5'].map((id) =>
+      song(id, 'warm', { title: `Imported ${id}` }),
+    );
     await songs().insertMany(batch, 2);
     expect(await songs().counts()).toEqual({ warm: 4, cold: 1 });
     expect((await songs().findById('s-3'))!.title).toBe('Released before the import');
@@ -50,7 +62,13 @@ describe('SongRepository on PostgreSQL', () => {
   });
 
   it('pages walks every song once, in id order, across page boundaries and within one pool', async () => {
-    await songs().insertMany([song('s-5'), song('s-1', 'warm'), song('s-4', 'warm'), song('s-2'), song('s-3')]);
+    await songs().insertMany([
+      song('s-5'),
+      song('s-1', 'warm'),
+      song('s-4', 'warm'),
+      song('s-2'),
+      song('s-3'),
+    ]);
     const all: string[][] = [];
     for await (const page of songs().pages(2)) all.push(page.map((s) => s.id));
     expect(all).toEqual([['s-1', 's-2'], ['s-3', 's-4'], ['s-5']]);
@@ -71,7 +89,9 @@ describe('SongRepository on PostgreSQL', () => {
       play('e-7', 'u-2', 'warm-a'),
     ]);
     expect(await songs().refreshListenerCounts(['cold-a', 'cold-b', 'warm-a'], 2)).toEqual(['cold-a']);
-    const byId = new Map((await songs().findByIds(['cold-a', 'cold-b', 'warm-a'])).map((s) => [s.id, s.listenerCount]));
+    const byId = new Map(
+      (await songs().findByIds(['cold-a', 'cold-b', 'warm-a'])).map((s) => [s.id, s.listenerCount]),
+    );
     expect(Object.fromEntries(byId)).toEqual({ 'cold-a': 2, 'cold-b': 1, 'warm-a': 2 });
 
     await songs().setPool(['cold-a'], 'warm');

@@ -47,7 +47,16 @@ export class SongRepository {
        ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
          language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
          features = EXCLUDED.features, updated_at = now()`,
-      [song.id, song.title, song.artistId, song.language, song.genres, song.releasedAt, song.features, song.pool],
+      [
+        song.id,
+        song.title,
+        song.artistId,
+        song.language,
+        song.genres,
+        song.releasedAt,
+        song.features,
+        song.pool,
+      ],
     );
   }
 
@@ -91,7 +100,11 @@ export class SongRepository {
   async *pages(pageSize = 5000, pool?: SongPool): AsyncGenerator<SongEntity[]> {
     let after = '';
     for (;;) {
-      const qb = this.repo.createQueryBuilder('s').where('s.id > :after', { after }).orderBy('s.id').take(pageSize);
+      const qb = this.repo
+        .createQueryBuilder('s')
+        .where('s.id > :after', { after })
+        .orderBy('s.id')
+        .take(pageSize);
       if (pool) qb.andWhere('s.pool = :pool', { pool });
       const page = await qb.getMany();
       if (!page.length) return;
@@ -101,7 +114,8 @@ export class SongRepository {
   }
 
   async setPool(ids: string[], pool: SongPool): Promise<void> {
-    if (ids.length) await this.ds.query('UPDATE songs SET pool = $2, updated_at = now() WHERE id = ANY($1)', [ids, pool]);
+    if (ids.length)
+      await this.ds.query('UPDATE songs SET pool = $2, updated_at = now() WHERE id = ANY($1)', [ids, pool]);
   }
 
   /** Adds new distinct listeners to counts; returns cold songs that reached `threshold`. */
@@ -121,7 +135,10 @@ export class SongRepository {
 
   /** Up to `n` ids of one pool in md5 order: spread over the catalogue, and the same on every run. */
   async sampleIds(pool: SongPool, n: number): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.ds.query('SELECT id FROM songs WHERE pool = $1 ORDER BY md5(id) LIMIT $2', [pool, n]);
+    const rows: Array<{ id: string }> = await this.ds.query(
+      'SELECT id FROM songs WHERE pool = $1 ORDER BY md5(id) LIMIT $2',
+      [pool, n],
+    );
     return rows.map((r) => r.id);
   }
 

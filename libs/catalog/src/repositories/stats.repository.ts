@@ -25,7 +25,7 @@ export class StatsRepository {
   constructor(private readonly ds: DataSource) {}
 
   async catalogueSize(): Promise<CatalogueSize> {
-    const [row] = await this.ds.query(
+    const [row] = await this.ds.query<CatalogueSize[]>(
       `SELECT (SELECT count(*) FROM songs WHERE pool = 'warm')::int AS warm,
               (SELECT count(*) FROM interactions)::int AS plays,
               (SELECT count(*) FROM users)::int AS users`,
@@ -35,7 +35,7 @@ export class StatsRepository {
 
   /** Songs whose id starts with `songIdPrefix` (taken literally), and the claims of `eventIds`. */
   async releaseTally(songIdPrefix: string, eventIds: string[]): Promise<ReleaseTally> {
-    const [row] = await this.ds.query(
+    const [row] = await this.ds.query<ReleaseTally[]>(
       `SELECT (SELECT count(*) FROM songs WHERE id LIKE $1)::int AS songs,
               (SELECT count(*) FROM audiences WHERE song_id LIKE $1)::int AS audiences,
               (SELECT count(DISTINCT song_id) FROM audiences WHERE song_id LIKE $1)::int AS "audienceSongs",

@@ -9,12 +9,15 @@ export class UserRepository {
    * run, so demos and benchmarks look at the same users each time.
    */
   async sample(n: number): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.ds.query('SELECT id FROM users ORDER BY md5(id) LIMIT $1', [n]);
+    const rows: Array<{ id: string }> = await this.ds.query(
+      'SELECT id FROM users ORDER BY md5(id) LIMIT $1',
+      [n],
+    );
     return rows.map((r) => r.id);
   }
 
   async count(): Promise<number> {
-    const [{ n }] = await this.ds.query('SELECT count(*)::int AS n FROM users');
+    const [{ n }] = await this.ds.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM users');
     return n;
   }
 }

@@ -5,7 +5,16 @@
  * cold pairs above unlistened ones. Early stopping looks at cold VALIDATION items only; the
  * assertions are on cold TEST items. Also: artifact save/load gives identical vectors.
  */
-import { ColdSplit, ColdStartDataset, auc, coldSplit, deriveSeed, generateSynthetic, mulberry32, randInt } from '@debut/evaluation';
+import {
+  ColdSplit,
+  ColdStartDataset,
+  auc,
+  coldSplit,
+  deriveSeed,
+  generateSynthetic,
+  mulberry32,
+  randInt,
+} from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import { promises as fs } from 'fs';
 import * as os from 'os';
@@ -23,7 +32,12 @@ interface GateStats {
 }
 
 /** Gate statistics of `model` on the given cold items; users embedded from their training songs. */
-function gateStats(ds: ColdStartDataset, split: ColdSplit, model: DssmModel, which: 'val' | 'test'): GateStats {
+function gateStats(
+  ds: ColdStartDataset,
+  split: ColdSplit,
+  model: DssmModel,
+  which: 'val' | 'test',
+): GateStats {
   const byId = new Map(ds.items.map((i) => [i.id, i.content]));
   const ids = which === 'val' ? split.coldValItems : split.coldTestItems;
   const col = new Map(ids.map((id, i) => [id, i]));
@@ -32,7 +46,9 @@ function gateStats(ds: ColdStartDataset, split: ColdSplit, model: DssmModel, whi
     if (!hist.has(it.userId)) hist.set(it.userId, []);
     hist.get(it.userId)!.push(it.itemId);
   }
-  const listened = new Set((which === 'val' ? split.coldVal : split.coldTest).map((it) => `${it.userId} ${col.get(it.itemId)}`));
+  const listened = new Set(
+    (which === 'val' ? split.coldVal : split.coldTest).map((it) => `${it.userId} ${col.get(it.itemId)}`),
+  );
   const v = model.embedUsers(ds.users.map((u) => (hist.get(u) ?? []).map((id) => byId.get(id)!)));
   const I = model.embedItems(ids.map((id) => byId.get(id)!));
   const d = model.dim;

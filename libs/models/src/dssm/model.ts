@@ -79,7 +79,7 @@ export class DssmModel {
       const v = tf.tidy(() =>
         this.towers.item.apply(tf.tensor2d(inputs.subarray(start * D, (start + rows) * D), [rows, D])),
       );
-      out.set(v.dataSync() as Float32Array, start * d);
+      out.set(v.dataSync(), start * d);
       v.dispose();
     }
     return out;
@@ -102,16 +102,25 @@ export class DssmModel {
     const pooled = new Float32Array(histories.length * d);
     let row = 0;
     counts.forEach((k, u) => {
-      for (let j = 0; j < k; j++, row++) for (let c = 0; c < d; c++) pooled[u * d + c] += vecs[row * d + c] / k;
+      for (let j = 0; j < k; j++, row++)
+        for (let c = 0; c < d; c++) pooled[u * d + c] += vecs[row * d + c] / k;
     });
-    return this.fromPooled(pooled, counts.map((k) => k > 0), profiles);
+    return this.fromPooled(
+      pooled,
+      counts.map((k) => k > 0),
+      profiles,
+    );
   }
 
   /**
    * User and boundary vectors from histories given as stored DSSM item vectors (h × d each;
    * the first `historyLength` rows are used), optionally with per-song weights (default equal).
    */
-  embedUsersFromItemVectors(histories: VectorHistory[], profiles?: Float32Array, weights?: Float32Array[]): UserVectors {
+  embedUsersFromItemVectors(
+    histories: VectorHistory[],
+    profiles?: Float32Array,
+    weights?: Float32Array[],
+  ): UserVectors {
     const d = this.dim;
     const H = this.historyLength;
     const pooled = new Float32Array(histories.length * d);
@@ -135,19 +144,23 @@ export class DssmModel {
     const d = this.dim;
     const n = hasHistory.length;
     const P = this.profileDim;
-    if (profiles && profiles.length !== n * P) throw new Error(`profiles: expected ${n} × ${P} values, got ${profiles.length}`);
+    if (profiles && profiles.length !== n * P)
+      throw new Error(`profiles: expected ${n} × ${P} values, got ${profiles.length}`);
     const users = new Float32Array(n * d);
     const boundaries = new Float32Array(n * d);
     for (let start = 0; start < n; start += this.chunkSize) {
       const rows = Math.min(this.chunkSize, n - start);
       const [u, b] = tf.tidy(() => {
         const pooledT = tf.tensor2d(pooled.subarray(start * d, (start + rows) * d), [rows, d]);
-        const prof = P > 0 && profiles ? tf.tensor2d(profiles.subarray(start * P, (start + rows) * P), [rows, P]) : undefined;
+        const prof =
+          P > 0 && profiles
+            ? tf.tensor2d(profiles.subarray(start * P, (start + rows) * P), [rows, P])
+            : undefined;
         const r = this.towers.userAndBoundary(this.towers.userInput(pooledT, prof));
         return [r.u, r.b];
       });
-      users.set(u.dataSync() as Float32Array, start * d);
-      boundaries.set(b.dataSync() as Float32Array, start * d);
+      users.set(u.dataSync(), start * d);
+      boundaries.set(b.dataSync(), start * d);
       u.dispose();
       b.dispose();
     }
@@ -184,7 +197,7 @@ export async function saveDssmArtifact(
     kind: DSSM_KIND,
     version,
     schema: model.featurizer.schema,
-    config: { ...config, ...model.towers.cfg, gateOffset: model.gateOffset } as DssmArtifactConfig,
+    config: { ...config, ...model.towers.cfg, gateOffset: model.gateOffset },
     metrics,
     weights: model.towers.weights(),
     extra: { fields: model.featurizer.fields, inputDim: model.featurizer.inputDim, dim: model.dim },
@@ -192,10 +205,13 @@ export async function saveDssmArtifact(
 }
 
 /** Loads a `dssm` artifact into a ready model (call `await initTf()` first). */
-export async function loadDssmModel(dir: string): Promise<{ model: DssmModel; manifest: ArtifactManifest<DssmArtifactConfig> }> {
+export async function loadDssmModel(
+  dir: string,
+): Promise<{ model: DssmModel; manifest: ArtifactManifest<DssmArtifactConfig> }> {
   const loaded = await readArtifact(dir);
   const manifest = loaded.manifest as ArtifactManifest<DssmArtifactConfig>;
-  if (manifest.kind !== DSSM_KIND) throw new Error(`artifact ${dir}: kind ${manifest.kind}, expected ${DSSM_KIND}`);
+  if (manifest.kind !== DSSM_KIND)
+    throw new Error(`artifact ${dir}: kind ${manifest.kind}, expected ${DSSM_KIND}`);
   const featurizer = new Featurizer(manifest.schema);
   const towers = new DssmTowers(featurizer.fields, archOf(manifest.config));
   try {
@@ -215,7 +231,8 @@ export async function loadDssmModel(dir: string): Promise<{ model: DssmModel; ma
 export async function initItemTowerFromI2I(towers: DssmTowers, i2iDir: string): Promise<void> {
   await fs.access(path.join(i2iDir, 'manifest.json'));
   const loaded = await readArtifact(i2iDir);
-  if (loaded.manifest.kind !== 'i2i') throw new Error(`artifact ${i2iDir}: kind ${loaded.manifest.kind}, expected i2i`);
+  if (loaded.manifest.kind !== 'i2i')
+    throw new Error(`artifact ${i2iDir}: kind ${loaded.manifest.kind}, expected i2i`);
   assignWeights(towers.item.weights(), loaded.tensors);
 }
 

@@ -94,7 +94,7 @@ export class DssmTowers implements Module {
   userInput(pooled: tf.Tensor2D, profiles?: tf.Tensor2D): tf.Tensor2D {
     if (this.cfg.profileDim === 0) return pooled;
     const p = profiles ?? tf.zeros([pooled.shape[0], this.cfg.profileDim]);
-    return tf.concat([pooled, p as tf.Tensor2D], 1) as tf.Tensor2D;
+    return tf.concat<tf.Tensor2D>([pooled, p], 1);
   }
 
   /** u and b from the user input (N × (d + profileDim)). */

@@ -99,11 +99,15 @@ export interface DssmEpochMetrics {
 
 export interface DssmTrainHooks {
   /** Item tower weights to start from (e.g. `initItemTowerFromI2I`); runs before training. */
-  init?(towers: DssmTowers): Promise<void> | void;
+  init?: (towers: DssmTowers) => Promise<void> | void;
   /** After each epoch; may return a validation score (higher is better) for early stopping. */
-  onEpoch?(epoch: number, metrics: DssmEpochMetrics, towers: DssmTowers): Promise<number | undefined> | number | undefined;
-  onProgress?(p: TrainProgress): void;
-  log?(message: string): void;
+  onEpoch?: (
+    epoch: number,
+    metrics: DssmEpochMetrics,
+    towers: DssmTowers,
+  ) => Promise<number | undefined> | number | undefined;
+  onProgress?: (p: TrainProgress) => void;
+  log?: (message: string) => void;
 }
 
 export interface DssmTrainResult {
@@ -147,8 +151,10 @@ function embedAll(towers: DssmTowers, data: DssmTrainingData, chunk = 2048): Flo
   const out = new Float32Array(data.numItems * d);
   for (let s = 0; s < data.numItems; s += chunk) {
     const rows = Math.min(chunk, data.numItems - s);
-    const v = tf.tidy(() => towers.item.apply(tf.tensor2d(data.inputs.subarray(s * D, (s + rows) * D), [rows, D])));
-    out.set(v.dataSync() as Float32Array, s * d);
+    const v = tf.tidy(() =>
+      towers.item.apply(tf.tensor2d(data.inputs.subarray(s * D, (s + rows) * D), [rows, D])),
+    );
+    out.set(v.dataSync(), s * d);
     v.dispose();
   }
   return out;
@@ -215,9 +221,11 @@ export async function trainDssm(
       rows[r] = target;
       const drop = topH[u].has(target);
       const k = Math.min(H, data.histories[u].length) - (drop ? 1 : 0);
-      for (let c = 0; c < d; c++) pooled[r * d + c] = (sums[u * d + c] - (drop ? cache[target * d + c] : 0)) / k;
+      for (let c = 0; c < d; c++)
+        pooled[r * d + c] = (sums[u * d + c] - (drop ? cache[target * d + c] : 0)) / k;
     }
-    for (let r = B; r < B + M; r++) rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
+    for (let r = B; r < B + M; r++)
+      rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
     copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
     const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
     const pooledT = tf.tensor2d(pooled, [B, d]);
@@ -225,7 +233,7 @@ export async function trainDssm(
     const loss = optimizer.minimize(
       () => {
         const v = towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
-        const [vp, vn] = tf.split(v, [B, M], 0) as tf.Tensor2D[];
+        const [vp, vn] = tf.split<tf.Tensor2D>(v, [B, M], 0);
         const { u, b } = towers.userAndBoundary(towers.userInput(pooledT));
         const ub = tf.reshape(rowDot(u, b), [B, 1]);
         const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
@@ -233,7 +241,7 @@ export async function trainDssm(
         const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
         const lPos = tf.mean(tf.softplus(tf.neg(xPos)));
         const lNeg = tf.mean(tf.softplus(xNeg));
-        return tf.add(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha)) as tf.Scalar;
+        return tf.add<tf.Scalar>(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha));
       },
       true,
       vars,

@@ -9,7 +9,13 @@ import type { ItemEncoder, TrainContext } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import type { AudienceArtifactConfig, AudienceMethodName } from '../audience-artifact';
 import type { DssmModel } from '../dssm/model';
-import { FusionCandidate, fitContentRidge, fitFusion, ridgeAudience, u2iAudienceFromDssm } from './audience-methods';
+import {
+  FusionCandidate,
+  fitContentRidge,
+  fitFusion,
+  ridgeAudience,
+  u2iAudienceFromDssm,
+} from './audience-methods';
 import { dssmFitFromModel } from './dssm-methods';
 
 export interface FittedAudienceModels {
@@ -27,7 +33,9 @@ export async function fitAudienceModels(
   const f = new Featurizer(ctx.dataset.schema);
   const byId = new Map(ctx.dataset.items.map((i) => [i.id, i]));
   const ridge = fitContentRidge(ctx, (ids) => ids.map((id) => f.encode(byId.get(id)!.content)));
-  const notes = [`content-ridge: λ ${ridge.lambda} (val R@100 ${ridge.grid.map((g) => `λ ${g.lambda}: ${g.validation.toFixed(4)}`).join(', ')})`];
+  const notes = [
+    `content-ridge: λ ${ridge.lambda} (val R@100 ${ridge.grid.map((g) => `λ ${g.lambda}: ${g.validation.toFixed(4)}`).join(', ')})`,
+  ];
   const ridgeMethod = ridgeAudience(ridge, ctx.dataset.users);
   const validation: AudienceArtifactConfig['validation'] = {
     i2i2u: await ctx.validateI2I(i2i.encoder),
@@ -50,7 +58,9 @@ export async function fitAudienceModels(
   const fusion = await fitFusion(ctx, candidates, i2i.encoder);
   validation.fusion = fusion.validation;
   notes.push(`fusion: ${fusion.notes}`);
-  const best = (Object.entries(validation) as Array<[AudienceMethodName, number]>).sort((a, b) => b[1] - a[1])[0][0];
+  const best = (Object.entries(validation) as Array<[AudienceMethodName, number]>).sort(
+    (a, b) => b[1] - a[1],
+  )[0][0];
   return {
     config: {
       userIds: [...ctx.dataset.users],

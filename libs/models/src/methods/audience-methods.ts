@@ -34,7 +34,11 @@ function unitRows(rows: Float32Array[], dim: number): Float32Array {
 }
 
 /** Ridge weights from the warm songs of a TrainContext; λ chosen on cold validation. */
-export function fitContentRidge(ctx: TrainContext, inputs: (ids: string[]) => Float32Array[], lambdas = RIDGE_LAMBDAS): RidgeFit {
+export function fitContentRidge(
+  ctx: TrainContext,
+  inputs: (ids: string[]) => Float32Array[],
+  lambdas = RIDGE_LAMBDAS,
+): RidgeFit {
   const warm = ctx.split.warmItems;
   const warmRow = new Map(warm.map((id, i) => [id, i]));
   const userCol = new Map(ctx.dataset.users.map((u, i) => [u, i]));
@@ -69,14 +73,20 @@ export function ridgeAudience(fit: RidgeFit, userIds: readonly string[]): Scored
 }
 
 /** `u2i-audience` from a fitted DSSM: u·i − u·b or u·i, whichever is better on validation. */
-export async function u2iAudienceFromDssm(ctx: TrainContext, fit: Pick<DssmFit, 'model' | 'vectors'>): Promise<AudienceFit & { margin: boolean }> {
+export async function u2iAudienceFromDssm(
+  ctx: TrainContext,
+  fit: Pick<DssmFit, 'model' | 'vectors'>,
+): Promise<AudienceFit & { margin: boolean }> {
   const embed = (input: Float32Array) => fit.model.embedItemInputs(input, 1);
   const users = ctx.dataset.users;
   const margin = new ScoredAudience(
     'u2i-audience',
     new VectorUserScorer(users, fit.model.dim, fit.vectors.users, embed, fit.vectors.thresholds),
   );
-  const dot = new ScoredAudience('u2i-audience', new VectorUserScorer(users, fit.model.dim, fit.vectors.users, embed));
+  const dot = new ScoredAudience(
+    'u2i-audience',
+    new VectorUserScorer(users, fit.model.dim, fit.vectors.users, embed),
+  );
   const m = await ctx.validateAudience(margin);
   const d = await ctx.validateAudience(dot);
   return {

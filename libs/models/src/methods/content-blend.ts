@@ -23,7 +23,8 @@ function unitRows(m: Float32Array, dim: number): Float32Array {
 function contentCosines(query: SparseRows, base: SparseRows): Float32Array {
   const postings: Array<Array<[number, number]>> = Array.from({ length: base.cols }, () => []);
   for (let r = 0; r < base.rows; r++) {
-    for (let p = base.rowStart[r]; p < base.rowStart[r + 1]; p++) postings[base.col[p]].push([r, base.val[p]]);
+    for (let p = base.rowStart[r]; p < base.rowStart[r + 1]; p++)
+      postings[base.col[p]].push([r, base.val[p]]);
   }
   const out = new Float32Array(query.rows * base.rows);
   for (let q = 0; q < query.rows; q++) {
@@ -37,7 +38,13 @@ function contentCosines(query: SparseRows, base: SparseRows): Float32Array {
 }
 
 /** The k best of one row (bounded insertion: k is small, the row is long). */
-function topK(scores: Float32Array, offset: number, n: number, k: number, ids: readonly string[]): Neighbour[] {
+function topK(
+  scores: Float32Array,
+  offset: number,
+  n: number,
+  k: number,
+  ids: readonly string[],
+): Neighbour[] {
   const idx = new Int32Array(k);
   const val = new Float32Array(k).fill(-Infinity);
   let size = 0;
@@ -71,11 +78,19 @@ export class ContentBlendSearch {
   ) {
     this.nw = warmIds.length;
     this.nq = valInputs.length / inputDim;
-    this.cos = contentCosines(sparseRows(unitRows(valInputs, inputDim), inputDim), sparseRows(unitRows(warmInputs, inputDim), inputDim));
+    this.cos = contentCosines(
+      sparseRows(unitRows(valInputs, inputDim), inputDim),
+      sparseRows(unitRows(warmInputs, inputDim), inputDim),
+    );
   }
 
   /** The best α of the grid for these (unit) tower vectors, and its validation score. */
-  async best(towerWarm: Float32Array, towerVal: Float32Array, dim: number, alphas = CONTENT_WEIGHTS): Promise<{ alpha: number; score: number; grid: number[] }> {
+  async best(
+    towerWarm: Float32Array,
+    towerVal: Float32Array,
+    dim: number,
+    alphas = CONTENT_WEIGHTS,
+  ): Promise<{ alpha: number; score: number; grid: number[] }> {
     const { nq, nw } = this;
     const tower = new Float32Array(nq * nw);
     for (let q = 0; q < nq; q++) {

@@ -6,7 +6,16 @@
  *  - `dssm-boundary`: gate u·i > u·b.
  * Both rows share ONE training run per TrainContext (cached), so they differ only in the gate.
  */
-import { Item, TrainContext, U2IMethod, U2IModel, auc, deriveSeed, mulberry32, randInt } from '@debut/evaluation';
+import {
+  Item,
+  TrainContext,
+  U2IMethod,
+  U2IModel,
+  auc,
+  deriveSeed,
+  mulberry32,
+  randInt,
+} from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import { DssmModel, UserVectors, initItemTowerFromI2I } from '../dssm/model';
 import { DssmTrainConfig, DssmTrainResult, trainDssm } from '../dssm/trainer';
@@ -67,7 +76,10 @@ function trainingHistories(ctx: TrainContext, warmIndex: Map<string, number>): I
     l.push({ j, s: it.strength });
   }
   return ctx.dataset.users.map((u) =>
-    Int32Array.from((byUser.get(u) ?? []).sort((a, b) => b.s - a.s || a.j - b.j), (x) => x.j),
+    Int32Array.from(
+      (byUser.get(u) ?? []).sort((a, b) => b.s - a.s || a.j - b.j),
+      (x) => x.j,
+    ),
   );
 }
 
@@ -133,7 +145,9 @@ function validate(ctx: TrainContext, model: DssmModel, uv: UserVectors): DssmVal
       if (any) shown.others++;
     }
     if (rel.size === 0) return;
-    const top = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]).slice(0, 20);
+    const top = Array.from({ length: n }, (_, i) => i)
+      .sort((a, b) => scores[b] - scores[a])
+      .slice(0, 20);
     recalls.push(top.filter((i) => rel.has(i)).length / Math.min(20, rel.size));
   });
   const precision = tp / Math.max(1, tp + fp);
@@ -155,7 +169,9 @@ function validate(ctx: TrainContext, model: DssmModel, uv: UserVectors): DssmVal
     recall20,
     passRate: passed / Math.max(1, n * users.length),
     auc: auc(pos, neg) ?? 0.5,
-    ...(hitsOnly?.size ? { hitsOnlyShownNone: shown.hits / shown.hitsN, othersShownSome: shown.others / shown.othersN } : {}),
+    ...(hitsOnly?.size
+      ? { hitsOnlyShownNone: shown.hits / shown.hitsN, othersShownSome: shown.others / shown.othersN }
+      : {}),
     score: f1 + recall20,
   };
 }
@@ -164,7 +180,10 @@ function validate(ctx: TrainContext, model: DssmModel, uv: UserVectors): DssmVal
  * A saved DSSM as a fit on a TrainContext: user and boundary vectors of ctx.dataset.users from
  * their training histories, as fitDssm computes them (for `trainer train audience`).
  */
-export function dssmFitFromModel(ctx: TrainContext, model: DssmModel): Pick<DssmFit, 'model' | 'vectors' | 'userRow'> {
+export function dssmFitFromModel(
+  ctx: TrainContext,
+  model: DssmModel,
+): Pick<DssmFit, 'model' | 'vectors' | 'userRow'> {
   const byId = new Map(ctx.dataset.items.map((i) => [i.id, i]));
   const warm = ctx.split.warmItems;
   const inputs = model.featurizer.encodeBatch(warm.map((id) => byId.get(id)!.content));
@@ -178,7 +197,11 @@ export function dssmFitFromModel(ctx: TrainContext, model: DssmModel): Pick<Dssm
  * VALIDATION item) pair: margins sorted once, F1 swept over every cut. Users without history
  * never pass, whatever τ.
  */
-export function calibrateGateOffset(ctx: TrainContext, model: DssmModel, uv: UserVectors): { offset: number; f1: number } {
+export function calibrateGateOffset(
+  ctx: TrainContext,
+  model: DssmModel,
+  uv: UserVectors,
+): { offset: number; f1: number } {
   const ids = ctx.split.coldValItems;
   const byId = new Map(ctx.dataset.items.map((i) => [i.id, i]));
   const col = new Map(ids.map((id, i) => [id, i]));
@@ -253,12 +276,20 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
   const { uv } = evaluate(uncalibrated);
   const gate = calibrateGateOffset(ctx, uncalibrated, uv);
   const model = uncalibrated.withGateOffset(gate.offset);
-  ctx.log(`[dssm] gate offset τ ${gate.offset.toFixed(4)} calibrated on cold validation (val F1 ${gate.f1.toFixed(4)}; uncalibrated ${bestVal?.f1.toFixed(4) ?? '-'})`);
+  ctx.log(
+    `[dssm] gate offset τ ${gate.offset.toFixed(4)} calibrated on cold validation (val F1 ${gate.f1.toFixed(4)}; uncalibrated ${bestVal?.f1.toFixed(4) ?? '-'})`,
+  );
   ctx.log(
     `[dssm] best epoch ${train.bestEpoch}: val gate F1 ${bestVal?.f1.toFixed(4) ?? '-'} R@20 ${bestVal?.recall20.toFixed(4) ?? '-'}; ` +
       `${train.trainSeconds.toFixed(1)} s training, ${train.positivesPerSecond.toFixed(0)} positives/s on ${train.backend}`,
   );
-  return { model, train, validation: bestVal, vectors: uv, userRow: new Map(ctx.dataset.users.map((u, i) => [u, i])) };
+  return {
+    model,
+    train,
+    validation: bestVal,
+    vectors: uv,
+    userRow: new Map(ctx.dataset.users.map((u, i) => [u, i])),
+  };
 }
 
 /** The evaluation's view of a fit: with or without the boundary vectors. */

@@ -40,7 +40,11 @@ export function asItemEncoder(encoder: I2IEncoder): ItemEncoder & { encoder: I2I
 }
 
 /** Trains the I2I encoder on a TrainContext (shared by the three methods and the trainer CLI). */
-export async function fitI2I(ctx: TrainContext, name: string, opts: I2IMethodOptions = {}): Promise<I2IFitResult> {
+export async function fitI2I(
+  ctx: TrainContext,
+  name: string,
+  opts: I2IMethodOptions = {},
+): Promise<I2IFitResult> {
   await initTf({ log: ctx.log });
   const featurizer = new Featurizer(ctx.dataset.schema);
   const byId = new Map(ctx.dataset.items.map((i) => [i.id, i]));
@@ -55,7 +59,9 @@ export async function fitI2I(ctx: TrainContext, name: string, opts: I2IMethodOpt
   const blend =
     opts.contentPath === false
       ? undefined
-      : new ContentBlendSearch(warm, inputs, valFlat, featurizer.inputDim, (nb) => ctx.validateNeighbours(nb));
+      : new ContentBlendSearch(warm, inputs, valFlat, featurizer.inputDim, (nb) =>
+          ctx.validateNeighbours(nb),
+        );
   const alphaAt = new Map<number, number>();
   const result = await trainI2I(
     { fields: featurizer.fields, inputDim: featurizer.inputDim, inputs, numItems: warm.length, pairs },
@@ -74,7 +80,9 @@ export async function fitI2I(ctx: TrainContext, name: string, opts: I2IMethodOpt
           );
           alphaAt.set(epoch, found.alpha);
           score = found.score;
-          ctx.log(`[${name}] epoch ${epoch}: content weight α ${found.alpha} (val R@100 by α: ${found.grid.map((g) => g.toFixed(4)).join(' ')})`);
+          ctx.log(
+            `[${name}] epoch ${epoch}: content weight α ${found.alpha} (val R@100 by α: ${found.grid.map((g) => g.toFixed(4)).join(' ')})`,
+          );
         } else {
           score = await ctx.validateI2I(asItemEncoder(new I2IEncoder(featurizer, tower)));
         }

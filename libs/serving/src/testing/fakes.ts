@@ -168,12 +168,22 @@ export class FakeLoaders implements ModelLoaders {
 }
 
 /** What the fakes persist; cloned whole when a transaction starts, put back when it throws. */
+interface SongVectorRow {
+  vector: Float32Array;
+  updatedAt: Date;
+}
+
+interface UserVectorRow {
+  user: Float32Array;
+  boundary: Float32Array;
+}
+
 interface State {
   songs: Map<string, SongEntity>;
   /** version → song → vector */
-  songVectors: Map<string, Map<string, { vector: Float32Array; updatedAt: Date }>>;
+  songVectors: Map<string, Map<string, SongVectorRow>>;
   /** version → user → (u, b) */
-  userVectors: Map<string, Map<string, { user: Float32Array; boundary: Float32Array }>>;
+  userVectors: Map<string, Map<string, UserVectorRow>>;
   interactions: NewInteraction[];
   users: Set<string>;
   stale: Set<string>;
@@ -331,7 +341,7 @@ export class InMemoryCatalog {
 
   setSongVector(version: string, songId: string, vector: readonly number[]): void {
     let m = this.state.songVectors.get(version);
-    if (!m) this.state.songVectors.set(version, (m = new Map()));
+    if (!m) this.state.songVectors.set(version, (m = new Map<string, SongVectorRow>()));
     m.set(songId, { vector: Float32Array.from(vector), updatedAt: this.clock() });
   }
 
@@ -342,7 +352,7 @@ export class InMemoryCatalog {
     boundary: readonly number[],
   ): void {
     let m = this.state.userVectors.get(version);
-    if (!m) this.state.userVectors.set(version, (m = new Map()));
+    if (!m) this.state.userVectors.set(version, (m = new Map<string, UserVectorRow>()));
     m.set(userId, { user: Float32Array.from(user), boundary: Float32Array.from(boundary) });
     this.state.users.add(userId);
   }
@@ -638,7 +648,7 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
   /** Songs whose pool or vector changed at or after `since` (joined like the SQL), oldest first. */
   async changesSince(version: string, since: Date, limit = 10_000): Promise<PoolChange[]> {
     this.c.hit('embeddings.changesSince');
-    const m = this.c.s.songVectors.get(version) ?? new Map();
+    const m = this.c.s.songVectors.get(version) ?? new Map<string, SongVectorRow>();
     const out: PoolChange[] = [];
     for (const [id, e] of m) {
       const s = this.c.s.songs.get(id);
