@@ -3,30 +3,20 @@
  * same way neighbour-voting rows are: every method ends in ColdStartEvaluator.audienceMetrics.
  * Also the coherence of an audience with the cold gate of a DSSM trained on the same split.
  */
-import { AudienceMember, AudienceMethod, AudienceQuery, Neighbour, topUsers } from '@debut/audience';
+import { AudienceMember, AudienceMethod, AudienceQuery, topUsers } from '@debut/audience';
 import { Featurizer } from '@debut/features';
-import type { ColdStartEvaluator, Metrics, Which } from './evaluate';
-import type { U2IModel } from './types';
+import type { ColdItemsView, Metrics, U2IModel, Which } from './types';
 import { mean } from './metrics';
 
 /** Featurized content of the cold items of `which`, one row per item (the model input). */
-export function coldInputs(ev: ColdStartEvaluator, which: Which): Float32Array[] {
+export function coldInputs(ev: ColdItemsView, which: Which): Float32Array[] {
   const f = new Featurizer(ev.dataset.schema);
   return ev.items(ev.coldIds[which]).map((it) => f.encode(it.content));
 }
 
-/** One query per cold item of `which`; neighbours (for voting and explanations) when given. */
-export function coldQueries(
-  ev: ColdStartEvaluator,
-  which: Which,
-  neighbours?: Neighbour[][],
-): AudienceQuery[] {
-  return coldInputs(ev, which).map((input, q) => ({ input, neighbours: neighbours?.[q] ?? [] }));
-}
-
 /** The method's audience (size ev.n) for every query. */
 export async function audiencesOf(
-  ev: ColdStartEvaluator,
+  ev: ColdItemsView,
   method: AudienceMethod,
   queries: AudienceQuery[],
 ): Promise<AudienceMember[][]> {
@@ -39,7 +29,7 @@ export async function audiencesOf(
  * Audience Recall@100 of dense user scores (cold items of `which` × ev.dataset.users): the
  * validation score that closed-form fits (ridge λ) are chosen by.
  */
-export function userScoreRecall(ev: ColdStartEvaluator, scores: Float32Array, which: Which, k = 100): number {
+export function userScoreRecall(ev: ColdItemsView, scores: Float32Array, which: Which, k = 100): number {
   const users = ev.dataset.users;
   const u = users.length;
   const ids = ev.coldIds[which];
@@ -62,7 +52,7 @@ export function userScoreRecall(ev: ColdStartEvaluator, scores: Float32Array, wh
  * A user unknown to the gate model counts as refused (the service refuses them too).
  */
 export function gateCoherence(
-  ev: ColdStartEvaluator,
+  ev: ColdItemsView,
   audiences: AudienceMember[][],
   which: Which,
   gate: U2IModel,

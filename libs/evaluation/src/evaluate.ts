@@ -39,9 +39,8 @@ export interface EvaluatorOptions {
   seed?: number;
 }
 
-export type Metrics = Record<string, number>;
-
-export type Which = 'val' | 'test';
+export type { Metrics, Which } from './types';
+import type { Metrics, Which } from './types';
 
 /** The I2I2U signal weight of each interaction (same order); `trainer import` stores these. */
 export function listenerWeights(

@@ -105,3 +105,18 @@ export interface U2IMethod {
   name: string;
   fit(ctx: TrainContext): Promise<U2IModel>;
 }
+
+export type Metrics = Record<string, number>;
+
+/** Which cold half: validation (chooses hyper-parameters) or test (reported). */
+export type Which = 'val' | 'test';
+
+/** What the audience-method evaluation reads of a ColdStartEvaluator. */
+export interface ColdItemsView {
+  readonly dataset: ColdStartDataset;
+  readonly k: number;
+  readonly n: number;
+  readonly coldIds: Record<Which, string[]>;
+  readonly hidden: Record<Which, Map<string, Set<string>>>;
+  items(ids: readonly string[]): Item[];
+}

@@ -12,7 +12,7 @@ import type {
   VectorIndexStats,
   VectorInput,
 } from './types';
-import type { VectorIndex } from './vector-index';
+import type { VectorIndexContract as VectorIndex } from './vector-index-contract';
 
 /** Rows converted to a JS array per faiss-node call (faiss-node only accepts plain arrays). */
 const ADD_CHUNK_ROWS = 16_384;

@@ -13,6 +13,7 @@ import {
   U2IModel,
   auc,
   deriveSeed,
+  gateScores,
   mulberry32,
   randInt,
 } from '@debut/evaluation';
@@ -150,9 +151,7 @@ function validate(ctx: TrainContext, model: DssmModel, uv: UserVectors): DssmVal
       .slice(0, 20);
     recalls.push(top.filter((i) => rel.has(i)).length / Math.min(20, rel.size));
   });
-  const precision = tp / Math.max(1, tp + fp);
-  const recall = tp / Math.max(1, tp + fn);
-  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  const { precision, recall, f1 } = gateScores({ tp, fp, fn });
   const recall20 = recalls.reduce((a, b) => a + b, 0) / Math.max(1, recalls.length);
   const rng = mulberry32(deriveSeed(ctx.seed, 'dssm-val-negatives'));
   const neg: number[] = [];
