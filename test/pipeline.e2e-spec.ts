@@ -1,5 +1,5 @@
 /**
- * The release pipeline and the API on real Kafka, PostgreSQL and FAISS (issue 6): a small
+ * The release pipeline and the API on real Kafka, PostgreSQL and FAISS: a small
  * synthetic catalogue is imported, a small I2I encoder trained and activated, then the worker
  * and the api run in-process against the broker and the database.
  */

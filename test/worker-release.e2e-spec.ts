@@ -1,5 +1,5 @@
 /**
- * The worker on the real broker and database (issue 2): a valid song.released lands in
+ * The worker on the real broker and database: a valid song.released lands in
  * PostgreSQL; a malformed one lands in song.released.dlq with its reason and the next valid
  * one is still processed; the same event delivered twice leaves one row.
  */

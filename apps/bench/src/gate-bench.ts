@@ -139,9 +139,7 @@ export async function runGateBench(o: GateBenchOptions): Promise<void> {
 export function registerGateBench(bench: Command): void {
   bench
     .command('gate')
-    .description(
-      'issue 5: in-process gate scoring throughput (InterestBoundary.gate): pairs/s, p50/p99 per call',
-    )
+    .description('in-process gate scoring throughput (InterestBoundary.gate): pairs/s, p50/p99 per call')
     .option(
       '--model <dir>',
       'DSSM artifact to take real user/boundary/cold-song vectors from (default: random vectors)',

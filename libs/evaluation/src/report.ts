@@ -8,7 +8,7 @@ export interface QualityRow {
   trainSeconds: number;
 }
 
-/** The JSON report other tooling reads (shape fixed by issue 3). */
+/** The JSON report other tooling reads (its shape is fixed: docs/evaluation.md). */
 export interface QualityReport {
   dataset: string;
   seed: number;
