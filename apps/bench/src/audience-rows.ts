@@ -5,7 +5,12 @@
  * with the cold gate of the DSSM trained in the same run (`audience.gatePass@100`,
  * `audience.gatedRecall@100`).
  */
-import { AudienceMember, NeighbourVotingAudience } from '@debut/audience';
+import {
+  AudienceMember,
+  ClusterAudience,
+  DEFAULT_CLUSTER_OPTIONS,
+  NeighbourVotingAudience,
+} from '@debut/audience';
 import { Featurizer } from '@debut/features';
 import {
   ColdStartEvaluator,
@@ -84,6 +89,39 @@ export class AudienceRows {
     this.recorded.push({ row, audiences });
   }
 
+  /**
+   * `cat`: the voting audience over the best I2I space, clustered in the DSSM's user space, every
+   * user scored by closeness to the centroids; the number of clusters chosen on validation.
+   */
+  private async clusterRow(
+    rows: QualityRow[],
+    notes: Record<string, string>,
+    best: { name: string; encoder: ItemEncoder },
+  ): Promise<void> {
+    const t0 = Date.now();
+    const space = {
+      ids: this.ev.dataset.users,
+      vectors: this.dssm!.vectors.users,
+      dim: this.dssm!.model.dim,
+    };
+    const voting = new NeighbourVotingAudience(this.ev.selector);
+    let chosen = { clusters: 0, val: -1, method: undefined as ClusterAudience | undefined };
+    const grid: string[] = [];
+    for (const clusters of [1, 4, 8]) {
+      const method = new ClusterAudience(voting, space, { ...DEFAULT_CLUSTER_OPTIONS, clusters });
+      const val = await this.ctx.validateAudience(method, best.encoder);
+      grid.push(`${clusters}: ${val.toFixed(4)}`);
+      if (val > chosen.val) chosen = { clusters, val, method };
+    }
+    const { metrics, audiences } = await this.ev.evaluateAudience(chosen.method!, 'test', best.encoder);
+    const row = { method: 'cat', metrics, trainSeconds: (Date.now() - t0) / 1000 };
+    rows.push(row);
+    this.recorded.push({ row, audiences });
+    notes.cat =
+      `seed audience: i2i2u over ${best.name}, ${DEFAULT_CLUSTER_OPTIONS.seedSize} users; clustered in the DSSM user space; ` +
+      `clusters chosen on cold validation (R@100 by clusters ${grid.join(', ')})`;
+  }
+
   /** Receives the boundary model of the `dssm-boundary` row (the gate for coherence). */
   setGate(model: U2IModel): void {
     this.gate = model;
@@ -106,6 +144,7 @@ export class AudienceRows {
       if (u2i.notes) notes['u2i-audience'] = `the DSSM towers of this run; ${u2i.notes}`;
     }
     const best = [...this.spaces].sort((a, b) => b.val - a.val)[0];
+    if (this.dssm && best) await this.clusterRow(rows, notes, best);
     if (best) {
       const t0 = Date.now();
       const voting = new NeighbourVotingAudience(this.ev.selector);
