@@ -1,5 +1,12 @@
 import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
 import { AudienceModelKind1764600000000 } from './1764600000000-audience-model-kind';
+import { DeadLetters1764700000000 } from './1764700000000-dead-letters';
+import { ServingState1764800000000 } from './1764800000000-serving-state';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
-export const migrations = [InitialSchema1732300000000, AudienceModelKind1764600000000];
+export const migrations = [
+  InitialSchema1732300000000,
+  AudienceModelKind1764600000000,
+  DeadLetters1764700000000,
+  ServingState1764800000000,
+];

@@ -2,15 +2,31 @@ import 'reflect-metadata';
 import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { DEBUT_CONFIG, DebutConfig, Log, loadConfig } from '@debut/config';
+import { DEBUT_CONFIG, DebutConfig, Log, assertSafeForProduction, loadConfig } from '@debut/config';
 import { initTf } from '@debut/models';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
 import { AppModule } from './app.module';
+import {
+  MAX_BODY_BYTES,
+  refuseUnstorableStrings,
+  requestGuard,
+  verifyJsonDepth,
+} from './common/request-guard';
 
 const log = new Log('api');
 
 export async function createApp() {
-  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
+  app.use(helmet());
+  // Before the body parsers (registered at init), so a bad path or content type never gets parsed.
+  app.use(requestGuard);
+  app.useBodyParser('json', {
+    limit: MAX_BODY_BYTES,
+    verify: verifyJsonDepth,
+    reviver: refuseUnstorableStrings,
+  });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -42,7 +58,9 @@ export async function createApp() {
 }
 
 async function bootstrap(): Promise<void> {
-  const tfBackend = await initTf({ backend: loadConfig().models.tfBackend, log: () => undefined });
+  const startConfig = loadConfig();
+  assertSafeForProduction(startConfig);
+  const tfBackend = await initTf({ backend: startConfig.models.tfBackend, log: () => undefined });
   log.info('tensorflow backend', { tfBackend });
   const app = await createApp();
   const config = app.get<DebutConfig>(DEBUT_CONFIG);

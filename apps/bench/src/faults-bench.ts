@@ -2,9 +2,13 @@
  * bench:faults (DESIGN.md §7): a stream of releases while the worker is killed with SIGKILL,
  * the broker is restarted and PostgreSQL is restarted; then every release must have exactly one
  * audience (lost = none, duplicated = more than one song.audience.selected record or row). Then
- * 10,000 malformed events: the worker must not crash and every one must reach the DLQ.
+ * 10,000 malformed events: the worker must not crash and every one must reach the DLQ. Then
+ * poison records (valid JSON that storage or the DLQ topic would refuse) interleaved with valid
+ * releases: every poison record in the DLQ, every valid release processed, none stalled > 5 s.
  */
-import { StatsRepository, openDatabase } from '@debut/catalog';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { SongRepository, StatsRepository, openDatabase } from '@debut/catalog';
 import {
   BenchBroker,
   BenchKafka,
@@ -29,6 +33,190 @@ export interface FaultsBenchOptions {
   rate: number;
   malformed: number;
   epochs: number;
+  /** Poison records of the poison phase (default 1200; 0 skips it). */
+  poison?: number;
+  /** Writes `{ machine, poison, faults }` as JSON here. */
+  out?: string;
+}
+
+/** Records JSON accepts but storage or the DLQ topic would refuse, and the like. */
+const POISON_KINDS = [
+  'nul-song-id',
+  'nul-event-id',
+  'nul-title',
+  'nul-artist-id',
+  'nul-genre',
+  'nul-language',
+  'nul-modality-name',
+  'surrogate-event-id',
+  'surrogate-song-id',
+  'surrogate-title',
+  'year-0000',
+  'year-0001-positive-offset',
+  'year-1899',
+  'year-2101',
+  'song-id-129-chars',
+  'title-1001-chars',
+  'genre-65-chars',
+  '65-genres',
+  'empty-event-id',
+  'float4-overflow',
+  'negative-float4-overflow',
+  'title-is-an-object',
+  'warm-overwrite',
+] as const;
+
+/** One poison song.released value of `kind` (a valid release with one thing wrong). */
+function poisonValue(
+  kind: (typeof POISON_KINDS)[number],
+  e: Record<string, unknown>,
+  warmId: string,
+): string {
+  const f = e.features as Record<string, number[]>;
+  const set = (k: string, v: unknown) => JSON.stringify({ ...e, [k]: v });
+  switch (kind) {
+    case 'nul-song-id':
+      return set('songId', `${String(e.songId)}\u0000`);
+    case 'nul-event-id':
+      return set('eventId', `\u0000${String(e.eventId)}`);
+    case 'nul-title':
+      return set('title', 'a\u0000b');
+    case 'nul-artist-id':
+      return set('artistId', 'art\u0000');
+    case 'nul-genre':
+      return set('genres', ['ro\u0000ck']);
+    case 'nul-language':
+      return set('language', 'e\u0000n');
+    case 'nul-modality-name':
+      return set('features', { ...f, ['au\u0000dio']: f.audio });
+    case 'surrogate-event-id':
+      return set('eventId', `${String(e.eventId)}\ud800`);
+    case 'surrogate-song-id':
+      return set('songId', `\udc00${String(e.songId)}`);
+    case 'surrogate-title':
+      return set('title', 'x\udbffy');
+    case 'year-0000':
+      return set('releasedAt', '0000-01-01T00:00:00Z');
+    case 'year-0001-positive-offset':
+      return set('releasedAt', '0001-01-01T00:30:00+01:00');
+    case 'year-1899':
+      return set('releasedAt', '1899-12-31T23:59:59Z');
+    case 'year-2101':
+      return set('releasedAt', '2101-01-01T00:00:00Z');
+    case 'song-id-129-chars':
+      return set('songId', 's'.repeat(129));
+    case 'title-1001-chars':
+      return set('title', 't'.repeat(1001));
+    case 'genre-65-chars':
+      return set('genres', ['g'.repeat(65)]);
+    case '65-genres':
+      return set(
+        'genres',
+        Array.from({ length: 65 }, (_, i) => `g${i}`),
+      );
+    case 'empty-event-id':
+      return set('eventId', '');
+    case 'float4-overflow':
+      return set('features', { ...f, audio: [1e39, ...f.audio.slice(1)] });
+    case 'negative-float4-overflow':
+      return set('features', { ...f, audio: [-4e38, ...f.audio.slice(1)] });
+    case 'title-is-an-object':
+      return set('title', { nested: { deeper: [1, 2, 3] } });
+    case 'warm-overwrite':
+      return set('songId', warmId);
+  }
+}
+
+interface PoisonPhase {
+  sent: number;
+  kinds: number;
+  deadLettered: number;
+  validSent: number;
+  validProcessed: number;
+  maxStallSeconds: number;
+}
+
+/**
+ * Poison records of every kind interleaved with valid releases on every partition (keys spread
+ * them), plus a handful of 4–10 MB values; every poison record must reach the DLQ and every
+ * valid release get its audience, none waiting long behind a poison record.
+ */
+async function poisonPhase(
+  k: BenchKafka,
+  releases: ReleaseSource,
+  count: number,
+  warmIds: string[],
+  audiences: Map<string, SeenRecord>,
+  dlq: Map<string, SeenRecord>,
+  step: (m: string) => void,
+): Promise<PoisonPhase> {
+  const validSentAt = new Map<string, number>();
+  let sent = 0;
+  step(
+    `poison phase: ${count} poison records of ${POISON_KINDS.length + 2} kinds, each followed by a valid release`,
+  );
+  for (let i = 0; i < count; i += 100) {
+    const batch: Array<{ key: string; value: string }> = [];
+    for (let j = i; j < Math.min(count, i + 100); j++) {
+      const kind = POISON_KINDS[j % POISON_KINDS.length];
+      const base = releases.take() as unknown as Record<string, unknown>;
+      batch.push({ key: `poison-${kind}-${j}`, value: poisonValue(kind, base, warmIds[j % warmIds.length]) });
+      const ok = releases.take();
+      batch.push({ key: ok.songId, value: JSON.stringify(ok) });
+    }
+    await k.sendBatch(k.topics.songReleased, batch);
+    const at = Date.now();
+    for (const m of batch) if (!m.key.startsWith('poison-')) validSentAt.set(m.key, at);
+    sent += batch.length / 2;
+  }
+  // A handful of oversized values (one request each: they are near the broker's limit).
+  const big: Array<[string, Buffer]> = [
+    ['binary-4mb', randomBytes(4 * 1024 * 1024)],
+    ['binary-8mb', randomBytes(8 * 1024 * 1024)],
+    ['json-title-9mb', Buffer.from(JSON.stringify({ ...releases.take(), title: 't'.repeat(9_000_000) }))],
+    ['json-title-4mb', Buffer.from(JSON.stringify({ ...releases.take(), title: 'u'.repeat(4_000_000) }))],
+  ];
+  for (const [kind, value] of big) {
+    await k.sendBatch(k.topics.songReleased, [{ key: `poison-${kind}-${sent}`, value }]);
+    sent++;
+    const ok = releases.take();
+    await k.sendBatch(k.topics.songReleased, [{ key: ok.songId, value: JSON.stringify(ok) }]);
+    validSentAt.set(ok.songId, Date.now());
+  }
+  const poisonInDlq = () =>
+    new Set([...dlq.values()].map((r) => r.key).filter((key) => key.startsWith('poison-'))).size;
+  const firstAudience = () => {
+    const first = new Map<string, number>();
+    for (const r of audiences.values())
+      if (!first.has(r.key) || r.at < first.get(r.key)!) first.set(r.key, r.at);
+    return first;
+  };
+  await waitUntil(
+    () => poisonInDlq() >= sent && [...validSentAt.keys()].every((s) => firstAudience().has(s)),
+    240_000,
+    500,
+  );
+  const first = firstAudience();
+  let maxStallMs = 0;
+  let validProcessed = 0;
+  for (const [songId, at] of validSentAt) {
+    const got = first.get(songId);
+    if (got === undefined) continue;
+    validProcessed++;
+    maxStallMs = Math.max(maxStallMs, got - at);
+  }
+  const result = {
+    sent,
+    kinds: POISON_KINDS.length + big.length,
+    deadLettered: poisonInDlq(),
+    validSent: validSentAt.size,
+    validProcessed,
+    maxStallSeconds: Math.round(maxStallMs / 10) / 100,
+  };
+  step(
+    `poison phase done: ${result.deadLettered}/${sent} in the DLQ, ${validProcessed}/${validSentAt.size} valid processed`,
+  );
+  return result;
 }
 
 /** Malformed song.released values, one per DESIGN.md §4 case (and a few more). */
@@ -169,6 +357,15 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     const validInDlq = [...dlq.values()].filter((r) => sent.has(r.key)).length;
     const malformedCrashes = worker.crashes.length - crashesBefore;
 
+    // ---- 3. poison records ---------------------------------------------------------------
+    let poison: PoisonPhase | null = null;
+    if ((o.poison ?? 1200) > 0) {
+      const pds = await openDatabase(env.config.db, { migrate: false });
+      const warmIds = await new SongRepository(pds).sampleIds('warm', 50);
+      await pds.destroy();
+      poison = await poisonPhase(k, releases, o.poison ?? 1200, warmIds, audiences, dlq, step);
+    }
+
     console.log('\n=== bench:faults ===');
     console.log(`machine: ${machineLine()}`);
     console.log(`data: ${await describeData(env.config)}`);
@@ -219,6 +416,23 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     console.log(
       `target: 10,000 malformed, zero crashes, all in the DLQ → ${verdict(malformedCrashes === 0 && badKeys().size === o.malformed && worker.running)}`,
     );
+    if (poison) {
+      console.log(
+        `poison: ${poison.sent} sent (${poison.kinds} kinds), ${poison.deadLettered} in the DLQ; valid ${poison.validProcessed}/${poison.validSent} processed; longest wait ${poison.maxStallSeconds} s`,
+      );
+      console.log(
+        `target: every poison record in the DLQ, every valid one processed, no wait > 5 s → ${verdict(poison.deadLettered >= poison.sent && poison.validProcessed === poison.validSent && poison.maxStallSeconds <= 5)}`,
+      );
+    }
+    if (o.out) {
+      const report = {
+        machine: machineLine(),
+        poison,
+        faults: { sent: sent.size, lost: lost.length, duplicated: duplicated.length },
+      };
+      fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(`wrote ${o.out}`);
+    }
   } finally {
     await worker.stop();
     await k.close();

@@ -70,9 +70,28 @@ export function registerOpsBenches(bench: Command): void {
     .option('--rate <n>', 'offered releases per second', num, 100)
     .option('--malformed <n>', 'malformed releases', num, 10_000)
     .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
-    .action(async (o: { events: number; rate: number; malformed: number; epochs: number }) => {
-      await runFaultsBench(o);
-    });
+    .option(
+      '--poison <n>',
+      'poison records (valid JSON that storage or the DLQ refuses) interleaved with valid ones; 0 skips',
+      (v) => Number(v),
+      1200,
+    )
+    .option(
+      '--out <file>',
+      'JSON: { machine, poison: { sent, deadLettered, validSent, validProcessed, maxStallSeconds }, faults: { sent, lost, duplicated } }',
+    )
+    .action(
+      async (o: {
+        events: number;
+        rate: number;
+        malformed: number;
+        epochs: number;
+        poison: number;
+        out?: string;
+      }) => {
+        await runFaultsBench(o);
+      },
+    );
 
   bench
     .command('api')

@@ -85,7 +85,7 @@ describe('InteractionIngest', () => {
         ),
       ],
       ['2', 'userId: Required'],
-      ['3', 'occurredAt: Invalid datetime'],
+      ['3', 'occurredAt: must be an ISO 8601 date-time with an offset, e.g. 2026-11-20T00:00:00Z'],
       ['4', "event: Unrecognized key(s) in object: 'device'"],
       ['5', 'songId: unknown song never-released'],
     ]);

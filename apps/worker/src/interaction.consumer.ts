@@ -1,4 +1,10 @@
-import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
 import { EmbeddingRepository, InteractionRepository, SongRepository } from '@debut/catalog';
@@ -6,6 +12,7 @@ import { EventPublisher, KAFKA, TOPICS, TopicConsumer, TopicNames, consumerGroup
 import { ModelRuntime, UserVectorRefresher } from '@debut/serving';
 import { InteractionIngest } from './interaction-ingest';
 import { WorkerMetrics } from './worker-metrics';
+import { PoisonGuard } from './poison-guard';
 
 const REFRESH_EVERY_MS = 2000;
 
@@ -29,6 +36,8 @@ export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplic
     runtime: ModelRuntime,
     private readonly publisher: EventPublisher,
     private readonly metrics: WorkerMetrics,
+    // Absent only in unit tests that wire the consumer by hand.
+    @Optional() private readonly guard?: PoisonGuard,
   ) {
     this.ingest = new InteractionIngest(interactions, songs, config.audience.graduateAfterListeners);
     this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, embeddings);
@@ -39,6 +48,7 @@ export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplic
       topic: this.topics.userInteraction,
       groupId: consumerGroup(this.config.kafka.groupId, 'userInteraction'),
       dlqPublisher: this.publisher,
+      ...this.guard?.options(),
       batchHandler: (messages) => this.ingest.handleBatch(messages),
     });
     this.metrics.watch(this.topics.userInteraction, () => this.consumer?.counters);

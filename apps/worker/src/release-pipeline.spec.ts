@@ -7,7 +7,7 @@ import {
   releaseEvent,
   servingStack,
 } from '../../../libs/serving/src/testing/fakes';
-import { ReleasePipeline } from './release-pipeline';
+import { ReleasePipeline, reReleaseReason } from './release-pipeline';
 
 const AUDIENCE_TOPIC = 'song.audience.selected';
 
@@ -195,7 +195,7 @@ describe('ReleasePipeline', () => {
       ['1', 'songId: Required'],
       ['2', 'features.audio: length 3, expected 32'],
       ['3', 'features.audio[5]: not a finite number (NaN)'],
-      ['4', 'releasedAt: Invalid datetime'],
+      ['4', 'releasedAt: must be an ISO 8601 date-time with an offset, e.g. 2026-11-20T00:00:00Z'],
       ['5', "event: Unrecognized key(s) in object: 'mood'"],
       ['6', 'features.lyrics: unknown modality'],
       ['7', expect.stringMatching(/^invalid JSON: /)],
@@ -263,5 +263,29 @@ describe('ReleasePipeline', () => {
       'song.released',
     );
     expect(outcome.duplicates).toBe(0);
+  });
+});
+
+describe('ReleasePipeline re-release rule', () => {
+  it('dead-letters a release of an established (warm) song and leaves the song as it was', async () => {
+    const { catalog, pipeline } = await setUp();
+    const before = structuredClone(catalog.s.songs.get('w1'));
+    const rejects = await pipeline.handleBatch([
+      consumed(releaseEvent('w1', [0, 0, 1, 0], { eventId: 'evt-over', title: 'Overwrite' }), 0),
+      consumed(releaseEvent('n1', [1, 0, 0, 0]), 1),
+    ]);
+    expect(rejects.map((r) => [r.message.offset, r.reason])).toEqual([['0', reReleaseReason('w1')]]);
+    expect(rejects[0].reason).toMatch(/established \(warm\) song/);
+    expect(catalog.s.songs.get('w1')).toEqual(before);
+    expect(catalog.s.processed.has('evt-over')).toBe(false);
+    expect(catalog.s.songs.get('n1')?.pool).toBe('cold');
+  });
+
+  it('lets a re-release of a cold song update its content, keeping its pool', async () => {
+    const { catalog, pipeline } = await setUp();
+    await pipeline.handleBatch([consumed(releaseEvent('n1', [1, 0, 0, 0]))]);
+    const again = releaseEvent('n1', [1, 0, 0, 0], { eventId: 'evt-n1-b', title: 'Remastered' });
+    expect(await pipeline.handleBatch([consumed(again)])).toEqual([]);
+    expect(catalog.s.songs.get('n1')).toMatchObject({ title: 'Remastered', pool: 'cold' });
   });
 });

@@ -7,21 +7,22 @@ import {
   NewSong,
   ProcessedEventRepository,
   SongRepository,
+  SupersededVersionError,
 } from '@debut/catalog';
 import { FeatureSchema, SongReleasedEvent, validateSongReleased } from '@debut/features';
 import { BatchReject, ConsumedMessage, EventPublisher } from '@debut/messaging';
-import { AudienceService, ModelRuntime, NoActiveModelError, audienceRow, songContent } from '@debut/serving';
+import {
+  AudienceService,
+  ModelRuntime,
+  NoActiveModelError,
+  PendingAudienceReplay,
+  audienceRow,
+  publishAudiences,
+  songContent,
+} from '@debut/serving';
 
-/** `song.audience.selected` (DESIGN.md §4). */
-export interface AudienceSelectedEvent {
-  songId: string;
-  modelVersion: string;
-  /** The audience method that selected it (additive field). */
-  method: string;
-  audience: Array<{ userId: string; score: number }>;
-  neighbours: Array<{ songId: string; similarity: number }>;
-  selectedAt: string;
-}
+/** `song.audience.selected` (DESIGN.md §4): one definition, shared with the api's recompute. */
+export type { AudienceSelectedEvent } from '@debut/serving';
 
 export interface BatchOutcome {
   selected: number;
@@ -60,7 +61,31 @@ export class ReleasePipeline {
     private readonly publisher: EventPublisher,
     private readonly audienceTopic: string,
     private readonly fallbackSchema: FeatureSchema,
-  ) {}
+  ) {
+    this.pendingReplay = new PendingAudienceReplay(
+      runtime,
+      songs,
+      audiences,
+      audienceService,
+      publisher,
+      audienceTopic,
+    );
+    runtime.onSwitch((state) => {
+      if (state.i2i) void this.replayPending();
+    });
+  }
+
+  private readonly pendingReplay: PendingAudienceReplay;
+
+  /** Audiences for releases queued while no I2I model was active; a failure is retried on the next chunk. */
+  private async replayPending(): Promise<void> {
+    try {
+      const published = await this.pendingReplay.replay();
+      if (published) this.log.info('queued releases got their audience', { published });
+    } catch (e) {
+      this.log.warn('replaying queued releases failed; retried later', { error: String(e) });
+    }
+  }
 
   /** The schema a release must satisfy: the active model's, or the deployment's default. */
   get schema(): FeatureSchema {
@@ -70,17 +95,51 @@ export class ReleasePipeline {
   /** A chunk of song.released records: malformed ones are returned for the DLQ, the rest processed. */
   async handleBatch(messages: ConsumedMessage[]): Promise<BatchReject[]> {
     const rejects: BatchReject[] = [];
-    const events: SongReleasedEvent[] = [];
+    const events: Array<{ message: ConsumedMessage; event: SongReleasedEvent }> = [];
     for (const message of messages) {
       const checked = validateSongReleased(message.json ?? message.value, this.schema);
-      if (checked.ok) events.push(checked.value);
+      if (checked.ok) events.push({ message, event: checked.value });
       else rejects.push({ message, reason: checked.reason });
     }
-    if (events.length) await this.processMany(events, messages[0].topic);
+    const warm = await this.warmSongs(events.map((e) => e.event.songId));
+    const fresh = events.filter(({ message, event }) => {
+      if (!warm.has(event.songId)) return true;
+      rejects.push({ message, reason: reReleaseReason(event.songId) });
+      return false;
+    });
+    if (fresh.length)
+      await this.processMany(
+        fresh.map((e) => e.event),
+        messages[0].topic,
+      );
     return rejects;
   }
 
+  /**
+   * The re-release rule: a release may update a song that is still cold (its content and vectors
+   * change, its first audience stays), but never an established (warm) one, whose vectors and
+   * listeners other songs' audiences are built on.
+   */
+  private async warmSongs(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const known = await this.songs.findByIds([...new Set(ids)]);
+    return new Set(known.filter((s) => s.pool === 'warm').map((s) => s.id));
+  }
+
   async processMany(events: SongReleasedEvent[], topic: string): Promise<BatchOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.processOnce(events, topic);
+      } catch (e) {
+        // An activation flipped while this chunk was computed with the replaced version: follow
+        // the switch and compute again (nothing was written: the transaction rolled back).
+        if (!(e instanceof SupersededVersionError) || attempt >= 3) throw e;
+        await this.runtime.refresh();
+      }
+    }
+  }
+
+  private async processOnce(events: SongReleasedEvent[], topic: string): Promise<BatchOutcome> {
     const i2i = this.runtime.i2i;
     const dssm = this.runtime.dssm;
     // The same event twice in one chunk: the first copy counts, later ones are redeliveries.
@@ -114,7 +173,16 @@ export class ReleasePipeline {
         const { ids, vectors } = dssmRows.only(claimedSongs);
         await this.embeddings.upsertSongVectors(dssm.version, ids, vectors, dssm.model.dim, m);
       }
-      if (!i2i) return none;
+      if (!i2i) {
+        // No audience without an I2I model: the songs are queued and get one once a model is active.
+        const eventOf = (id: string) =>
+          firstCopies.find((e) => e.songId === id && fresh.has(e.eventId))?.eventId;
+        await this.audiences.queuePending(
+          m,
+          [...claimedSongs].map((songId) => ({ songId, eventId: eventOf(songId) ?? null })),
+        );
+        return none;
+      }
       const mine = selected.filter((s) => claimedSongs.has(s.songId));
       const i2iRows = new SongRows(mine, concat(mine.map((s) => s.vector)), i2i.encoder.dim);
       await this.embeddings.upsertSongVectors(i2i.version, i2iRows.ids, i2iRows.vectors, i2i.encoder.dim, m);
@@ -128,14 +196,17 @@ export class ReleasePipeline {
     });
 
     const t2 = performance.now();
-    if (dssm && dssmRows && claimedSongs.size) {
-      const { ids, vectors } = dssmRows.only(claimedSongs);
-      dssm.cold.add(ids, vectors);
-    }
+    // The pools follow the change log; reading it now makes this chunk's songs searchable here at
+    // once (other processes catch up on their next poll). A failure leaves that to the poll.
+    if (claimedSongs.size)
+      await this.runtime
+        .refresh()
+        .catch((e: unknown) => this.log.warn('pool refresh after a release failed', { error: String(e) }));
     // Redeliveries publish again only what never reached the broker (crash after commit).
     const duplicateSongs = [...new Set(events.map((e) => e.songId).filter((id) => !claimedSongs.has(id)))];
     const pending = (await this.audiences.latestMany(duplicateSongs)).filter((a) => !a.publishedAt);
     await this.publish([...inserted, ...pending]);
+    if (i2i) await this.replayPending();
     const ms = (a: number, b: number) => Math.round(b - a);
     this.log.debug('release chunk', {
       events: events.length,
@@ -144,7 +215,7 @@ export class ReleasePipeline {
       publishMs: ms(t2, performance.now()),
     });
     if (!i2i && claimedSongs.size) {
-      this.log.warn('songs stored without an audience', {
+      this.log.warn('songs stored without an audience: queued until an I2I model is active', {
         songs: claimedSongs.size,
         reason: new NoActiveModelError('i2i').message,
       });
@@ -159,13 +230,13 @@ export class ReleasePipeline {
 
   private async publish(rows: AudienceEntity[]): Promise<void> {
     if (!rows.length) return;
-    await this.publisher.publishBatch(
-      this.audienceTopic,
-      rows.map((a) => ({ key: a.songId, value: audienceEvent(a) })),
-    );
-    await this.audiences.markPublished(rows);
+    await publishAudiences(this.publisher, this.audienceTopic, this.audiences, rows);
     this.onPublished?.(rows);
   }
+}
+
+export function reReleaseReason(songId: string): string {
+  return `songId: ${songId} is an established (warm) song; a release cannot overwrite it (publish new content under a new songId)`;
 }
 
 function toSong(e: SongReleasedEvent): NewSong {
@@ -178,17 +249,6 @@ function toSong(e: SongReleasedEvent): NewSong {
     releasedAt: new Date(e.releasedAt),
     features: e.features,
     pool: 'cold',
-  };
-}
-
-function audienceEvent(a: AudienceEntity): AudienceSelectedEvent {
-  return {
-    songId: a.songId,
-    modelVersion: a.modelVersion,
-    method: a.method,
-    audience: a.members.map((m) => ({ userId: m.userId, score: m.score })),
-    neighbours: a.neighbours,
-    selectedAt: new Date(a.selectedAt).toISOString(),
   };
 }
 

@@ -1,4 +1,10 @@
-import { Inject, Injectable, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  OnApplicationBootstrap,
+  BeforeApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
@@ -13,6 +19,7 @@ import { AudienceService, ModelRuntime, loadDeploymentSchema } from '@debut/serv
 
 import { ReleasePipeline } from './release-pipeline';
 import { WorkerMetrics } from './worker-metrics';
+import { PoisonGuard } from './poison-guard';
 
 const RELEASE_CHUNK = 256;
 
@@ -36,6 +43,8 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
     audience: AudienceService,
     private readonly publisher: EventPublisher,
     private readonly metrics: WorkerMetrics,
+    // Absent only in unit tests that wire the consumer by hand.
+    @Optional() private readonly guard?: PoisonGuard,
   ) {
     this.pipeline = new ReleasePipeline(
       ds,
@@ -56,6 +65,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
       topic: this.topics.songReleased,
       groupId: consumerGroup(this.config.kafka.groupId, 'songReleased'),
       dlqPublisher: this.publisher,
+      ...this.guard?.options(),
       // Chunks of a partition at a time (one model pass, one transaction, one publish each);
       // two partitions in flight so the database round trips of one overlap the other's work.
       batchHandler: async (messages) => {

@@ -6,9 +6,11 @@ import { ServingModule } from '@debut/serving';
 import { ReleaseConsumer } from './release.consumer';
 import { InteractionConsumer } from './interaction.consumer';
 import { WorkerMetrics } from './worker-metrics';
+import { PoisonGuard } from './poison-guard';
+import { StartupChecks } from './startup-checks';
 
 @Module({
   imports: [DebutConfigModule, CatalogModule, ServingModule, MessagingModule.forRole('worker')],
-  providers: [WorkerMetrics, ReleaseConsumer, InteractionConsumer],
+  providers: [StartupChecks, WorkerMetrics, PoisonGuard, ReleaseConsumer, InteractionConsumer],
 })
 export class WorkerModule {}

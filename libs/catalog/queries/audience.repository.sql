@@ -13,11 +13,13 @@ INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, se
 INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO UPDATE
     SET members = EXCLUDED.members, neighbours = EXCLUDED.neighbours, event_id = EXCLUDED.event_id,
-        selected_at = EXCLUDED.selected_at, method = EXCLUDED.method;
+        selected_at = EXCLUDED.selected_at, method = EXCLUDED.method, published_at = NULL;
 
 -- AudienceRepository.markPublished
-UPDATE audiences a SET published_at = now() FROM unnest($1::text[], $2::text[]) AS k(song_id, model_version)
-  WHERE a.song_id = k.song_id AND a.model_version = k.model_version;
+UPDATE audiences a SET published_at = now()
+   FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS k(song_id, model_version, selected_at)
+  WHERE a.song_id = k.song_id AND a.model_version = k.model_version
+    AND (k.selected_at IS NULL OR a.selected_at = k.selected_at);
 
 -- AudienceRepository.latestMany
 SELECT DISTINCT ON ("a"."song_id")
@@ -64,3 +66,14 @@ SELECT
   WHERE (("AudienceEntity"."song_id" = $1))
   ORDER BY "AudienceEntity"."selected_at" DESC
   LIMIT 1;
+
+-- AudienceRepository.queuePending
+INSERT INTO pending_audiences (song_id, event_id)
+  SELECT * FROM unnest($1::text[], $2::text[])
+  ON CONFLICT (song_id) DO UPDATE SET event_id = EXCLUDED.event_id;
+
+-- AudienceRepository.pending
+SELECT song_id, event_id FROM pending_audiences ORDER BY queued_at, song_id LIMIT $1;
+
+-- AudienceRepository.clearPending
+DELETE FROM pending_audiences WHERE song_id = ANY($1);

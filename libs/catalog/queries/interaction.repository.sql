@@ -25,13 +25,20 @@ SELECT user_id, song_id FROM (
   WHERE rn <= $2 ORDER BY user_id, rn;
 
 -- InteractionRepository.markUsersStale
-UPDATE users SET vectors_stale = true WHERE id = ANY($1);
+UPDATE users SET vectors_stale = true, stale_since = CASE WHEN vectors_stale THEN stale_since ELSE now() END
+  WHERE id = ANY($1);
 
 -- InteractionRepository.staleUsers
 SELECT id FROM users WHERE vectors_stale ORDER BY id LIMIT $1;
 
 -- InteractionRepository.clearStale
 UPDATE users SET vectors_stale = false WHERE id = ANY($1);
+
+-- InteractionRepository.refreshStale
+START TRANSACTION;
+SELECT id FROM users WHERE vectors_stale ORDER BY stale_since NULLS FIRST, id LIMIT $1
+  FOR UPDATE SKIP LOCKED;
+COMMIT;
 
 -- InteractionRepository.userPages
 SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT $2;

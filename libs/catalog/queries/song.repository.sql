@@ -98,6 +98,26 @@ SELECT
   ORDER BY "s"."id" ASC
   LIMIT 5000;
 
+-- SongRepository.withoutVector
+SELECT
+    "s"."id" AS "s_id",
+    "s"."title" AS "s_title",
+    "s"."artist_id" AS "s_artist_id",
+    "s"."language" AS "s_language",
+    "s"."genres" AS "s_genres",
+    "s"."released_at" AS "s_released_at",
+    "s"."features" AS "s_features",
+    "s"."pool" AS "s_pool",
+    "s"."listener_count" AS "s_listener_count",
+    "s"."created_at" AS "s_created_at",
+    "s"."updated_at" AS "s_updated_at"
+  FROM "songs" "s"
+  WHERE NOT EXISTS (SELECT 1
+  FROM song_embeddings e
+  WHERE e.model_version = $1 AND e.song_id = "s"."id")
+  ORDER BY "s"."id" ASC
+  LIMIT 10;
+
 -- SongRepository.setPool
 UPDATE songs SET pool = $2, updated_at = now() WHERE id = ANY($1);
 

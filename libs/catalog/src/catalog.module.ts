@@ -4,6 +4,7 @@ import { DEBUT_CONFIG, DebutConfig } from '@debut/config';
 import { openDatabase } from './database';
 import { AudienceRepository } from './repositories/audience.repository';
 import { DatabaseRepository } from './repositories/database.repository';
+import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
@@ -17,6 +18,7 @@ const repositories = [
   EmbeddingRepository,
   AudienceRepository,
   DatabaseRepository,
+  DeadLetterRepository,
 ] as const;
 
 /** The database connection (created and migrated at start) and the repositories over it. */

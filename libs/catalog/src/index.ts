@@ -6,6 +6,7 @@ export * from './repositories/model-version.repository';
 export * from './repositories/embedding.repository';
 export * from './repositories/audience.repository';
 export * from './repositories/processed-event.repository';
+export * from './repositories/dead-letter.repository';
 export * from './repositories/user.repository';
 export * from './repositories/stats.repository';
 export * from './repositories/database.repository';

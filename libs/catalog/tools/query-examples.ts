@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { AudienceRepository } from '../src/repositories/audience.repository';
 import { DatabaseAdmin } from '../src/repositories/database-admin';
 import { DatabaseRepository } from '../src/repositories/database.repository';
+import { DeadLetterRepository } from '../src/repositories/dead-letter.repository';
 import { EmbeddingRepository } from '../src/repositories/embedding.repository';
 import { InteractionRepository } from '../src/repositories/interaction.repository';
 import { ModelVersionRepository } from '../src/repositories/model-version.repository';
@@ -86,6 +87,7 @@ export const targets: QueryTarget[] = [
     upsertMany: [(r) => r.upsertMany([song('s-5', 'cold', { title: 'Again' }), song('s-6')])],
     insertMany: [(r) => r.insertMany([song('s-7', 'warm')])],
     pages: [(r) => drain(r.pages()), (r) => drain(r.pages(undefined, 'warm'))],
+    withoutVector: [(r) => r.withoutVector('i2i-1', 10)],
     setPool: [(r) => r.setPool(['s-4'], 'warm')],
     refreshListenerCounts: [(r) => r.refreshListenerCounts(['s-1', 's-3'], 1)],
     sampleIds: [(r) => r.sampleIds('warm', 2)],
@@ -100,6 +102,7 @@ export const targets: QueryTarget[] = [
     markUsersStale: [(r) => r.markUsersStale(['u-1'])],
     staleUsers: [(r) => r.staleUsers(100)],
     clearStale: [(r) => r.clearStale(['u-1'])],
+    refreshStale: [(r) => r.refreshStale(100, () => Promise.resolve())],
     userPages: [(r) => drain(r.userPages())],
     userExists: [(r) => r.userExists('u-1')],
     count: [(r) => r.count()],
@@ -113,10 +116,11 @@ export const targets: QueryTarget[] = [
     activate: [(r) => r.activate('i2i-2')],
   }),
   target('embedding.repository', ({ ds }) => new EmbeddingRepository(ds), {
-    upsertSongVectors: [(r) => r.upsertSongVectors('i2i-1', ['s-4'], vectors(1), 2)],
+    upsertSongVectors: [(r) => r.upsertSongVectors('dssm-1', ['s-4'], vectors(1), 2)],
     songVectors: [(r) => r.songVectors('i2i-1'), (r) => r.songVectors('i2i-1', 'warm')],
     songVectorsFor: [(r) => r.songVectorsFor('i2i-1', ['s-1', 's-2'])],
-    changesSince: [(r) => r.changesSince('i2i-1', T0)],
+    changeHorizon: [(r) => r.changeHorizon()],
+    changesAfter: [(r) => r.changesAfter('i2i-1', '0/0'), (r) => r.changesAfter('i2i-1', '0/0', 1)],
     embeddedSongIds: [(r) => r.embeddedSongIds('i2i-1', 'cold', 10)],
     countSongVectors: [(r) => r.countSongVectors('i2i-1', 'warm')],
     upsertUserVectors: [(r) => r.upsertUserVectors('dssm-1', ['u-1'], vectors(1), vectors(1), 2)],
@@ -132,6 +136,9 @@ export const targets: QueryTarget[] = [
     sampleSongIds: [(r) => r.sampleSongIds(2)],
     find: [(r) => r.find('s-1', 'i2i-1')],
     latest: [(r) => r.latest('s-3')],
+    queuePending: [(r, { ds }) => r.queuePending(ds.manager, [{ songId: 's-4', eventId: 'e-4' }])],
+    pending: [(r) => r.pending(10)],
+    clearPending: [(r) => r.clearPending(['s-4'])],
   }),
   target('processed-event.repository', () => new ProcessedEventRepository(), {
     unclaimed: [(r, { ds }) => r.unclaimed(ds.manager, ['e-1', 'e-2'], 'song.released')],
@@ -144,6 +151,12 @@ export const targets: QueryTarget[] = [
     catalogueSize: [(r) => r.catalogueSize()],
     releaseTally: [(r) => r.releaseTally('s-', ['e-1'])],
   }),
+  target('dead-letter.repository', ({ ds }) => new DeadLetterRepository(ds), {
+    saveMany: [(r) => r.saveMany([deadLetter('0'), deadLetter('1')])],
+    list: [(r) => r.list(), (r) => r.list({ all: true, limit: 10 })],
+    forReplay: [(r) => r.forReplay('pending'), (r) => r.forReplay(['1'])],
+    markReplayed: [(r) => r.markReplayed(['1'])],
+  }),
   target('database.repository', ({ ds }) => new DatabaseRepository(ds), {
     ping: [(r) => r.ping()],
     appliedMigrations: [(r) => r.appliedMigrations()],
@@ -154,6 +167,22 @@ export const targets: QueryTarget[] = [
     dropDatabase: [(r) => r.dropDatabase(SCRATCH_DATABASE)],
   }),
 ];
+
+/** A refused song.released record (the dead-letter examples). */
+function deadLetter(offset: string) {
+  return {
+    topic: 'song.released',
+    partition: 0,
+    offset,
+    key: 's-1',
+    value: Buffer.from('{"songId":"s-1"}'),
+    headers: { 'x-trace': 't-1' },
+    reason: 'releasedAt: Required',
+    size: 16,
+    sha256: '0'.repeat(64),
+    failedAt: T0,
+  };
+}
 
 /** Reads a paging generator to its end, so every page's statement runs. */
 async function drain<T>(pages: AsyncIterable<T>): Promise<T[]> {

@@ -14,12 +14,15 @@ const bool = z
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+/** The public development key: fine on a laptop, refused in production (assertSafeForProduction). */
+export const DEFAULT_API_KEY = 'debut-local-dev-key';
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: port.default(3000),
-  API_KEY: z.string().min(8, 'must be at least 8 characters').default('debut-local-dev-key'),
+  API_KEY: z.string().min(8, 'must be at least 8 characters').default(DEFAULT_API_KEY),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(12_000),
   PGHOST: z.string().min(1).default('127.0.0.1'),
   PGPORT: port.default(5432),
@@ -47,6 +50,9 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
     .default(''),
   KAFKA_PARTITIONS: positiveInt.default(4),
+  // 1 suits the single local broker; a cluster needs 3 and 2 so that acks=all survives a broker loss.
+  KAFKA_REPLICATION_FACTOR: positiveInt.max(32).default(1),
+  KAFKA_MIN_INSYNC_REPLICAS: positiveInt.max(32).default(1),
   INDEX_DIR: z
     .string()
     .min(1)
@@ -69,6 +75,10 @@ const schema = z.object({
   TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm']).default('auto'),
   METRICS_ENABLED: bool.default('true'),
   WORKER_METRICS_PORT: port.default(9464),
+  /** How long a failure of unknown kind is retried before its record is dead-lettered as poison, ms. */
+  POISON_BUDGET_MS: z.coerce.number().int().min(0).max(4000).default(3000),
+  /** Largest record sent to a DLQ topic; bigger dead letters go truncated (full bytes in dead_letters). */
+  DLQ_MAX_RECORD_BYTES: z.coerce.number().int().min(16_384).max(10_000_000).default(262_144),
 });
 
 export interface DebutConfig {
@@ -76,7 +86,17 @@ export interface DebutConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   http: { host: string; port: number; apiKey: string; rateLimitPerMinute: number };
   db: { host: string; port: number; user: string; password: string; database: string; poolSize: number };
-  kafka: { brokers: string[]; clientId: string; groupId: string; topicPrefix: string; partitions: number };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    groupId: string;
+    topicPrefix: string;
+    partitions: number;
+    /** Replication factor of created topics, and the least an existing topic must have. */
+    replicationFactor: number;
+    /** min.insync.replicas of created topics, and the least an existing topic must have. */
+    minInsyncReplicas: number;
+  };
   index: { dir: string; kind: 'flat' | 'hnsw'; efSearch: number };
   models: { dir: string; tfBackend: 'auto' | 'tensorflow' | 'wasm' };
   audience: {
@@ -89,6 +109,7 @@ export interface DebutConfig {
   metricsEnabled: boolean;
   /** Where the worker serves Prometheus metrics (/metrics) when metrics are enabled. */
   workerMetricsPort: number;
+  poison: { budgetMs: number; dlqMaxRecordBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -111,6 +132,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
     );
   }
   const e = parsed.data;
+  if (e.KAFKA_MIN_INSYNC_REPLICAS > e.KAFKA_REPLICATION_FACTOR) {
+    throw new ConfigError([
+      `KAFKA_MIN_INSYNC_REPLICAS=${JSON.stringify(env.KAFKA_MIN_INSYNC_REPLICAS)}: must not exceed KAFKA_REPLICATION_FACTOR (${e.KAFKA_REPLICATION_FACTOR}), or no acks=all write could ever succeed`,
+    ]);
+  }
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -134,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
       groupId: e.KAFKA_GROUP_ID,
       topicPrefix: e.KAFKA_TOPIC_PREFIX,
       partitions: e.KAFKA_PARTITIONS,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
     },
     index: { dir: e.INDEX_DIR, kind: e.INDEX_KIND, efSearch: e.INDEX_EF_SEARCH },
     models: { dir: e.MODELS_DIR, tfBackend: e.TF_BACKEND },
@@ -146,7 +174,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
     datasets: { lastfmDir: e.LASTFM_DIR },
     metricsEnabled: e.METRICS_ENABLED,
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    poison: { budgetMs: e.POISON_BUDGET_MS, dlqMaxRecordBytes: e.DLQ_MAX_RECORD_BYTES },
   };
+}
+
+/**
+ * The api and the worker call this before they start: in production the public default API key
+ * would let anyone publish releases and recompute audiences, so they refuse it and say what to set.
+ */
+export function assertSafeForProduction(config: Pick<DebutConfig, 'env' | 'http'>): void {
+  if (config.env === 'production' && config.http.apiKey === DEFAULT_API_KEY) {
+    throw new ConfigError([
+      `API_KEY is the public default while NODE_ENV=production: set API_KEY to a secret of at least 8 characters`,
+    ]);
+  }
 }
 
 export const projectRoot = root;

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { FeatureSchema } from './schema';
+import {
+  acceptedInstant,
+  issueReason,
+  MAX_FLOAT4,
+  MAX_TITLE_LENGTH,
+  storableId,
+  storableString,
+} from './storable';
 
 /** `song.released` as DESIGN.md §4 defines it. */
 export interface SongReleasedEvent {
@@ -15,13 +23,13 @@ export interface SongReleasedEvent {
 
 const envelope = z
   .object({
-    eventId: z.string().min(1).max(128),
-    songId: z.string().min(1).max(128),
-    title: z.string().max(1000).default(''),
-    artistId: z.string().min(1).max(128),
-    language: z.string().max(32).nullable().default(null),
-    genres: z.array(z.string().min(1).max(64)).max(64).default([]),
-    releasedAt: z.string().datetime({ offset: true }),
+    eventId: storableId,
+    songId: storableId,
+    title: storableString(0, MAX_TITLE_LENGTH).default(''),
+    artistId: storableId,
+    language: storableString(0, 32).nullable().default(null),
+    genres: z.array(storableString(1, 64)).max(64, 'more than 64 genres').default([]),
+    releasedAt: acceptedInstant,
     features: z.record(z.string(), z.array(z.unknown())),
   })
   .strict();
@@ -30,8 +38,9 @@ export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string
 
 /**
  * Validates a raw release (parsed JSON or the raw string) against the envelope and the feature
- * schema: every dense modality present with its exact length, finite numbers only, no
- * modality the schema does not declare. The reason is meant for the dead-letter record.
+ * schema: every dense modality present with its exact length, finite numbers a 32-bit float
+ * holds, no modality the schema does not declare; strings storable as text (no NUL, no lone
+ * surrogate) within their lengths, `releasedAt` within the accepted years (storable.ts). The reason is meant for the dead-letter record.
  */
 export function validateSongReleased(raw: unknown, schema: FeatureSchema): Validation<SongReleasedEvent> {
   let data = raw;
@@ -43,10 +52,7 @@ export function validateSongReleased(raw: unknown, schema: FeatureSchema): Valid
     }
   }
   const parsed = envelope.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, reason: `${issue.path.join('.') || 'event'}: ${issue.message}` };
-  }
+  if (!parsed.success) return { ok: false, reason: issueReason(parsed.error) };
   const event = parsed.data;
   const dense = new Map(
     schema.modalities.flatMap((m) => (m.kind === 'dense' ? [[m.name, m.dim] as const] : [])),
@@ -63,6 +69,12 @@ export function validateSongReleased(raw: unknown, schema: FeatureSchema): Valid
       const x = v[i];
       if (typeof x !== 'number' || !Number.isFinite(x)) {
         return { ok: false, reason: `features.${name}[${i}]: not a finite number (${String(x)})` };
+      }
+      if (Math.abs(x) > MAX_FLOAT4) {
+        return {
+          ok: false,
+          reason: `features.${name}[${i}]: ${x} is beyond ±${MAX_FLOAT4} (a 32-bit float)`,
+        };
       }
     }
   }

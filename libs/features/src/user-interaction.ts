@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Validation } from './song-released';
+import { acceptedInstant, issueReason, storableId } from './storable';
 
 export const INTERACTION_KINDS = ['play', 'complete', 'favorite', 'skip'] as const;
 export type InteractionKindName = (typeof INTERACTION_KINDS)[number];
@@ -27,17 +28,16 @@ export interface UserInteractionEvent {
 
 const schema = z
   .object({
-    eventId: z.string().min(1).max(128),
-    userId: z.string().min(1).max(128),
-    songId: z.string().min(1).max(128),
+    eventId: storableId,
+    userId: storableId,
+    songId: storableId,
     kind: z.enum(INTERACTION_KINDS),
-    occurredAt: z.string().datetime({ offset: true }),
+    occurredAt: acceptedInstant,
   })
   .strict();
 
 export function validateUserInteraction(raw: unknown): Validation<UserInteractionEvent> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const issue = parsed.error.issues[0];
-  return { ok: false, reason: `${issue.path.join('.') || 'event'}: ${issue.message}` };
+  return { ok: false, reason: issueReason(parsed.error) };
 }

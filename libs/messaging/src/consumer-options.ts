@@ -1,4 +1,5 @@
 import type { BackoffOptions } from './backoff';
+import type { DeadLetterStore } from './dlq';
 import type { MessagingLogger } from './logger';
 import type { ConsumedMessage } from './message';
 import type { EventPublisher } from './publisher';
@@ -32,6 +33,20 @@ interface CommonOptions {
   requireJson?: boolean;
   /** A group without committed offsets starts at the earliest record (default true). */
   fromBeginning?: boolean;
+  /**
+   * How long a failure that is neither permanent nor known to be transient is retried before its
+   * record is dead-lettered as poison, ms (default 3000; see retry.ts).
+   */
+  poisonBudgetMs?: number;
+  /** Whether the database and broker answer (a poison verdict needs them up; default: assumed up). */
+  dependenciesUp?: () => Promise<boolean>;
+  /**
+   * Keeps every dead letter's full bytes durably before it is sent to the DLQ topic, which may
+   * only get a truncated copy (default: none, the DLQ topic is all there is).
+   */
+  deadLetterStore?: DeadLetterStore;
+  /** Largest dead-letter record sent to `<topic>.dlq`, bytes; bigger ones go truncated (default 256 KiB). */
+  dlqMaxRecordBytes?: number;
   /** Backoff for transient failures (default 100 ms doubling to 5 s, ±10 % jitter). */
   backoff?: Partial<BackoffOptions>;
   logger?: MessagingLogger;

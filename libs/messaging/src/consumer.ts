@@ -20,11 +20,14 @@ export type {
 /**
  * A reliable at-least-once consumer of one topic in a consumer group:
  * - offsets are committed manually, after the handler succeeded (never before);
- * - a malformed record (not JSON, or the handler throws `MalformedEventError`) goes to
- *   `<topic>.dlq` with its reason, is committed, and consumption goes on;
- * - any other error is transient: the same record is retried with capped exponential backoff,
- *   forever, never skipped (heartbeating meanwhile); stop() interrupts the wait and leaves the
- *   record uncommitted, so it is redelivered later;
+ * - a record refused for good (not JSON, `MalformedEventError`, a PostgreSQL data error, a
+ *   broker that finds it too large) goes to `<topic>.dlq` with its reason, is committed, and
+ *   consumption goes on; in a chunk, the refused record is isolated by bisection (fetch-loop.ts);
+ * - a transient error (a dependency down) is retried with capped exponential backoff, forever,
+ *   never skipped (heartbeating meanwhile); stop() interrupts the wait and leaves the record
+ *   uncommitted, so it is redelivered later;
+ * - an error of unknown kind is retried within the poison budget, then dead-lettered as poison
+ *   if the database and broker answer (failure.ts, retry.ts);
  * - stop() lets the in-flight handler finish and commit, then leaves the group.
  *
  * This class owns the lifecycle (connect, join, stop); the record path is the fetch loop
@@ -96,8 +99,12 @@ export class TopicConsumer {
     });
     const { signal } = this.abort;
     const { logger, counters } = this;
-    const retry = new TransientRetry({ signal, backoff: this.options.backoff, logger, counters });
-    const dlq = new DlqSender(this.dlq, retry, logger, counters);
+    const { backoff, poisonBudgetMs, dependenciesUp, deadLetterStore, dlqMaxRecordBytes } = this.options;
+    const retry = new TransientRetry({ signal, backoff, logger, counters, poisonBudgetMs, dependenciesUp });
+    const dlq = new DlqSender(this.dlq, retry, logger, counters, {
+      store: deadLetterStore,
+      maxRecordBytes: dlqMaxRecordBytes,
+    });
     const committer = new OffsetCommitter(this.consumer, dlq, counters);
     await this.consumer.run(
       fetchLoopConfig(this.options, { retry, committer, signal, track: (p) => this.track(p) }),

@@ -39,6 +39,8 @@ describe('dead-letter records', () => {
       value: '{"songId":"s-123","features":{"audio":[1,2',
       headers: { 'x-trace': 'abc' },
       failedAt: '2026-11-23T10:00:00.000Z',
+      size: 42,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
     });
     expect(DLQ_HEADERS.reason).toBe('x-dlq-reason');
   });

@@ -111,26 +111,7 @@ async function handleChunk(
     if (reason === null) good.push(msg);
     else rejects.push({ message: msg, reason });
   }
-  if (good.length) {
-    const label = recordLabel(topic, partition, good[0].offset, good[good.length - 1].offset);
-    const outcome = await runBatch(steps, handler, label, good, heartbeat);
-    if ('malformed' in outcome) {
-      // The handler called the chunk malformed without saying which record: one at a time.
-      for (const msg of good) {
-        const one = await runBatch(
-          steps,
-          handler,
-          recordLabel(topic, partition, msg.offset),
-          [msg],
-          heartbeat,
-        );
-        if ('malformed' in one) rejects.push({ message: msg, reason: one.malformed });
-        else rejects.push(...one.done);
-      }
-    } else {
-      rejects.push(...outcome.done);
-    }
-  }
+  if (good.length) rejects.push(...(await isolate(steps, handler, good, heartbeat)));
   await steps.committer.settle(
     topic,
     partition,
@@ -140,6 +121,32 @@ async function handleChunk(
   );
 }
 
+/**
+ * Runs the handler on `messages`; when it refuses them as a whole (a permanent failure, or poison
+ * after the budget) without saying which record, bisects: each half is run on its own, down to
+ * the single record that is refused, so one poison record costs its chunk about 2·log2(n) extra
+ * calls instead of failing it. The halves inherit no budget: the whole already spent it, so an
+ * unknown failure there is refused at once (when the dependencies are up).
+ */
+async function isolate(
+  steps: FetchLoopSteps,
+  handler: BatchHandler,
+  messages: ConsumedMessage[],
+  heartbeat: Heartbeat,
+  budgetMs?: number,
+): Promise<BatchReject[]> {
+  const first = messages[0];
+  const label = recordLabel(first.topic, first.partition, first.offset, messages[messages.length - 1].offset);
+  const outcome = await runBatch(steps, handler, label, messages, heartbeat, budgetMs);
+  if ('done' in outcome) return outcome.done;
+  if (messages.length === 1) return [{ message: first, reason: outcome.malformed }];
+  const mid = Math.ceil(messages.length / 2);
+  return [
+    ...(await isolate(steps, handler, messages.slice(0, mid), heartbeat, 0)),
+    ...(await isolate(steps, handler, messages.slice(mid), heartbeat, 0)),
+  ];
+}
+
 /** One call of the batch handler, retried while transient; `done` holds the rejects it returned. */
 function runBatch(
   steps: FetchLoopSteps,
@@ -147,15 +154,25 @@ function runBatch(
   label: string,
   messages: ConsumedMessage[],
   heartbeat: Heartbeat,
+  budgetMs?: number,
 ) {
-  return steps.retry.runHandler(label, heartbeat, async () => {
-    const out = await handler(messages);
-    const rejects = Array.isArray(out) ? out : (out?.rejects ?? []);
-    const own = new Set(messages);
-    for (const r of rejects) {
-      // Thrown as transient on purpose: it is a handler bug, and skipping would lose the chunk.
-      if (!own.has(r.message)) throw new Error('batch handler rejected a message that is not in its batch');
-    }
-    return rejects;
-  });
+  return steps.retry.runHandler(
+    label,
+    heartbeat,
+    async () => {
+      const out = await handler(messages);
+      const rejects = Array.isArray(out) ? out : (out?.rejects ?? []);
+      const own = new Set(messages);
+      for (const r of rejects) {
+        // Retried as transient on purpose: it is a handler bug, and refusing would dead-letter the chunk.
+        if (!own.has(r.message)) {
+          throw Object.assign(new Error('batch handler rejected a message that is not in its batch'), {
+            retriable: true,
+          });
+        }
+      }
+      return rejects;
+    },
+    { budgetMs },
+  );
 }

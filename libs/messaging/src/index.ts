@@ -3,6 +3,7 @@ export * from './backoff';
 export * from './logger';
 export * from './message';
 export * from './dlq';
+export * from './failure';
 export * from './kafka';
 export * from './publisher';
 export * from './consumer';

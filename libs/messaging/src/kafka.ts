@@ -2,7 +2,13 @@
 // publisher sets the partitioner explicitly anyway.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
-import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
+import {
+  ConfigResourceTypes,
+  Kafka,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+  type logCreator,
+} from 'kafkajs';
 import type { DebutConfig } from '@debut/config';
 import { consoleLogger, errorMessage, type MessagingLogger } from './logger';
 import { allTopics, assertTopicName } from './topics';
@@ -76,9 +82,11 @@ export interface EnsureTopicsOptions {
 }
 
 /**
- * Creates the missing topics (partitions from the config, replication factor 1: the local
- * broker is a single node). Idempotent: existing topics are left as they are (a partition-count
- * mismatch is only logged). Applications call this at start; the broker does not auto-create.
+ * Creates the missing topics with the configured partitions, replication factor and
+ * min.insync.replicas (1 and 1 for the single local broker). Existing topics are left as they
+ * are, but one replicated less than configured, or with a lower min.insync.replicas, stops the
+ * start: acks=all is only as safe as those two settings. A partition-count mismatch is only
+ * logged. Applications call this at start; the broker does not auto-create.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -101,7 +109,12 @@ export async function ensureTopics(
         await admin.createTopics({
           waitForLeaders: true,
           timeout: options.timeoutMs ?? 30000,
-          topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: partitions,
+            replicationFactor: k.replicationFactor,
+            configEntries: [{ name: 'min.insync.replicas', value: String(k.minInsyncReplicas) }],
+          })),
         });
       } catch (e) {
         // Another instance may have created some of them concurrently: only fail if still missing.
@@ -109,7 +122,9 @@ export async function ensureTopics(
         const still = missing.filter((t) => !now.has(t));
         if (still.length) throw new Error(`could not create topics ${still.join(', ')}: ${errorMessage(e)}`);
       }
-      logger.log(`created topics ${missing.join(', ')} (${partitions} partitions, replication 1)`);
+      logger.log(
+        `created topics ${missing.join(', ')} (${partitions} partitions, replication ${k.replicationFactor}, min.insync.replicas ${k.minInsyncReplicas})`,
+      );
     }
     if (existing.length) {
       const meta = await admin.fetchTopicMetadata({ topics: existing });
@@ -120,9 +135,49 @@ export async function ensureTopics(
           );
         }
       }
+      await checkDurability(admin, meta.topics, k);
     }
     return { created: missing, existing };
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Refuses existing topics replicated less, or with a lower min.insync.replicas, than configured. */
+async function checkDurability(
+  admin: ReturnType<Kafka['admin']>,
+  topics: Array<{ name: string; partitions: Array<{ replicas: number[] }> }>,
+  k: KafkaSettings,
+): Promise<void> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((t) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: t.name,
+      configNames: ['min.insync.replicas'],
+    })),
+  });
+  const minIsr = new Map(
+    described.resources.map((r) => [
+      r.resourceName,
+      Number(r.configEntries.find((c) => c.configName === 'min.insync.replicas')?.configValue ?? '1'),
+    ]),
+  );
+  const problems: string[] = [];
+  for (const t of topics) {
+    const replication = Math.min(...t.partitions.map((p) => p.replicas.length));
+    if (replication < k.replicationFactor)
+      problems.push(
+        `${t.name}: replication factor ${replication} < KAFKA_REPLICATION_FACTOR ${k.replicationFactor}`,
+      );
+    const isr = minIsr.get(t.name) ?? 1;
+    if (isr < k.minInsyncReplicas)
+      problems.push(
+        `${t.name}: min.insync.replicas ${isr} < KAFKA_MIN_INSYNC_REPLICAS ${k.minInsyncReplicas}`,
+      );
+  }
+  if (problems.length)
+    throw new Error(
+      `existing topics are less durable than configured (fix them with kafka-topics/kafka-configs, or lower the setting): ${problems.join('; ')}`,
+    );
 }

@@ -1,6 +1,6 @@
 import { backoffDelay, sleep, type BackoffOptions } from './backoff';
 import type { ConsumerCounters } from './consumer-options';
-import { isMalformedEventError } from './dlq';
+import { classifyFailure } from './failure';
 import { errorMessage, type MessagingLogger } from './logger';
 
 /** kafkajs' heartbeat of the partition being worked on. */
@@ -57,6 +57,25 @@ export interface TransientRetryOptions {
   backoff?: Partial<BackoffOptions>;
   logger: MessagingLogger;
   counters: Pick<ConsumerCounters, 'retries'>;
+  /**
+   * How long a handler failure that is neither permanent nor recognised as transient is retried
+   * before the record is refused as poison, ms (default 3000). With the backoff and the isolation
+   * that follow, one record holds its partition for well under 5 s while the dependencies are up.
+   */
+  poisonBudgetMs?: number;
+  /**
+   * Whether the database and the broker answer right now (default: assumed up). A failure that
+   * outlives the poison budget is refused only when they do; otherwise it is an outage and the
+   * budget starts again.
+   */
+  dependenciesUp?: () => Promise<boolean>;
+}
+
+export const DEFAULT_POISON_BUDGET_MS = 3000;
+
+/** How runHandler treats failures of unknown kind: retried within `budgetMs` (0 = refuse at once if up). */
+export interface HandlerRunOptions {
+  budgetMs?: number;
 }
 
 /** The consumer's retry of transient failures: capped exponential backoff, forever, until stop(). */
@@ -85,17 +104,56 @@ export class TransientRetry {
   }
 
   /**
-   * `run` for a handler: a `MalformedEventError` is the handler's verdict on the record, so it
-   * ends the loop with the reason instead of being retried; anything else is transient.
+   * `run` for a handler, which classifies what it throws (failure.ts): a permanent failure ends
+   * the loop with its reason at once; a transient one is retried for as long as it lasts; an
+   * unknown one is retried until the poison budget is spent and then, if the database and broker
+   * answer, ends the loop as poison. A transient failure in between restarts the budget.
    */
-  runHandler<T>(label: string, heartbeat: Heartbeat, call: () => Promise<T>): Promise<HandlerOutcome<T>> {
-    return this.run(label, heartbeat, async (): Promise<HandlerOutcome<T>> => {
+  async runHandler<T>(
+    label: string,
+    heartbeat: Heartbeat,
+    call: () => Promise<T>,
+    run: HandlerRunOptions = {},
+  ): Promise<HandlerOutcome<T>> {
+    const { signal, backoff, logger, counters } = this.options;
+    const budget = run.budgetMs ?? this.options.poisonBudgetMs ?? DEFAULT_POISON_BUDGET_MS;
+    let poisonSince: number | null = null;
+    for (let n = 1; ; n++) {
+      let failure;
       try {
         return { done: await call() };
       } catch (e) {
-        if (isMalformedEventError(e)) return { malformed: e.reason };
-        throw e;
+        failure = classifyFailure(e);
       }
-    });
+      if (failure.kind === 'permanent') return { malformed: failure.reason };
+      let delayMs = backoffDelay(n, backoff);
+      if (failure.kind === 'transient') {
+        poisonSince = null;
+      } else {
+        poisonSince ??= Date.now();
+        const spent = Date.now() - poisonSince;
+        if (spent >= budget) {
+          if (await this.dependenciesUp()) {
+            return {
+              malformed: `poison: kept failing for ${spent} ms with the database and broker up: ${failure.reason}`,
+            };
+          }
+          poisonSince = null;
+        } else {
+          delayMs = Math.min(delayMs, budget - spent);
+        }
+      }
+      if (signal.aborted) throw new ConsumerStopping();
+      counters.retries++;
+      logger.warn(`${label}: ${failure.kind} failure #${n} (${failure.reason}); retrying in ${delayMs} ms`);
+      await heartbeat();
+      if (!(await sleep(delayMs, signal))) throw new ConsumerStopping();
+    }
+  }
+
+  private async dependenciesUp(): Promise<boolean> {
+    const probe = this.options.dependenciesUp;
+    if (!probe) return true;
+    return probe().catch(() => false);
   }
 }

@@ -18,7 +18,7 @@ import {
 import { Log, type DebutConfig } from '@debut/config';
 import type { EmbeddingRepository } from '@debut/catalog';
 import { Featurizer, type SongContent } from '@debut/features';
-import { ModelRuntime, NoActiveModelError } from './model-runtime';
+import { ModelRuntime, NoActiveModelError, type ServingState } from './model-runtime';
 
 export type ServedMethod = Exclude<DebutConfig['audience']['method'], 'auto'>;
 
@@ -42,16 +42,19 @@ export class AudienceMethods {
     private readonly embeddings?: EmbeddingRepository,
   ) {}
 
-  /** The method served now; throws NoActiveModelError when an explicitly asked one cannot run. */
-  resolve(): ServedMethod {
-    const artifact = this.runtime.audience;
+  /**
+   * The method served with `state` (one request's versions); throws NoActiveModelError when an
+   * explicitly asked one cannot run.
+   */
+  resolve(state: ServingState = this.runtime.state): ServedMethod {
+    const artifact = state.audience;
     if (this.wanted === 'auto') {
       const best = artifact?.models.config.best ?? 'i2i2u';
-      if (best === 'u2i-audience' && !this.runtime.dssm) return 'i2i2u';
+      if (best === 'u2i-audience' && !state.dssm) return 'i2i2u';
       return best;
     }
     if (this.wanted !== 'i2i2u' && !artifact) throw new NoActiveModelError('audience');
-    if (this.wanted === 'u2i-audience' && !this.runtime.dssm) throw new NoActiveModelError('dssm');
+    if (this.wanted === 'u2i-audience' && !state.dssm) throw new NoActiveModelError('dssm');
     return this.wanted;
   }
 
@@ -63,16 +66,17 @@ export class AudienceMethods {
     name: ServedMethod,
     content: SongContent,
     lists: ListenerLists,
+    state: ServingState = this.runtime.state,
   ): Promise<{ method: AudienceMethod; input: Float32Array }> {
     const voting = new NeighbourVotingAudience(new AudienceSelector({ listenersOf: () => lists }));
     if (name === 'i2i2u') return { method: voting, input: new Float32Array(0) };
-    const ridge = this.ridgeScorer();
+    const ridge = this.ridgeScorer(state);
     const input = ridge.featurizer.encode(content);
     const ridgeMethod = new ScoredAudience('content-ridge', ridge.scorer);
     if (name === 'content-ridge') return { method: ridgeMethod, input };
-    const u2i = this.runtime.dssm ? await this.u2iMethod(content) : undefined;
+    const u2i = state.dssm ? await this.u2iMethod(content, state) : undefined;
     if (name === 'u2i-audience') return { method: u2i!, input };
-    const weights = this.runtime.audience!.models.config.fusion;
+    const weights = state.audience!.models.config.fusion;
     const components = [
       { method: voting, weight: weights['i2i2u'] ?? 0 },
       { method: ridgeMethod, weight: weights['content-ridge'] ?? 0 },
@@ -83,8 +87,8 @@ export class AudienceMethods {
     return { method: new FusionAudience(components), input };
   }
 
-  private ridgeScorer(): { featurizer: Featurizer; scorer: LinearUserScorer } {
-    const active = this.runtime.audience!;
+  private ridgeScorer(state: ServingState): { featurizer: Featurizer; scorer: LinearUserScorer } {
+    const active = state.audience!;
     if (this.ridge?.version !== active.version) {
       const c = active.models.config;
       const featurizer = new Featurizer(active.models.schema);
@@ -103,8 +107,8 @@ export class AudienceMethods {
   }
 
   /** u2i-audience: the song's DSSM item vector against a snapshot of every user's (u, b). */
-  private async u2iMethod(content: SongContent): Promise<ScoredAudience> {
-    const dssm = this.runtime.dssm!;
+  private async u2iMethod(content: SongContent, state: ServingState): Promise<ScoredAudience> {
+    const dssm = state.dssm!;
     if (!this.embeddings) throw new Error('u2i-audience needs the embedding repository');
     if (this.users?.version !== dssm.version || Date.now() - this.users.loadedAt > USER_VECTORS_TTL_MS) {
       const all = await this.embeddings.allUserVectors(dssm.version);
@@ -115,7 +119,7 @@ export class AudienceMethods {
         for (let j = 0; j < d; j++) s += all.users[r * d + j] * all.boundaries[r * d + j];
         thresholds[r] = s;
       }
-      const margin = this.runtime.audience?.models.config.u2iMargin ?? true;
+      const margin = state.audience?.models.config.u2iMargin ?? true;
       this.users = {
         version: dssm.version,
         loadedAt: Date.now(),

@@ -3,7 +3,7 @@ import { Log, type DebutConfig } from '@debut/config';
 import type { AudienceEntity, EmbeddingRepository, InteractionRepository } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
 import { CachedListenerSource } from './listener-cache';
-import { ModelRuntime } from './model-runtime';
+import { ModelRuntime, requireActive } from './model-runtime';
 import { PgListenerSource } from './pg-listener-source';
 import { AudienceMethods, type ServedMethod } from './audience-methods';
 
@@ -44,8 +44,10 @@ export class AudienceService {
 
   async selectMany(songs: Array<{ songId: string; content: SongContent }>): Promise<SelectedAudience[]> {
     if (!songs.length) return [];
-    const { version, encoder, warm } = this.runtime.require('i2i');
-    const method = this.methods.resolve();
+    // One request, one set of versions, even if a switch lands while it awaits the database.
+    const state = this.runtime.state;
+    const { version, encoder, warm } = requireActive(state, 'i2i');
+    const method = this.methods.resolve(state);
     const k = this.options.neighbours;
     const t0 = performance.now();
     const vectors = encoder.embed(songs.map((s) => s.content));
@@ -77,7 +79,7 @@ export class AudienceService {
       if (method === 'i2i2u') {
         members = aggregateAudience(neighbours[i], lists, { k, n: this.options.size, explain: 3, exclude });
       } else {
-        const chosen = await this.methods.forSong(method, s.content, lists);
+        const chosen = await this.methods.forSong(method, s.content, lists, state);
         members = await chosen.method.select(
           { input: chosen.input, neighbours: neighbours[i] },
           { k, n: this.options.size, explain: 3, exclude },

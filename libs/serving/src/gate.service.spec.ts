@@ -147,12 +147,9 @@ describe('GateService.gate', () => {
     ]);
   });
 
-  // BUG: a re-release (same song id, new event id) makes the worker store a new DSSM item vector
-  // under the same version and replace it in the cold pool, but GateService caches item vectors
-  // for the whole version ("item vectors never change within a version"), so this api process
-  // keeps gating the song with its old vector until the next model switch or restart, while
-  // cold-recommendations (which searches the refreshed cold pool) already uses the new one.
-  it.skip('gates a re-released song with its new item vector', async () => {
+  // A re-release stores a new item vector under the same version; a cache that trusts a
+  // version's vectors for its whole life would keep gating with the old one.
+  it('gates a re-released song with its new item vector', async () => {
     const { gate, catalog } = await setUp();
     expect((await gate.gate('u1', ['c3'])).decisions[0].pass).toBe(false); // 0.2 < 0.5
     catalog.setSongVector('dssm-1', 'c3', [0.95, 0, 0, 0]); // what the worker writes for the re-release
@@ -162,6 +159,72 @@ describe('GateService.gate', () => {
       score: expect.closeTo(0.95, 5),
       pass: true,
     });
+  });
+});
+
+describe('GateService across changes', () => {
+  it('gates a re-released song with its new vector as soon as the pools follow the change', async () => {
+    const { gate, catalog, runtime } = await setUp();
+    expect((await gate.gate('u1', ['c3'])).decisions[0].pass).toBe(false);
+    catalog.setSongVector('dssm-1', 'c3', [0.95, 0, 0, 0]);
+    await runtime.refresh();
+    expect((await gate.gate('u1', ['c3'])).decisions[0]).toMatchObject({
+      score: expect.closeTo(0.95, 5),
+      pass: true,
+    });
+  });
+
+  it('a request in flight across a model switch answers with its version only and leaves the new one clean', async () => {
+    const { gate, catalog, runtime } = await setUp();
+    catalog.addVersion('dssm-2', 'dssm');
+    catalog.setSongVector('dssm-2', 'c1', [0, 1, 0, 0]);
+    catalog.setUserVectors('dssm-2', 'u1', [0, 1, 0, 0], [0, 0.25, 0, 0]);
+    const embeddings = catalog.repos.embeddings;
+    const read = embeddings.songVectorsFor.bind(embeddings);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    jest.spyOn(embeddings, 'songVectorsFor').mockImplementationOnce(async (v, ids) => {
+      const got = await read(v, ids); // read under dssm-1, answered after the switch
+      await held;
+      return got;
+    });
+    const inFlight = gate.gate('u1', ['c1']);
+    await new Promise((r) => setImmediate(r));
+    catalog.activateVersion('dssm-2');
+    await runtime.refresh();
+    const during = await gate.gate('u1', ['c1']); // fills the dssm-2 caches
+    release();
+    const old = await inFlight;
+    expect(old.modelVersion).toBe('dssm-1');
+    expect(old.decisions).toEqual([
+      { songId: 'c1', score: expect.closeTo(0.9, 5), boundary: expect.closeTo(0.5, 5), pass: true },
+    ]);
+    const fresh = {
+      songId: 'c1',
+      score: expect.closeTo(1, 5),
+      boundary: expect.closeTo(0.25, 5),
+      pass: true,
+    };
+    expect(during.decisions).toEqual([fresh]);
+    expect((await gate.gate('u1', ['c1'])).decisions).toEqual([fresh]);
+  });
+
+  it('a request that started before a switch never reaches for the new version halfway', async () => {
+    const { gate, catalog, runtime } = await setUp();
+    catalog.addVersion('dssm-2', 'dssm');
+    catalog.setSongVector('dssm-2', 'c1', [0, 1, 0, 0]);
+    catalog.addPlay('newcomer', 'c1'); // no stored vectors: computed on the spot from the history
+    const embeddings = catalog.repos.embeddings;
+    const read = embeddings.userVectors.bind(embeddings);
+    jest.spyOn(embeddings, 'userVectors').mockImplementationOnce(async (v, ids) => {
+      catalog.activateVersion('dssm-2');
+      await runtime.refresh(); // the switch lands while the request waits for the database
+      return read(v, ids);
+    });
+    const answer = await gate.gate('newcomer', ['c1']);
+    expect(answer.modelVersion).toBe('dssm-1');
+    // dssm-1's c1 is (0.9, 0.1, 0, 0): u = that, u·i = |u|², u·b = |u|²/2.
+    expect(answer.decisions[0].score).toBeCloseTo(0.82, 5);
   });
 });
 

@@ -1,6 +1,7 @@
 import { InterestBoundary, noHistoryDecisions, type GateDecision } from '@debut/audience';
 import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog';
-import { ModelRuntime } from './model-runtime';
+import { BoundedCache } from './bounded-cache';
+import { ModelRuntime, requireActive, type ActiveDssm } from './model-runtime';
 import { UserVectorRefresher } from './user-vector-refresher';
 
 export class UnknownEntityError extends Error {
@@ -26,16 +27,28 @@ export interface GateAnswer {
 }
 
 const USER_TTL_MS = 30_000;
+/** Item vectors change only on a re-release, which the pool change feed reports; the TTL is a backstop. */
+const ITEM_TTL_MS = 10 * 60_000;
+const MAX_USERS = 50_000;
+const MAX_ITEMS = 200_000;
+
+/** The caches of one DSSM version: a request writes only into the caches of the version it runs on. */
+class VersionCaches {
+  readonly items = new BoundedCache<string, Float32Array>(MAX_ITEMS, ITEM_TTL_MS);
+  readonly users = new BoundedCache<string, InterestBoundary | null>(MAX_USERS, USER_TTL_MS);
+  /** Bumped on every eviction, so a read that raced with a change does not cache what it read. */
+  epoch = 0;
+  constructor(readonly version: string) {}
+}
 
 /**
- * Per-user cold gating (U2I): u·i against u·b with the active DSSM. Item vectors never change
- * within a version, so they are cached for the version's lifetime; user vectors are refreshed
- * in batches by the worker, so they are cached briefly.
+ * Per-user cold gating (U2I): u·i against u·b with the active DSSM. Each request runs on the one
+ * DSSM version it started with; its vectors are cached per version. Item vectors are evicted when
+ * the change feed reports a song's vector changed (a re-release); user vectors are refreshed in
+ * batches by the worker, so they are cached briefly.
  */
 export class GateService {
-  private itemCache = new Map<string, Float32Array>();
-  private userCache = new Map<string, { at: number; boundary: InterestBoundary | null }>();
-  private cacheVersion = '';
+  private caches: VersionCaches | null = null;
   private readonly refresher: UserVectorRefresher;
 
   constructor(
@@ -44,15 +57,27 @@ export class GateService {
     private readonly interactions: InteractionRepository,
   ) {
     this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, embeddings);
+    runtime.onChanges((version, songIds) => {
+      const c = this.caches;
+      if (c?.version !== version) return;
+      for (const id of songIds) c.items.delete(id);
+      c.epoch++;
+    });
+  }
+
+  /** Cached entries (for metrics). */
+  cacheSizes(): { items: number; users: number } {
+    return { items: this.caches?.items.size ?? 0, users: this.caches?.users.size ?? 0 };
   }
 
   async gate(userId: string, songIds: string[]): Promise<GateAnswer> {
-    const { version } = this.runtime.require('dssm');
-    this.resetOnSwitch(version);
+    const dssm = requireActive(this.runtime.state, 'dssm');
+    const caches = this.cachesFor(dssm.version);
+    const { version } = dssm;
     const unique = [...new Set(songIds)];
     const [boundary, items] = await Promise.all([
-      this.interestOf(userId, version),
-      this.itemVectors(version, unique),
+      this.interestOf(dssm, caches, userId),
+      this.itemVectors(dssm, caches, unique),
     ]);
     const unknown = unique.filter((id) => !items.has(id));
     if (unknown.length) throw new UnknownEntityError('song', unknown);
@@ -66,9 +91,9 @@ export class GateService {
 
   /** Cold songs above the user's boundary, best first. */
   async coldRecommendations(userId: string, limit: number): Promise<GateAnswer> {
-    const { version, cold } = this.runtime.require('dssm');
-    this.resetOnSwitch(version);
-    const boundary = await this.interestOf(userId, version);
+    const dssm = requireActive(this.runtime.state, 'dssm');
+    const { version, cold } = dssm;
+    const boundary = await this.interestOf(dssm, this.cachesFor(version), userId);
     if (!boundary) return { userId, modelVersion: version, basis: 'no-history', decisions: [] };
     const heard = await this.interactions.recentHistories([userId], 10_000);
     const candidates = cold
@@ -77,29 +102,32 @@ export class GateService {
     return { userId, modelVersion: version, basis: 'model', decisions: boundary.above(candidates, limit) };
   }
 
-  private resetOnSwitch(version: string): void {
-    if (version === this.cacheVersion) return;
-    this.itemCache = new Map();
-    this.userCache = new Map();
-    this.cacheVersion = version;
+  /** The caches of the version a request starts on; a switch drops the previous version's. */
+  private cachesFor(version: string): VersionCaches {
+    if (this.caches?.version !== version) this.caches = new VersionCaches(version);
+    return this.caches;
   }
 
   /** The user's boundary; null when the user exists but has no history; throws for unknown users. */
-  private async interestOf(userId: string, version: string): Promise<InterestBoundary | null> {
-    const cached = this.userCache.get(userId);
-    if (cached && Date.now() - cached.at < USER_TTL_MS) return cached.boundary;
+  private async interestOf(
+    dssm: ActiveDssm,
+    caches: VersionCaches,
+    userId: string,
+  ): Promise<InterestBoundary | null> {
+    const cached = caches.users.get(userId);
+    if (cached !== undefined) return cached;
     let boundary: InterestBoundary | null = null;
-    const offset = this.runtime.require('dssm').model.gateOffset ?? 0;
-    const stored = (await this.embeddings.userVectors(version, [userId])).get(userId);
+    const offset = dssm.model.gateOffset ?? 0;
+    const stored = (await this.embeddings.userVectors(dssm.version, [userId])).get(userId);
     if (stored) {
       boundary = new InterestBoundary(stored, offset);
     } else {
       // Not refreshed yet (new user, or a new version): computed on the spot, as the refresher does.
-      const v = await this.refresher.compute(this.runtime.require('dssm'), [userId]);
+      const v = await this.refresher.compute(dssm, [userId]);
       if (v.ids.length) boundary = new InterestBoundary({ user: v.users, boundary: v.boundaries }, offset);
       else if (!(await this.interactions.userExists(userId))) throw new UnknownEntityError('user', [userId]);
     }
-    this.userCache.set(userId, { at: Date.now(), boundary });
+    caches.users.set(userId, boundary);
     return boundary;
   }
 
@@ -109,10 +137,9 @@ export class GateService {
    * has not computed yet. Null as a whole when no DSSM is active or the song has no vector in it.
    */
   async verdicts(songId: string, userIds: string[]): Promise<Map<string, boolean | null> | null> {
-    const dssm = this.runtime.dssm;
+    const dssm = this.runtime.state.dssm;
     if (!dssm) return null;
-    this.resetOnSwitch(dssm.version);
-    const item = (await this.itemVectors(dssm.version, [songId])).get(songId);
+    const item = (await this.itemVectors(dssm, this.cachesFor(dssm.version), [songId])).get(songId);
     if (!item) return null;
     const stored = await this.embeddings.userVectors(dssm.version, userIds);
     const offset = dssm.model.gateOffset ?? 0;
@@ -124,16 +151,25 @@ export class GateService {
     );
   }
 
-  private async itemVectors(version: string, songIds: string[]): Promise<Map<string, Float32Array>> {
-    const missing = songIds.filter((id) => !this.itemCache.has(id));
-    if (missing.length) {
-      const found = await this.embeddings.songVectorsFor(version, missing);
-      for (const [id, v] of found) this.itemCache.set(id, v);
-    }
+  private async itemVectors(
+    dssm: ActiveDssm,
+    caches: VersionCaches,
+    songIds: string[],
+  ): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
+    const missing: string[] = [];
     for (const id of songIds) {
-      const v = this.itemCache.get(id);
+      const v = caches.items.get(id);
       if (v) out.set(id, v);
+      else missing.push(id);
+    }
+    if (missing.length) {
+      const epoch = caches.epoch;
+      const found = await this.embeddings.songVectorsFor(dssm.version, missing);
+      for (const [id, v] of found) {
+        out.set(id, v);
+        if (caches.epoch === epoch) caches.items.set(id, v);
+      }
     }
     return out;
   }

@@ -11,3 +11,4 @@ export * from './model-activation';
 export * from './listener-cache';
 export * from './catalogue-import';
 export * from './audience-methods';
+export * from './audience-outbox';

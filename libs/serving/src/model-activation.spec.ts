@@ -1,8 +1,10 @@
 import { expect } from '@jest/globals';
 import * as path from 'node:path';
 import { VectorIndex } from '@debut/index';
+import { SupersededVersionError } from '@debut/catalog';
 import { ModelActivation } from './model-activation';
-import { FakeLoaders, InMemoryCatalog, testConfig } from './testing/fakes';
+import { SchemaMismatchError } from './feature-schema';
+import { FakeEncoder, FakeLoaders, InMemoryCatalog, testConfig } from './testing/fakes';
 
 /** Two established and three cold songs, a listener with history and one without. */
 function setUp() {
@@ -26,6 +28,45 @@ function setUp() {
 }
 
 describe('ModelActivation', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('refuses a model whose feature schema the catalogue does not carry, before storing or flipping anything', async () => {
+    const { catalog, activation, loaders } = setUp();
+    const wrong = new FakeEncoder();
+    Object.assign(wrong, {
+      schema: {
+        version: 1,
+        modalities: [
+          { name: 'audio', kind: 'dense', dim: 999 },
+          { name: 'lyrics', kind: 'dense', dim: 8 },
+        ],
+      },
+    });
+    jest.spyOn(loaders, 'i2i').mockResolvedValue(wrong);
+    await expect(activation.activate('i2i-2')).rejects.toThrow(SchemaMismatchError);
+    await expect(activation.activate('i2i-2')).rejects.toThrow(
+      /have audio of length \d+, the model expects 999; .* lack lyrics/,
+    );
+    expect(catalog.writes).toEqual([]);
+    expect(catalog.s.versions.get('i2i-2')?.active).toBe(false);
+  });
+
+  it('embeds songs released while it ran, after the flip, and refuses later writes under the replaced version', async () => {
+    const { catalog, activation } = setUp();
+    const embeddings = catalog.repos.embeddings;
+    const store = embeddings.upsertSongVectors.bind(embeddings);
+    jest.spyOn(embeddings, 'upsertSongVectors').mockImplementationOnce(async (...args) => {
+      catalog.addSongs('cold', { late: [0, 0, 1, 1] }, ['i2i-1']); // the worker, still on i2i-1
+      return store(...args);
+    });
+    const report = await activation.activate('i2i-2', 2);
+    expect(catalog.vectorOf('i2i-2', 'late')).toEqual([0, 0, 1, 1]);
+    expect(report.songsEmbedded).toBe(6);
+    await expect(
+      embeddings.upsertSongVectors('i2i-1', ['late'], Float32Array.from([1, 0, 0, 0]), 4),
+    ).rejects.toThrow(SupersededVersionError);
+  });
+
   it('embeds every song page by page, saves the warm pool for I2I, and flips the active flag last', async () => {
     const { catalog, config, loaders, activation } = setUp();
     const report = await activation.activate('i2i-2', 2);

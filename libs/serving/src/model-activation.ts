@@ -5,11 +5,13 @@ import type {
   InteractionRepository,
   ModelKind,
   ModelVersionRepository,
+  SongEntity,
   SongRepository,
 } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
 import type { ModelLoaders } from './model-runtime';
-import { ModelRuntime, newPoolIndex } from './model-runtime';
+import { SchemaMismatchError, schemaProblems } from './feature-schema';
+import { buildPool, savePool } from './model-runtime';
 import { songContent } from './song-content';
 import { UserVectorRefresher } from './user-vector-refresher';
 
@@ -61,15 +63,22 @@ export class ModelActivation {
     const model =
       v.kind === 'i2i' ? await this.loaders.i2i(v.artifactPath) : await this.loaders.dssm(v.artifactPath);
     const embed = (c: SongContent[]) => ('embed' in model ? model.embed(c) : model.embedItems(c));
-    let songsEmbedded = 0;
-    for await (const page of this.songs.pages(pageSize)) {
-      const vectors = embed(page.map(songContent));
-      await this.embeddings.upsertSongVectors(
+    const store = (page: SongEntity[]) =>
+      this.embeddings.upsertSongVectors(
         version,
         page.map((s) => s.id),
-        vectors,
+        embed(page.map(songContent)),
         model.dim,
+        undefined,
+        undefined,
+        true,
       );
+    let songsEmbedded = 0;
+    for await (const page of this.songs.pages(pageSize)) {
+      // Checked before anything is stored or flipped: a misfit refuses the whole activation.
+      const problems = schemaProblems(model.schema, page);
+      if (problems.length) throw new SchemaMismatchError(version, problems);
+      await store(page);
       songsEmbedded += page.length;
     }
     const pool = v.kind === 'i2i' ? 'warm' : 'cold';
@@ -82,6 +91,17 @@ export class ModelActivation {
         usersRefreshed += await refresher.refresh(dssm, users);
     }
     await this.versions.activate(version);
+    // Releases stored while the pages above were read have vectors only under the old version.
+    // After the flip no writer can add more of those (writes to a replaced version are refused,
+    // and the flip waited for the transactions that held it), so one pass now covers them all;
+    // running processes pick the new vectors up through the pool change feed.
+    for (;;) {
+      const missed = await this.songs.withoutVector(version, pageSize);
+      if (!missed.length) break;
+      await store(missed);
+      songsEmbedded += missed.length;
+    }
+    model.dispose?.(); // this process only needed it to embed; servers load their own
     const report = {
       version,
       kind: v.kind,
@@ -96,10 +116,8 @@ export class ModelActivation {
 
   /** Builds the pool index of a version from the stored vectors and saves it where ModelRuntime loads it. */
   async rebuildIndex(version: string, pool: 'warm' | 'cold', dim: number): Promise<number> {
-    const { ids, vectors } = await this.embeddings.songVectors(version, pool);
-    const index = newPoolIndex(this.config.index, dim, `${pool}:${version}`);
-    if (ids.length) index.add(ids, vectors);
-    index.save(ModelRuntime.indexDir(this.config.index.dir, version, pool));
+    const { index, cursor } = await buildPool(this.config.index, this.embeddings, version, pool, dim);
+    savePool(this.config.index.dir, version, pool, index, cursor);
     return index.size;
   }
 }

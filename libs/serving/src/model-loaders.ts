@@ -7,7 +7,12 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
     async i2i(dir: string): Promise<SongEncoder> {
       await initTf({ backend, log: () => undefined });
       const { encoder } = await loadI2IEncoder(dir);
-      return { dim: encoder.dim, schema: encoder.featurizer.schema, embed: (c) => encoder.embed(c) };
+      return {
+        dim: encoder.dim,
+        schema: encoder.featurizer.schema,
+        embed: (c) => encoder.embed(c),
+        dispose: () => encoder.dispose(),
+      };
     },
     async dssm(dir: string): Promise<InterestModel> {
       await initTf({ backend, log: () => undefined });
@@ -18,6 +23,7 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
         gateOffset: model.gateOffset,
         embedItems: (c) => model.embedItems(c),
         embedUsersFromItemVectors: (h) => model.embedUsersFromItemVectors(h),
+        dispose: () => model.dispose(),
       };
     },
     async audience(dir: string): Promise<AudienceModels> {

@@ -1,7 +1,8 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DebutConfig } from '@debut/config';
 import { Log } from '@debut/config';
-import type { EmbeddingRepository, ModelKind, ModelVersionRepository, PoolChange } from '@debut/catalog';
+import type { ChangeCursor, EmbeddingRepository, ModelKind, ModelVersionRepository } from '@debut/catalog';
 import type { FeatureSchema, SongContent } from '@debut/features';
 import { VectorIndex, createVectorIndex } from '@debut/index';
 import type { AudienceArtifactConfig } from '@debut/models';
@@ -11,6 +12,8 @@ export interface SongEncoder {
   dim: number;
   schema: FeatureSchema;
   embed(contents: SongContent[]): Float32Array;
+  /** Frees the model's tensors; called once no request can still use a replaced version. */
+  dispose?(): void;
 }
 
 /** What the service needs of a trained DSSM. */
@@ -22,6 +25,8 @@ export interface InterestModel {
   gateOffset?: number;
   /** User and boundary vectors from each user's recent songs given as stored item vectors (h × dim each). */
   embedUsersFromItemVectors(histories: Float32Array[]): { users: Float32Array; boundaries: Float32Array };
+  /** Frees the model's tensors; called once no request can still use a replaced version. */
+  dispose?(): void;
 }
 
 /** What the service needs of an `audience` artifact (ridge map, fusion weights, the winner). */
@@ -60,16 +65,27 @@ export interface ActiveDssm {
 }
 
 /**
+ * Everything one request serves with, taken once at its start. A switch replaces the whole
+ * object, so a request in flight keeps the versions it started with from start to end.
+ */
+export interface ServingState {
+  readonly i2i: ActiveI2I | null;
+  readonly dssm: ActiveDssm | null;
+  readonly audience: ActiveAudience | null;
+}
+
+/**
  * The models and indexes one process serves with. It follows the model_versions table: when
  * `trainer activate` switches a version, the next refresh loads the new artifact and index
  * (no restart). Between switches it applies pool changes made by other processes (new cold
  * songs, graduations) incrementally, so api and worker instances converge on the same pools.
  */
 export class ModelRuntime {
-  private i2iState: ActiveI2I | null = null;
-  private dssmState: ActiveDssm | null = null;
-  private audienceState: ActiveAudience | null = null;
-  private watermark = new Map<string, Date>();
+  private current: ServingState = Object.freeze({ i2i: null, dssm: null, audience: null });
+  /** Per `<version>/<pool>`: the change-log position the in-memory pool reflects. */
+  private cursors = new Map<string, ChangeCursor>();
+  private readonly changeListeners: Array<(version: string, songIds: string[]) => void> = [];
+  private readonly switchListeners: Array<(state: ServingState) => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly log = new Log('model-runtime');
@@ -79,18 +95,28 @@ export class ModelRuntime {
     private readonly versions: ModelVersionRepository,
     private readonly embeddings: EmbeddingRepository,
     private readonly loaders: ModelLoaders,
+    /**
+     * How long a replaced model stays usable after a switch before its tensors are freed: a
+     * request that started on it keeps its version to the end (see ServingState).
+     */
+    private readonly disposeGraceMs = 30_000,
   ) {}
 
+  /** The versions to serve one request with (read it once per request). */
+  get state(): ServingState {
+    return this.current;
+  }
+
   get i2i(): ActiveI2I | null {
-    return this.i2iState;
+    return this.current.i2i;
   }
 
   get dssm(): ActiveDssm | null {
-    return this.dssmState;
+    return this.current.dssm;
   }
 
   get audience(): ActiveAudience | null {
-    return this.audienceState;
+    return this.current.audience;
   }
 
   /** Where a version's pool index is persisted. */
@@ -123,106 +149,236 @@ export class ModelRuntime {
       this.versions.active('dssm'),
       this.loaders.audience ? this.versions.active('audience') : Promise.resolve(null),
     ]);
-    if (audience && this.loaders.audience && audience.version !== this.audienceState?.version) {
-      this.audienceState = {
+    const was = this.current;
+    let audienceState = was.audience;
+    if (audience && this.loaders.audience && audience.version !== was.audience?.version) {
+      audienceState = {
         version: audience.version,
         models: await this.loaders.audience(audience.artifactPath),
       };
       this.log.info('audience model active', {
         version: audience.version,
-        best: this.audienceState.models.config.best,
+        best: audienceState.models.config.best,
       });
     } else if (!audience) {
-      this.audienceState = null;
+      audienceState = null;
     }
-    if (i2i && i2i.version !== this.i2iState?.version) {
+    let i2iState = was.i2i;
+    if (i2i && i2i.version !== was.i2i?.version) {
       const encoder = await this.loaders.i2i(i2i.artifactPath);
       const warm = await this.openIndex(i2i.version, 'warm', encoder.dim);
-      this.i2iState = { version: i2i.version, encoder, warm };
+      i2iState = { version: i2i.version, encoder, warm };
       this.log.info('i2i model active', { version: i2i.version, warmSongs: warm.size });
     } else if (!i2i) {
-      this.i2iState = null;
+      i2iState = null;
     }
-    if (dssm && dssm.version !== this.dssmState?.version) {
+    let dssmState = was.dssm;
+    if (dssm && dssm.version !== was.dssm?.version) {
       const model = await this.loaders.dssm(dssm.artifactPath);
       const cold = await this.openIndex(dssm.version, 'cold', model.dim);
-      this.dssmState = { version: dssm.version, model, cold };
+      dssmState = { version: dssm.version, model, cold };
       this.log.info('dssm model active', { version: dssm.version, coldSongs: cold.size });
     } else if (!dssm) {
-      this.dssmState = null;
+      dssmState = null;
     }
-    if (this.i2iState) await this.applyChanges(this.i2iState.version, this.i2iState.warm, 'warm');
-    if (this.dssmState) await this.applyChanges(this.dssmState.version, this.dssmState.cold, 'cold');
+    if (i2iState) await this.applyChanges(i2iState.version, i2iState.warm, 'warm');
+    if (dssmState) await this.applyChanges(dssmState.version, dssmState.cold, 'cold');
+    // One assignment: requests see either every old version or every new one.
+    if (i2iState !== was.i2i || dssmState !== was.dssm || audienceState !== was.audience) {
+      this.current = Object.freeze({ i2i: i2iState, dssm: dssmState, audience: audienceState });
+      if (was.i2i && was.i2i !== i2iState) this.retire(was.i2i.encoder);
+      if (was.dssm && was.dssm !== dssmState) this.retire(was.dssm.model);
+      for (const l of this.switchListeners) l(this.current);
+    }
+  }
+
+  /** Frees a replaced model once the requests that started on it are done. */
+  private retire(model: { dispose?(): void }): void {
+    if (!model.dispose) return;
+    const dispose = () => {
+      try {
+        model.dispose!();
+      } catch (e) {
+        this.log.warn('disposing a replaced model failed', { error: String(e) });
+      }
+    };
+    setTimeout(dispose, this.disposeGraceMs).unref();
+  }
+
+  /** Called with the new state each time a version is switched (or a kind is deactivated). */
+  onSwitch(listener: (state: ServingState) => void): void {
+    this.switchListeners.push(listener);
+  }
+
+  /** Called with the songs whose state changed under a version each time the pools follow the log. */
+  onChanges(listener: (version: string, songIds: string[]) => void): void {
+    this.changeListeners.push(listener);
   }
 
   /**
-   * The saved index when it matches the database (same number of vectors), otherwise one rebuilt
-   * from the stored song vectors. A stale or missing file never blocks serving.
+   * The saved index when it was saved for this version with a change-log cursor, caught up with
+   * the changes made since; otherwise one rebuilt from the stored song vectors. A count that
+   * still disagrees with the database after catching up means drift: the pool is rebuilt. A
+   * stale or missing file never blocks serving.
    */
   private async openIndex(version: string, pool: 'warm' | 'cold', dim: number): Promise<VectorIndex> {
     const dir = ModelRuntime.indexDir(this.config.index.dir, version, pool);
-    const expected = await this.embeddings.countSongVectors(version, pool);
+    const key = `${version}/${pool}`;
     if (VectorIndex.exists(dir)) {
       try {
         const saved = VectorIndex.load(dir);
-        if (saved.size === expected && saved.dim === dim && saved.kind === this.config.index.kind) {
+        const sync = readPoolSync(dir);
+        const usable =
+          sync?.version === version &&
+          sync.pool === pool &&
+          sync.size === saved.size &&
+          saved.dim === dim &&
+          saved.kind === this.config.index.kind;
+        if (usable) {
           saved.setEfSearch(this.config.index.efSearch);
-          this.watermark.set(`${version}/${pool}`, new Date());
-          return saved;
+          this.cursors.set(key, sync.cursor);
+          await this.applyChanges(version, saved, pool);
+          const expected = await this.embeddings.countSongVectors(version, pool);
+          if (saved.size === expected) return saved;
+          this.log.warn('saved index disagrees with the database after catching up; rebuilding', {
+            dir,
+            saved: saved.size,
+            expected,
+          });
+        } else {
+          this.log.warn('saved index is stale, of another kind or has no change cursor; rebuilding', {
+            dir,
+            saved: saved.size,
+            savedFor: sync?.version ?? null,
+            kind: saved.kind,
+            want: this.config.index.kind,
+          });
         }
-        this.log.warn('saved index is stale or of another kind; rebuilding from the database', {
-          dir,
-          saved: saved.size,
-          expected,
-          kind: saved.kind,
-          want: this.config.index.kind,
-        });
       } catch (e) {
         this.log.warn('saved index unreadable; rebuilding from the database', { dir, error: String(e) });
       }
     }
-    const started = new Date();
-    const { ids, vectors } = await this.embeddings.songVectors(version, pool);
-    const index = newPoolIndex(this.config.index, dim, `${pool}:${version}`);
-    if (ids.length) index.add(ids, vectors);
-    this.watermark.set(`${version}/${pool}`, started);
+    const { index, cursor } = await buildPool(this.config.index, this.embeddings, version, pool, dim);
+    this.cursors.set(key, cursor);
     return index;
   }
 
-  /** Adds songs that joined `pool` under `version` and removes those that left it. */
+  /**
+   * Follows the change log from this pool's cursor: songs that joined `pool` under `version`
+   * (or got a new vector) are added, those that left it are removed. Each log entry is read once.
+   */
   private async applyChanges(version: string, index: VectorIndex, pool: 'warm' | 'cold'): Promise<void> {
     const key = `${version}/${pool}`;
-    const since = this.watermark.get(key) ?? new Date(0);
-    const changes: PoolChange[] = await this.embeddings.changesSince(version, since);
-    if (!changes.length) return;
-    const joined = changes.filter((c) => c.pool === pool);
-    const left = changes.filter((c) => c.pool !== pool && index.has(c.songId)).map((c) => c.songId);
-    if (joined.length) {
-      const packed = new Float32Array(joined.length * index.dim);
-      joined.forEach((c, i) => packed.set(c.vector, i * index.dim));
-      index.add(
-        joined.map((c) => c.songId),
-        packed,
-      );
+    let cursor = this.cursors.get(key) ?? (await this.embeddings.changeHorizon());
+    for (;;) {
+      const batch = await this.embeddings.changesAfter(version, cursor, CHANGE_PAGE);
+      const joined = batch.changes.filter((c) => c.pool === pool && c.vector);
+      const left = batch.changes.filter((c) => c.pool !== pool && index.has(c.songId)).map((c) => c.songId);
+      if (joined.length) {
+        const packed = new Float32Array(joined.length * index.dim);
+        joined.forEach((c, i) => packed.set(c.vector!, i * index.dim));
+        index.add(
+          joined.map((c) => c.songId),
+          packed,
+        );
+      }
+      if (left.length) index.remove(left);
+      this.cursors.set(key, batch.cursor);
+      cursor = batch.cursor;
+      if (batch.changes.length) {
+        const ids = batch.changes.map((c) => c.songId);
+        for (const l of this.changeListeners) l(version, ids);
+      }
+      if (batch.changes.length < CHANGE_PAGE) return;
     }
-    if (left.length) index.remove(left);
-    this.watermark.set(key, changes[changes.length - 1].changedAt);
   }
 
-  /** Persists the pools this process holds (on shutdown; the next start loads them). */
+  /** Persists the pools this process holds with their change cursors (on shutdown; the next start loads them). */
   save(): void {
-    if (this.i2iState)
-      this.i2iState.warm.save(ModelRuntime.indexDir(this.config.index.dir, this.i2iState.version, 'warm'));
-    if (this.dssmState)
-      this.dssmState.cold.save(ModelRuntime.indexDir(this.config.index.dir, this.dssmState.version, 'cold'));
+    const states: Array<[string, 'warm' | 'cold', VectorIndex]> = [];
+    const { i2i, dssm } = this.current;
+    if (i2i) states.push([i2i.version, 'warm', i2i.warm]);
+    if (dssm) states.push([dssm.version, 'cold', dssm.cold]);
+    for (const [version, pool, index] of states) {
+      const cursor = this.cursors.get(`${version}/${pool}`);
+      if (cursor) savePool(this.config.index.dir, version, pool, index, cursor);
+    }
   }
 
   /** Kind of the version a process must have to serve a request, for clear errors. */
   require<K extends ModelKind>(kind: K): K extends 'i2i' ? ActiveI2I : ActiveDssm {
-    const state = kind === 'i2i' ? this.i2iState : this.dssmState;
-    if (!state) throw new NoActiveModelError(kind);
-    return state as K extends 'i2i' ? ActiveI2I : ActiveDssm;
+    return requireActive(this.current, kind);
   }
+}
+
+/** The active version of `kind` in one request's state; NoActiveModelError when there is none. */
+export function requireActive<K extends ModelKind>(
+  state: ServingState,
+  kind: K,
+): K extends 'i2i' ? ActiveI2I : ActiveDssm {
+  const active = kind === 'i2i' ? state.i2i : state.dssm;
+  if (!active) throw new NoActiveModelError(kind);
+  return active as K extends 'i2i' ? ActiveI2I : ActiveDssm;
+}
+
+/** Change-log entries read per query while following it. */
+const CHANGE_PAGE = 10_000;
+
+/** What a saved pool reflects: written beside the index (after it), read before trusting it. */
+interface PoolSync {
+  version: string;
+  pool: 'warm' | 'cold';
+  size: number;
+  cursor: ChangeCursor;
+}
+
+const SYNC_FILE = 'sync.json';
+
+function readPoolSync(dir: string): PoolSync | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, SYNC_FILE), 'utf8')) as PoolSync;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Saves a pool and the change-log cursor it reflects. The index goes first and the cursor file
+ * second (renamed into place), so a crash between the two leaves an older cursor beside a newer
+ * index: the loader then replays a few changes twice, which is harmless, and never skips one.
+ */
+export function savePool(
+  baseDir: string,
+  version: string,
+  pool: 'warm' | 'cold',
+  index: VectorIndex,
+  cursor: ChangeCursor,
+): void {
+  const dir = ModelRuntime.indexDir(baseDir, version, pool);
+  index.save(dir);
+  const sync: PoolSync = { version, pool, size: index.size, cursor };
+  const tmp = path.join(dir, `${SYNC_FILE}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(sync));
+  fs.renameSync(tmp, path.join(dir, SYNC_FILE));
+}
+
+/**
+ * A pool built from the stored vectors, and the cursor to follow the change log from. The
+ * cursor is taken before the read: every transaction below it is in what the read sees, and
+ * changes at or after it are replayed (an overlap is harmless: a replayed change is idempotent).
+ */
+export async function buildPool(
+  cfg: DebutConfig['index'],
+  embeddings: EmbeddingRepository,
+  version: string,
+  pool: 'warm' | 'cold',
+  dim: number,
+): Promise<{ index: VectorIndex; cursor: ChangeCursor }> {
+  const cursor = await embeddings.changeHorizon();
+  const { ids, vectors } = await embeddings.songVectors(version, pool);
+  const index = newPoolIndex(cfg, dim, `${pool}:${version}`);
+  if (ids.length) index.add(ids, vectors);
+  return { index, cursor };
 }
 
 /** An empty pool index as configured (INDEX_KIND, INDEX_EF_SEARCH). */

@@ -64,14 +64,31 @@ describe('UserVectorRefresher', () => {
     expect(stored(catalog, 'b')).toEqual({ user: [0, 0, 1, 0], boundary: [0, 0, 0.5, 0] });
   });
 
+  it('never runs two rounds at once: a call while one runs shares it', async () => {
+    const { catalog, refresher } = setUp();
+    await catalog.interactions.markUsersStale(['a', 'b']);
+    const [x, y] = await Promise.all([refresher.refreshOnce(), refresher.refreshOnce()]);
+    expect([x, y]).toEqual([2, 2]);
+    expect(catalog.reads.filter((r) => r === 'interactions.refreshStale')).toHaveLength(1);
+  });
+
+  it('serves the longest-waiting users first, so a stream of new marks cannot starve anyone', async () => {
+    const { catalog, refresher } = setUp(1);
+    await catalog.interactions.markUsersStale(['b']); // waiting first
+    await catalog.interactions.markUsersStale(['a']); // lower id, marked later
+    await refresher.refreshOnce();
+    expect(stored(catalog, 'b')).toBeDefined();
+    expect(stored(catalog, 'a')).toBeUndefined();
+  });
+
   it('picks up a play that lands while a round computes: the user is stale again and the next round uses it', async () => {
     const { catalog, refresher } = setUp();
     await catalog.interactions.markUsersStale(['a']);
-    // The flag is cleared before the histories are read; a play arriving right after the read
-    // marks the user again (as InteractionIngest does).
+    // A play arriving right after the histories were read marks the user again (as
+    // InteractionIngest does); that mark waits for the round's commit, so it survives it.
     catalog.after('interactions.recentHistories', () => {
       catalog.addPlay('a', 's3', 'play', 0.3, new Date('2024-05-02T00:00:00Z'));
-      catalog.s.stale.add('a');
+      void catalog.interactions.markUsersStale(['a']);
     });
     await refresher.refreshOnce();
     expect(stored(catalog, 'a')?.user).toEqual([0.5, 0.5, 0, 0]);
@@ -83,12 +100,12 @@ describe('UserVectorRefresher', () => {
     expect(catalog.s.stale.size).toBe(0);
   });
 
-  it('marks the users stale again when storing fails, so no change is lost', async () => {
+  it('keeps the users stale when storing fails (the flags are cleared only with the vectors), so no change is lost', async () => {
     const { catalog, refresher } = setUp();
     await catalog.interactions.markUsersStale(['a', 'b']);
     catalog.failNext('embeddings.upsertUserVectors');
     await expect(refresher.refreshOnce()).rejects.toThrow('connection terminated unexpectedly');
-    expect(catalog.s.stale).toEqual(new Set(['a', 'b']));
+    expect([...catalog.s.stale].sort()).toEqual(['a', 'b']);
     expect(stored(catalog, 'a')).toBeUndefined();
 
     await expect(refresher.refreshOnce()).resolves.toBe(2);

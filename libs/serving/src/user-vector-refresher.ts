@@ -1,5 +1,6 @@
 import { Log } from '@debut/config';
 import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog';
+import type { EntityManager } from 'typeorm';
 import type { InterestModel } from './model-runtime';
 
 export const HISTORY_LENGTH = 50;
@@ -9,11 +10,14 @@ export type DssmTarget = () => { version: string; model: InterestModel } | null;
 
 /**
  * Recomputes DSSM user and boundary vectors of users whose history changed, in batches rather
- * than per play. The stale flag is cleared before computing, so a play that lands meanwhile
- * marks the user again and is picked up by the next round.
+ * than per play. A round claims the longest-waiting stale users, stores their vectors and clears
+ * their flags in one transaction (InteractionRepository.refreshStale): a crash loses no flag, a
+ * play that lands meanwhile marks the user again after the commit, and rounds never overlap in
+ * one process (a call while one runs shares it) nor claim the same users across processes.
  */
 export class UserVectorRefresher {
   private readonly log = new Log('user-vectors');
+  private running: Promise<number> | null = null;
 
   constructor(
     private readonly target: DssmTarget,
@@ -23,26 +27,37 @@ export class UserVectorRefresher {
   ) {}
 
   /** One round; returns the number of users refreshed. */
-  async refreshOnce(): Promise<number> {
+  refreshOnce(): Promise<number> {
+    this.running ??= this.round().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async round(): Promise<number> {
     const dssm = this.target();
     if (!dssm) return 0;
-    const users = await this.interactions.staleUsers(this.batchSize);
-    if (!users.length) return 0;
-    await this.interactions.clearStale(users);
-    try {
-      await this.refresh(dssm, users);
-      return users.length;
-    } catch (e) {
-      await this.interactions.markUsersStale(users);
-      throw e;
-    }
+    const users = await this.interactions.refreshStale(this.batchSize, async (ids, manager) => {
+      await this.refresh(dssm, ids, manager);
+    });
+    return users.length;
   }
 
   /** Computes and stores the vectors of these users from their recent histories. */
-  async refresh(dssm: { version: string; model: InterestModel }, users: string[]): Promise<number> {
+  async refresh(
+    dssm: { version: string; model: InterestModel },
+    users: string[],
+    manager?: EntityManager,
+  ): Promise<number> {
     const v = await this.compute(dssm, users);
     if (!v.ids.length) return 0;
-    await this.embeddings.upsertUserVectors(dssm.version, v.ids, v.users, v.boundaries, dssm.model.dim);
+    await this.embeddings.upsertUserVectors(
+      dssm.version,
+      v.ids,
+      v.users,
+      v.boundaries,
+      dssm.model.dim,
+      undefined,
+      manager,
+    );
     this.log.debug('user vectors refreshed', { version: dssm.version, users: v.ids.length });
     return v.ids.length;
   }

@@ -1,5 +1,6 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Observable, tap } from 'rxjs';
+import { httpStatusOf } from '../common/http-errors';
 import { MetricsService } from './metrics.service';
 
 /** Records every request's latency under its route pattern (not its raw URL: bounded labels). */
@@ -17,7 +18,8 @@ export class HttpMetricsInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap({
         next: () => end({ status: String(res.statusCode) }),
-        error: (e: { status?: number }) => end({ status: String(e?.status ?? 500) }),
+        // The status the error filter answers with, not a guess: domain errors carry none.
+        error: (e: unknown) => end({ status: String(httpStatusOf(e)) }),
       }),
     );
   }

@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
+import { EventPublisher, TOPICS, type TopicNames } from '@debut/messaging';
 import {
   AudienceService,
   GateService,
   ModelRuntime,
   audienceRow,
   UnknownEntityError,
+  publishAudiences,
   songContent,
 } from '@debut/serving';
 
@@ -19,16 +21,23 @@ export class SongsService {
     private readonly runtime: ModelRuntime,
     private readonly audienceService: AudienceService,
     private readonly gate: GateService,
+    private readonly publisher: EventPublisher,
+    @Inject(TOPICS) private readonly topics: TopicNames,
   ) {}
 
   /**
    * Selects the audience again with the active model and today's plays (admin: e.g. after the
-   * song graduated to the warm pool, or after a model switch). Replaces the stored one.
+   * song graduated to the warm pool, or after a model switch). Replaces the stored one and
+   * publishes it through the outbox: the replaced row is unpublished until the broker has
+   * acknowledged the new `song.audience.selected`, so a failed publish leaves it owed (and the
+   * call fails) rather than marked with the previous selection's publish time.
    */
   async recompute(songId: string, limit: number) {
     const song = await this.requireSong(songId);
     const selected = await this.audienceService.select(songId, songContent(song));
-    await this.audiences.replace(audienceRow(selected, null));
+    const row = audienceRow(selected, null);
+    await this.audiences.replace(row);
+    await publishAudiences(this.publisher, this.topics.songAudienceSelected, this.audiences, [row]);
     return this.audience(songId, limit);
   }
 

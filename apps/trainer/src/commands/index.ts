@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerActivate } from './activate';
 import { registerDemo } from './demo';
+import { registerDlq } from './dlq';
 import { registerImport } from './import';
 import { registerMigrate } from './migrate';
 import { registerTrain } from './train';
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerActivate(program);
   registerDemo(program);
+  registerDlq(program);
 }

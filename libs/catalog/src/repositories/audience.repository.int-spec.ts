@@ -94,6 +94,20 @@ describe('AudienceRepository on PostgreSQL', () => {
     expect(row).toMatchObject({ members: [member('u-3', 0.9)], eventId: null, selectedAt: later(5) });
   });
 
+  it('replace makes the recomputed audience owed again, and a mark for an older selection does not cover it', async () => {
+    await audiences().insert(audience('s-1', 'i2i-1'));
+    await audiences().markPublished([{ songId: 's-1', modelVersion: 'i2i-1' }]);
+    await audiences().replace(
+      audience('s-1', 'i2i-1', { selectedAt: later(1000), members: [member('u-2')] }),
+    );
+    expect((await audiences().find('s-1', 'i2i-1'))?.publishedAt).toBeNull();
+    // A publisher that sent the first selection marks with its selected_at: the new row stays owed.
+    await audiences().markPublished([{ songId: 's-1', modelVersion: 'i2i-1', selectedAt: T0 }]);
+    expect((await audiences().find('s-1', 'i2i-1'))?.publishedAt).toBeNull();
+    await audiences().markPublished([{ songId: 's-1', modelVersion: 'i2i-1', selectedAt: later(1000) }]);
+    expect((await audiences().find('s-1', 'i2i-1'))?.publishedAt).toBeInstanceOf(Date);
+  });
+
   it('sampleSongIds names each song with an audience once', async () => {
     await audiences().insertMany([
       audience('s-1', 'i2i-1'),

@@ -49,7 +49,7 @@ export class AudienceRepository {
       `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO UPDATE
          SET members = EXCLUDED.members, neighbours = EXCLUDED.neighbours, event_id = EXCLUDED.event_id,
-             selected_at = EXCLUDED.selected_at, method = EXCLUDED.method`,
+             selected_at = EXCLUDED.selected_at, method = EXCLUDED.method, published_at = NULL`,
       [
         a.songId,
         a.modelVersion,
@@ -63,12 +63,20 @@ export class AudienceRepository {
   }
 
   /** Outbox: these audiences reached the broker. */
-  async markPublished(keys: Array<{ songId: string; modelVersion: string }>): Promise<void> {
+  /**
+   * Marks rows as on the broker. A key with `selectedAt` marks the row only while it still holds
+   * that selection: a row replaced after it was published keeps owing its new event.
+   */
+  async markPublished(
+    keys: Array<{ songId: string; modelVersion: string; selectedAt?: Date }>,
+  ): Promise<void> {
     if (!keys.length) return;
     await this.ds.query(
-      `UPDATE audiences a SET published_at = now() FROM unnest($1::text[], $2::text[]) AS k(song_id, model_version)
-        WHERE a.song_id = k.song_id AND a.model_version = k.model_version`,
-      [keys.map((k) => k.songId), keys.map((k) => k.modelVersion)],
+      `UPDATE audiences a SET published_at = now()
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS k(song_id, model_version, selected_at)
+        WHERE a.song_id = k.song_id AND a.model_version = k.model_version
+          AND (k.selected_at IS NULL OR a.selected_at = k.selected_at)`,
+      [keys.map((k) => k.songId), keys.map((k) => k.modelVersion), keys.map((k) => k.selectedAt ?? null)],
     );
   }
 
@@ -103,5 +111,34 @@ export class AudienceRepository {
     return this.ds
       .getRepository(AudienceEntity)
       .findOne({ where: { songId }, order: { selectedAt: 'DESC' } });
+  }
+
+  /** Queues releases stored without an audience (no I2I model active), in the caller's transaction. */
+  async queuePending(
+    manager: EntityManager,
+    rows: Array<{ songId: string; eventId: string | null }>,
+  ): Promise<void> {
+    if (!rows.length) return;
+    await manager.query(
+      `INSERT INTO pending_audiences (song_id, event_id)
+       SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (song_id) DO UPDATE SET event_id = EXCLUDED.event_id`,
+      [rows.map((r) => r.songId), rows.map((r) => r.eventId)],
+    );
+  }
+
+  /** The oldest queued releases that still wait for an audience. */
+  async pending(limit: number): Promise<Array<{ songId: string; eventId: string | null }>> {
+    const rows: Array<{ song_id: string; event_id: string | null }> = await this.ds.query(
+      'SELECT song_id, event_id FROM pending_audiences ORDER BY queued_at, song_id LIMIT $1',
+      [limit],
+    );
+    return rows.map((r) => ({ songId: r.song_id, eventId: r.event_id }));
+  }
+
+  /** Takes songs off the queue once their audience is on the broker. */
+  async clearPending(songIds: string[]): Promise<void> {
+    if (songIds.length)
+      await this.ds.query('DELETE FROM pending_audiences WHERE song_id = ANY($1)', [songIds]);
   }
 }

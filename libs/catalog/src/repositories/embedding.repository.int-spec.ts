@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { modelVersion, play, song } from '../../tools/fixtures';
 import { databasePerFile } from '../../tools/jest-database';
-import { EmbeddingRepository } from './embedding.repository';
+import { EmbeddingRepository, compareCursors } from './embedding.repository';
 import { InteractionRepository } from './interaction.repository';
 import { ModelVersionRepository } from './model-version.repository';
 import { SongRepository } from './song.repository';
@@ -9,7 +9,6 @@ import { SongRepository } from './song.repository';
 const db = databasePerFile('embeddings');
 const embeddings = () => new EmbeddingRepository(db());
 const rows = (...vs: number[][]) => Float32Array.from(vs.flat());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('EmbeddingRepository on PostgreSQL', () => {
   beforeEach(async () => {
@@ -54,31 +53,91 @@ describe('EmbeddingRepository on PostgreSQL', () => {
     expect(await embeddings().countSongVectors('i2i-1', 'warm')).toBe(1);
   });
 
-  it('changesSince reports songs whose vector or pool changed since then, oldest first, with their current pool', async () => {
+  it('changesAfter reports songs whose vector or pool changed after the cursor, with their current state', async () => {
     await embeddings().upsertSongVectors(
       'i2i-1',
       ['w-1', 'c-1', 'c-2', 'c-3'],
       rows([1, 0], [0, 1], [1, 1], [2, 2]),
       2,
     );
-    await sleep(20);
-    const since = new Date();
-    await sleep(20);
+    const cursor = await embeddings().changeHorizon();
     await new SongRepository(db()).setPool(['c-1'], 'warm'); // graduation
-    await sleep(5);
     await embeddings().upsertSongVectors('i2i-1', ['c-3'], rows([3, 3]), 2);
-    await sleep(5);
-    await embeddings().upsertSongVectors('dssm-1', ['c-2'], rows([9, 9]), 2);
+    await embeddings().upsertSongVectors('i2i-1', ['c-2'], rows([1, 1]), 2); // same vector: no change
+    await embeddings().upsertSongVectors('dssm-1', ['c-2'], rows([9, 9]), 2); // another version
+    await db().query(`UPDATE songs SET listener_count = 5 WHERE id = 'c-3'`); // not a pool change
+    await db().query(`DELETE FROM songs WHERE id = 'w-1'`);
 
-    const changes = await embeddings().changesSince('i2i-1', since);
-    expect(changes.map((c) => [c.songId, c.pool])).toEqual([
+    const batch = await embeddings().changesAfter('i2i-1', cursor);
+    expect(batch.changes.map((c) => [c.songId, c.pool])).toEqual([
       ['c-1', 'warm'],
       ['c-3', 'cold'],
+      ['w-1', null],
     ]);
-    expect(changes[1].vector).toEqual(rows([3, 3]));
-    expect(changes[0].changedAt.getTime()).toBeGreaterThanOrEqual(since.getTime());
-    expect(await embeddings().changesSince('i2i-1', since, 1)).toHaveLength(1);
-    expect(await embeddings().changesSince('i2i-1', new Date(Date.now() + 60_000))).toEqual([]);
+    expect(batch.changes[1].vector).toEqual(rows([3, 3]));
+    expect(batch.changes[2].vector).toBeNull();
+    expect(compareCursors(batch.cursor, cursor)).toBe(1);
+
+    const paged = await embeddings().changesAfter('i2i-1', cursor, 1);
+    expect(paged.changes.map((c) => c.songId)).toEqual(['c-1']);
+    const rest = await embeddings().changesAfter('i2i-1', paged.cursor);
+    expect(rest.changes.map((c) => c.songId)).toEqual(['c-3', 'w-1']);
+    expect((await embeddings().changesAfter('i2i-1', batch.cursor)).changes).toEqual([]);
+  });
+
+  it('a transaction that committed after a later one was read is still delivered (no change falls behind the cursor)', async () => {
+    await embeddings().upsertSongVectors('i2i-1', ['c-1', 'c-2'], rows([0, 1], [1, 1]), 2);
+    let cursor = await embeddings().changeHorizon();
+    const seen: string[] = [];
+    const poll = async () => {
+      const b = await embeddings().changesAfter('i2i-1', cursor);
+      seen.push(...b.changes.map((c) => c.songId));
+      cursor = b.cursor;
+    };
+    const early = db().createQueryRunner();
+    await early.connect();
+    try {
+      await early.startTransaction();
+      // The early transaction writes first (and starts first) but commits last.
+      await embeddings().upsertSongVectors('i2i-1', ['c-1'], rows([5, 5]), 2, early.manager);
+      await db().transaction((m) => embeddings().upsertSongVectors('i2i-1', ['c-2'], rows([6, 6]), 2, m));
+      await poll(); // the late one is committed, but the early one is still open
+      await poll();
+      await early.commitTransaction();
+    } finally {
+      await early.release();
+    }
+    await poll();
+    expect(seen.sort()).toEqual(['c-1', 'c-2']);
+    await poll();
+    expect(seen).toHaveLength(2); // each change once
+  });
+
+  it('rolled-back writes leave nothing in the log, and polls without changes return nothing', async () => {
+    const cursor = await embeddings().changeHorizon();
+    await expect(
+      db().transaction(async (m) => {
+        await embeddings().upsertSongVectors('i2i-1', ['c-1'], rows([5, 5]), 2, m);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    let c = cursor;
+    for (let i = 0; i < 50; i++) {
+      const b = await embeddings().changesAfter('i2i-1', c);
+      expect(b.changes).toEqual([]);
+      c = b.cursor;
+    }
+  });
+
+  it('the poll reads the change log by its index', async () => {
+    await db().query(
+      `INSERT INTO pool_changes (song_id, model_version) SELECT 'x-' || g, 'i2i-9' FROM generate_series(1, 5000) g`,
+    );
+    await db().query('ANALYZE pool_changes');
+    const plan: Array<{ 'QUERY PLAN': string }> = await db().query(
+      `EXPLAIN SELECT id FROM pool_changes WHERE (xid, id) > ('1'::xid8, 0::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid, id LIMIT 10`,
+    );
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('pool_changes_xid_idx');
   });
 
   it('stores users’ interest and boundary vectors per version and replaces them on refresh', async () => {

@@ -4,6 +4,14 @@ import { DataSource, EntityManager } from 'typeorm';
 export class EmbeddingRepository {
   constructor(private readonly ds: DataSource) {}
 
+  /**
+   * Stores song vectors under a version. Writes to a version that has been active and was since
+   * replaced are refused (SupersededVersionError, a transient failure: the writer retries with the
+   * new version), unless `allowSuperseded` (an activation re-embedding an older version). The
+   * check holds a share lock on the version's row until the writer's transaction ends, so an
+   * activation's flip waits for the release transactions that wrote the old version, and its
+   * catch-up pass after the flip sees every one of them.
+   */
   async upsertSongVectors(
     modelVersion: string,
     songIds: string[],
@@ -11,7 +19,16 @@ export class EmbeddingRepository {
     dim: number,
     manager: EntityManager = this.ds.manager,
     chunk = 2000,
+    allowSuperseded = false,
   ): Promise<void> {
+    if (!allowSuperseded && songIds.length) {
+      const [row] = await manager.query<Array<{ superseded: boolean }>>(
+        `SELECT (NOT active AND activated_at IS NOT NULL) AS superseded FROM model_versions
+          WHERE version = $1 FOR SHARE`,
+        [modelVersion],
+      );
+      if (row?.superseded) throw new SupersededVersionError(modelVersion);
+    }
     for (let i = 0; i < songIds.length; i += chunk) {
       const ids = songIds.slice(i, i + chunk);
       const literal = ids.map((_, j) => vecLiteral(vectors, (i + j) * dim, dim));
@@ -46,22 +63,61 @@ export class EmbeddingRepository {
     return new Map(rows.map((r) => [r.song_id, Float32Array.from(r.vector)]));
   }
 
-  /** Songs whose pool or vector (under one version) changed at or after `since`, oldest first. */
-  async changesSince(modelVersion: string, since: Date, limit = 10_000): Promise<PoolChange[]> {
-    const rows: Array<{ song_id: string; pool: 'warm' | 'cold'; vector: number[]; changed_at: Date }> =
-      await this.ds.query(
-        `SELECT s.id AS song_id, s.pool, e.vector, greatest(s.updated_at, e.updated_at) AS changed_at
-         FROM songs s JOIN song_embeddings e ON e.song_id = s.id AND e.model_version = $1
-        WHERE s.updated_at >= $2 OR e.updated_at >= $2
-        ORDER BY changed_at LIMIT $3`,
-        [modelVersion, since, limit],
-      );
-    return rows.map((r) => ({
-      songId: r.song_id,
-      pool: r.pool,
-      vector: Float32Array.from(r.vector),
-      changedAt: r.changed_at,
-    }));
+  /**
+   * Where a reader that has just read the whole pool (or saved index) starts following the change
+   * log: every transaction below this point is finished, so its effects are in what was read.
+   */
+  async changeHorizon(): Promise<ChangeCursor> {
+    const [{ upto }] = await this.ds.query<Array<{ upto: string }>>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS upto',
+    );
+    return `${upto}/0`;
+  }
+
+  /**
+   * The songs whose pool membership or vector (under this version) changed after `cursor`, each
+   * with its current pool and vector (null when the song or its vector is gone), in log order,
+   * and the cursor to continue from. Only log rows of transactions older than the oldest one in
+   * progress are read, so a transaction that commits later can never land behind the cursor.
+   */
+  async changesAfter(modelVersion: string, cursor: ChangeCursor, limit = 10_000): Promise<PoolChangeBatch> {
+    const [xid, seq] = parseCursor(cursor);
+    const rows: Array<{
+      upto: string;
+      xid: string | null;
+      seq: string | null;
+      song_id: string | null;
+      pool: 'warm' | 'cold' | null;
+      vector: number[] | null;
+    }> = await this.ds.query(
+      `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto),
+            c AS (SELECT c.id, c.xid, c.song_id FROM pool_changes c, h
+                   WHERE (c.xid, c.id) > ($2::xid8, $3::bigint) AND c.xid < h.upto
+                     AND (c.model_version IS NULL OR c.model_version = $1)
+                   ORDER BY c.xid, c.id LIMIT $4)
+       SELECT h.upto::text AS upto, c.xid::text AS xid, c.id::text AS seq, c.song_id, s.pool, e.vector
+         FROM h LEFT JOIN c ON true
+         LEFT JOIN songs s ON s.id = c.song_id
+         LEFT JOIN song_embeddings e ON e.song_id = c.song_id AND e.model_version = $1
+        ORDER BY c.xid, c.id`,
+      [modelVersion, xid, seq, limit],
+    );
+    const found = rows.filter((r) => r.song_id !== null);
+    const last = found[found.length - 1];
+    // A full page may stop inside the window; otherwise everything below the horizon has been read.
+    let next = found.length === limit && last ? `${last.xid}/${last.seq}` : `${rows[0].upto}/0`;
+    if (compareCursors(next, cursor) < 0) next = cursor;
+    // Each row carries the song's current state, so a song logged twice in the page is reported once.
+    const latest = new Map<string, PoolChange>();
+    for (const r of found) {
+      latest.delete(r.song_id!);
+      latest.set(r.song_id!, {
+        songId: r.song_id!,
+        pool: r.vector && r.pool ? r.pool : null,
+        vector: r.vector && r.pool ? Float32Array.from(r.vector) : null,
+      });
+    }
+    return { cursor: next, changes: [...latest.values()] };
   }
 
   /** Up to `limit` songs of one pool that have a vector under this version, in id order. */
@@ -90,10 +146,11 @@ export class EmbeddingRepository {
     boundaries: Float32Array,
     dim: number,
     chunk = 2000,
+    manager: EntityManager = this.ds.manager,
   ): Promise<void> {
     for (let i = 0; i < userIds.length; i += chunk) {
       const ids = userIds.slice(i, i + chunk);
-      await this.ds.query(
+      await manager.query(
         `INSERT INTO user_vectors (model_version, user_id, user_vector, boundary_vector)
          SELECT $1, id, u::real[], b::real[] FROM unnest($2::text[], $3::text[], $4::text[]) AS t(id, u, b)
          ON CONFLICT (model_version, user_id) DO UPDATE
@@ -163,9 +220,45 @@ function packRows(rows: Array<[string, number[]]>): { ids: string[]; vectors: Fl
   return { ids: rows.map((r) => r[0]), vectors, dim };
 }
 
+/** A write of vectors under a version that another version of its kind has replaced. */
+export class SupersededVersionError extends Error {
+  /** An activation raced the write: computing again with the new version succeeds, so consumers retry it. */
+  readonly retriable = true;
+
+  constructor(readonly modelVersion: string) {
+    super(`model version ${modelVersion} is no longer active: vectors must be computed with the active one`);
+    this.name = 'SupersededVersionError';
+  }
+}
+
+/**
+ * A position in the pool change log: `<xid8>/<log id>`, exclusive. Opaque to callers except that
+ * it can be stored (with a saved index) and compared.
+ */
+export type ChangeCursor = string;
+
+/** The state of one changed song under a version: its pool, or null when it is in no pool of it. */
 export interface PoolChange {
   songId: string;
-  pool: 'warm' | 'cold';
-  vector: Float32Array;
-  changedAt: Date;
+  pool: 'warm' | 'cold' | null;
+  vector: Float32Array | null;
+}
+
+export interface PoolChangeBatch {
+  changes: PoolChange[];
+  cursor: ChangeCursor;
+}
+
+function parseCursor(cursor: ChangeCursor): [string, string] {
+  const m = /^(\d+)\/(\d+)$/.exec(cursor);
+  if (!m) throw new Error(`bad pool change cursor ${JSON.stringify(cursor)}`);
+  return [m[1], m[2]];
+}
+
+/** Orders two cursors (-1, 0, 1); both parts are unsigned 64-bit integers. */
+export function compareCursors(a: ChangeCursor, b: ChangeCursor): number {
+  const [ax, as] = parseCursor(a).map(BigInt);
+  const [bx, bs] = parseCursor(b).map(BigInt);
+  if (ax !== bx) return ax < bx ? -1 : 1;
+  return as === bs ? 0 : as < bs ? -1 : 1;
 }

@@ -109,6 +109,41 @@ describe('InteractionRepository on PostgreSQL', () => {
     expect(await interactions().staleUsers(10)).toEqual(['u-3']);
   });
 
+  it('refreshStale: rounds claim disjoint users (SKIP LOCKED), oldest mark first, and clear them with the work', async () => {
+    await interactions().insertMany(['u-1', 'u-2', 'u-3', 'u-4'].map((u, i) => play(`e-${i}`, u, 's-1')));
+    await interactions().markUsersStale(['u-4']);
+    await new Promise((r) => setTimeout(r, 5));
+    await interactions().markUsersStale(['u-1', 'u-2', 'u-3', 'u-4']); // u-4 keeps its place
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const first = interactions().refreshStale(2, async () => held);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await interactions().refreshStale(10, async () => undefined);
+    release();
+    expect(await first).toEqual(['u-4', 'u-1']);
+    expect(second).toEqual(['u-2', 'u-3']);
+    expect(await interactions().staleUsers(10)).toEqual([]);
+  });
+
+  it('refreshStale keeps the flags when the work fails, and a mark made during a round survives it', async () => {
+    await interactions().insertMany(['u-1', 'u-2'].map((u, i) => play(`e-${i}`, u, 's-1')));
+    await interactions().markUsersStale(['u-1', 'u-2']);
+    await expect(
+      interactions().refreshStale(10, async () => {
+        throw new Error('crash');
+      }),
+    ).rejects.toThrow('crash');
+    expect(await interactions().staleUsers(10)).toEqual(['u-1', 'u-2']);
+
+    let marked: Promise<void> | undefined;
+    await interactions().refreshStale(10, async () => {
+      marked = interactions().markUsersStale(['u-1']); // a play lands mid-round: waits for the commit
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    await marked;
+    expect(await interactions().staleUsers(10)).toEqual(['u-1']);
+  });
+
   it('userPages yields every user once, in id order', async () => {
     await interactions().insertMany(
       ['u-5', 'u-2', 'u-4', 'u-1', 'u-3'].map((u, i) => play(`e-${i}`, u, 's-1')),

@@ -109,9 +109,38 @@ export class InteractionRepository {
     return out;
   }
 
+  /** Flags users for a vector refresh; a user already waiting keeps its place in the queue. */
   async markUsersStale(userIds: string[]): Promise<void> {
     if (userIds.length)
-      await this.ds.query('UPDATE users SET vectors_stale = true WHERE id = ANY($1)', [userIds]);
+      await this.ds.query(
+        `UPDATE users SET vectors_stale = true, stale_since = CASE WHEN vectors_stale THEN stale_since ELSE now() END
+          WHERE id = ANY($1)`,
+        [userIds],
+      );
+  }
+
+  /**
+   * One crash-safe refresh round: claims up to `limit` stale users, longest waiting first, with
+   * row locks that concurrent rounds skip; runs `work` on them in the same transaction; clears
+   * their flags only when it succeeds. A crash or a failure rolls the clearing back, and a play
+   * that marks a claimed user meanwhile waits for the commit, so its mark survives the round.
+   */
+  async refreshStale(
+    limit: number,
+    work: (userIds: string[], manager: EntityManager) => Promise<void>,
+  ): Promise<string[]> {
+    return this.ds.transaction(async (m) => {
+      const rows: Array<{ id: string }> = await m.query(
+        `SELECT id FROM users WHERE vectors_stale ORDER BY stale_since NULLS FIRST, id LIMIT $1
+           FOR UPDATE SKIP LOCKED`,
+        [limit],
+      );
+      const ids = rows.map((r) => r.id);
+      if (!ids.length) return ids;
+      await work(ids, m);
+      await m.query('UPDATE users SET vectors_stale = false, stale_since = NULL WHERE id = ANY($1)', [ids]);
+      return ids;
+    });
   }
 
   /** Up to `limit` users whose vectors need a refresh (cleared by `clearStale`). */

@@ -113,6 +113,19 @@ export class SongRepository {
     }
   }
 
+  /** Up to `limit` songs that have no vector under `modelVersion`, in id order. */
+  withoutVector(modelVersion: string, limit: number): Promise<SongEntity[]> {
+    return this.repo
+      .createQueryBuilder('s')
+      .where(
+        'NOT EXISTS (SELECT 1 FROM song_embeddings e WHERE e.model_version = :version AND e.song_id = s.id)',
+        { version: modelVersion },
+      )
+      .orderBy('s.id')
+      .take(limit)
+      .getMany();
+  }
+
   async setPool(ids: string[], pool: SongPool): Promise<void> {
     if (ids.length)
       await this.ds.query('UPDATE songs SET pool = $2, updated_at = now() WHERE id = ANY($1)', [ids, pool]);

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type {
   AudienceEntity,
+  ChangeCursor,
   AudienceRepository,
   EmbeddingRepository,
   InteractionRepository,
@@ -20,11 +21,13 @@ import type {
   NewInteraction,
   NewSong,
   PoolChange,
+  PoolChangeBatch,
   ProcessedEventRepository,
   SongEntity,
   SongPool,
   SongRepository,
 } from '@debut/catalog';
+import { SupersededVersionError } from '@debut/catalog';
 import { loadConfig, type DebutConfig } from '@debut/config';
 import type { FeatureSchema, SongContent, SongReleasedEvent } from '@debut/features';
 import type { ConsumedMessage, EventPublisher, OutgoingEvent } from '@debut/messaging';
@@ -125,7 +128,12 @@ export class FakeEncoder implements SongEncoder {
   readonly schema = SCHEMA;
   /** Songs per embed() call (one forward pass each). */
   readonly calls: number[] = [];
+  disposed = false;
+  dispose(): void {
+    this.disposed = true;
+  }
   embed(contents: SongContent[]): Float32Array {
+    if (this.disposed) throw new Error('FakeEncoder: used after dispose');
     this.calls.push(contents.length);
     return Float32Array.from(contents.flatMap(firstValues));
   }
@@ -139,7 +147,12 @@ export class FakeInterestModel implements InterestModel {
   readonly dim = DIM;
   readonly schema = SCHEMA;
   readonly histories: Float32Array[][] = [];
+  disposed = false;
+  dispose(): void {
+    this.disposed = true;
+  }
   embedItems(contents: SongContent[]): Float32Array {
+    if (this.disposed) throw new Error('FakeInterestModel: used after dispose');
     return Float32Array.from(contents.flatMap(firstValues));
   }
   embedUsersFromItemVectors(histories: Float32Array[]): { users: Float32Array; boundaries: Float32Array } {
@@ -154,16 +167,27 @@ export class FakeInterestModel implements InterestModel {
   }
 }
 
+/** A model version of the fake models, as ModelVersionRepository.register takes it. */
+export function versionRow(version: string, kind: ModelKind) {
+  return { version, kind, artifactPath: `/models/${version}`, dim: DIM, config: {}, metrics: {} };
+}
+
 /** Model loaders that hand out fake models and remember which artifacts were asked for. */
 export class FakeLoaders implements ModelLoaders {
   readonly loaded: string[] = [];
+  /** Every model handed out, to check that replaced ones get disposed. */
+  readonly models: Array<FakeEncoder | FakeInterestModel> = [];
   async i2i(dir: string): Promise<SongEncoder> {
     this.loaded.push(dir);
-    return new FakeEncoder();
+    const m = new FakeEncoder();
+    this.models.push(m);
+    return m;
   }
   async dssm(dir: string): Promise<InterestModel> {
     this.loaded.push(dir);
-    return new FakeInterestModel();
+    const m = new FakeInterestModel();
+    this.models.push(m);
+    return m;
   }
 }
 
@@ -190,6 +214,10 @@ interface State {
   audiences: AudienceEntity[];
   processed: Map<string, string>;
   versions: Map<string, ModelVersionEntity>;
+  /** pool_changes: what the triggers log (a song's pool moved: version null; a vector written). */
+  changeLog: Array<{ songId: string; version: string | null }>;
+  /** pending_audiences: song → event id, in queue order. */
+  pendingAudiences: Map<string, string | null>;
 }
 
 /** One write as a repository received it: `tx` is true when it ran on the open transaction's manager. */
@@ -213,6 +241,8 @@ export class InMemoryCatalog {
     audiences: [],
     processed: new Map(),
     versions: new Map(),
+    changeLog: [],
+    pendingAudiences: new Map(),
   };
   readonly writes: Write[] = [];
   /** Read calls by name (batching is part of the contract: one read per chunk). */
@@ -342,7 +372,22 @@ export class InMemoryCatalog {
   setSongVector(version: string, songId: string, vector: readonly number[]): void {
     let m = this.state.songVectors.get(version);
     if (!m) this.state.songVectors.set(version, (m = new Map<string, SongVectorRow>()));
+    const old = m.get(songId);
+    if (
+      !old ||
+      old.vector.length !== vector.length ||
+      old.vector.some((x, i) => x !== Math.fround(vector[i]))
+    )
+      this.state.changeLog.push({ songId, version });
     m.set(songId, { vector: Float32Array.from(vector), updatedAt: this.clock() });
+  }
+
+  /** As the songs trigger does: only a real move between pools is logged. */
+  moveSong(id: string, pool: SongPool): void {
+    const s = this.state.songs.get(id);
+    if (!s) return;
+    if (s.pool !== pool) this.state.changeLog.push({ songId: id, version: null });
+    Object.assign(s, { pool, updatedAt: this.clock() });
   }
 
   setUserVectors(
@@ -383,12 +428,7 @@ export class InMemoryCatalog {
   /** A model version row; `active` flips it the way ModelVersionRepository.activate does. */
   addVersion(version: string, kind: ModelKind, active = false): ModelVersionEntity {
     const v: ModelVersionEntity = {
-      version,
-      kind,
-      artifactPath: `/models/${version}`,
-      dim: DIM,
-      config: {},
-      metrics: {},
+      ...versionRow(version, kind),
       active: false,
       createdAt: this.clock(),
       activatedAt: null,
@@ -448,6 +488,8 @@ const WRITES = new Set([
   'audiences.insertMany',
   'audiences.replace',
   'audiences.markPublished',
+  'audiences.queuePending',
+  'audiences.clearPending',
   'embeddings.upsertSongVectors',
   'embeddings.upsertUserVectors',
   'interactions.insertMany',
@@ -459,7 +501,14 @@ const WRITES = new Set([
 
 type SongsApi = Pick<
   SongRepository,
-  'findById' | 'findByIds' | 'existingIds' | 'upsertMany' | 'setPool' | 'refreshListenerCounts' | 'pages'
+  | 'findById'
+  | 'findByIds'
+  | 'existingIds'
+  | 'upsertMany'
+  | 'setPool'
+  | 'refreshListenerCounts'
+  | 'pages'
+  | 'withoutVector'
 >;
 
 export class FakeSongRepository implements SongsApi {
@@ -500,12 +549,18 @@ export class FakeSongRepository implements SongsApi {
     this.c.wrote('songs.upsertMany', manager);
   }
 
+  async withoutVector(version: string, limit: number): Promise<SongEntity[]> {
+    this.c.hit('songs.withoutVector');
+    const have = this.c.s.songVectors.get(version);
+    return [...this.c.s.songs.values()]
+      .filter((s) => !have?.has(s.id))
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .slice(0, limit);
+  }
+
   async setPool(ids: string[], pool: SongPool): Promise<void> {
     this.c.hit('songs.setPool');
-    for (const id of ids) {
-      const s = this.c.s.songs.get(id);
-      if (s) Object.assign(s, { pool, updatedAt: this.c.clock() });
-    }
+    for (const id of ids) this.c.moveSong(id, pool);
     this.c.wrote('songs.setPool');
   }
 
@@ -538,7 +593,14 @@ export class FakeSongRepository implements SongsApi {
 
 type AudiencesApi = Pick<
   AudienceRepository,
-  'insertMany' | 'replace' | 'markPublished' | 'latestMany' | 'latest'
+  | 'insertMany'
+  | 'replace'
+  | 'markPublished'
+  | 'latestMany'
+  | 'latest'
+  | 'queuePending'
+  | 'pending'
+  | 'clearPending'
 >;
 
 export class FakeAudienceRepository implements AudiencesApi {
@@ -561,18 +623,42 @@ export class FakeAudienceRepository implements AudiencesApi {
   async replace(a: AudienceEntity): Promise<void> {
     this.c.hit('audiences.replace');
     const i = this.c.s.audiences.findIndex((x) => x.songId === a.songId && x.modelVersion === a.modelVersion);
-    if (i >= 0) this.c.s.audiences[i] = { ...a, publishedAt: this.c.s.audiences[i].publishedAt };
+    if (i >= 0)
+      this.c.s.audiences[i] = { ...a, publishedAt: null }; // the new selection is owed
     else this.c.s.audiences.push({ ...a });
     this.c.wrote('audiences.replace');
   }
 
-  async markPublished(keys: Array<{ songId: string; modelVersion: string }>): Promise<void> {
+  async markPublished(
+    keys: Array<{ songId: string; modelVersion: string; selectedAt?: Date }>,
+  ): Promise<void> {
     this.c.hit('audiences.markPublished');
     for (const k of keys) {
       const a = this.c.s.audiences.find((x) => x.songId === k.songId && x.modelVersion === k.modelVersion);
-      if (a) a.publishedAt = this.c.clock();
+      const same = !k.selectedAt || new Date(a?.selectedAt ?? 0).getTime() === k.selectedAt.getTime();
+      if (a && same) a.publishedAt = this.c.clock();
     }
     this.c.wrote('audiences.markPublished');
+  }
+
+  async queuePending(
+    manager: EntityManager,
+    rows: Array<{ songId: string; eventId: string | null }>,
+  ): Promise<void> {
+    this.c.hit('audiences.queuePending');
+    for (const r of rows) this.c.s.pendingAudiences.set(r.songId, r.eventId);
+    this.c.wrote('audiences.queuePending', manager);
+  }
+
+  async pending(limit: number): Promise<Array<{ songId: string; eventId: string | null }>> {
+    this.c.hit('audiences.pending');
+    return [...this.c.s.pendingAudiences].slice(0, limit).map(([songId, eventId]) => ({ songId, eventId }));
+  }
+
+  async clearPending(songIds: string[]): Promise<void> {
+    this.c.hit('audiences.clearPending');
+    for (const id of songIds) this.c.s.pendingAudiences.delete(id);
+    this.c.wrote('audiences.clearPending');
   }
 
   async latestMany(songIds: string[]): Promise<AudienceEntity[]> {
@@ -597,7 +683,8 @@ type EmbeddingsApi = Pick<
   | 'upsertSongVectors'
   | 'songVectors'
   | 'songVectorsFor'
-  | 'changesSince'
+  | 'changesAfter'
+  | 'changeHorizon'
   | 'countSongVectors'
   | 'upsertUserVectors'
   | 'userVectors'
@@ -612,8 +699,13 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
     vectors: Float32Array,
     dim: number,
     manager?: EntityManager,
+    _chunk?: number,
+    allowSuperseded = false,
   ): Promise<void> {
     this.c.hit('embeddings.upsertSongVectors');
+    const v = this.c.s.versions.get(version);
+    if (!allowSuperseded && songIds.length && v && !v.active && v.activatedAt)
+      throw new SupersededVersionError(version);
     if (vectors.length !== songIds.length * dim)
       throw new Error(`expected ${songIds.length} × ${dim} values, got ${vectors.length}`);
     songIds.forEach((id, i) =>
@@ -645,18 +737,34 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
     return out;
   }
 
-  /** Songs whose pool or vector changed at or after `since` (joined like the SQL), oldest first. */
-  async changesSince(version: string, since: Date, limit = 10_000): Promise<PoolChange[]> {
-    this.c.hit('embeddings.changesSince');
-    const m = this.c.s.songVectors.get(version) ?? new Map<string, SongVectorRow>();
-    const out: PoolChange[] = [];
-    for (const [id, e] of m) {
-      const s = this.c.s.songs.get(id);
-      if (!s || (s.updatedAt < since && e.updatedAt < since)) continue;
-      const changedAt = s.updatedAt > e.updatedAt ? s.updatedAt : e.updatedAt;
-      out.push({ songId: id, pool: s.pool, vector: Float32Array.from(e.vector), changedAt });
+  /** Nothing is ever in progress here: the horizon is the end of the log. */
+  async changeHorizon(): Promise<ChangeCursor> {
+    this.c.hit('embeddings.changeHorizon');
+    return `0/${this.c.s.changeLog.length}`;
+  }
+
+  /** The log after `cursor` for this version, each song once with its current state (like the SQL). */
+  async changesAfter(version: string, cursor: ChangeCursor, limit = 10_000): Promise<PoolChangeBatch> {
+    this.c.hit('embeddings.changesAfter');
+    const from = Number(cursor.split('/')[1]);
+    const page = this.c.s.changeLog
+      .map((e, i) => ({ ...e, seq: i + 1 }))
+      .slice(from)
+      .filter((e) => e.version === null || e.version === version)
+      .slice(0, limit);
+    const latest = new Map<string, PoolChange>();
+    for (const e of page) {
+      const s = this.c.s.songs.get(e.songId);
+      const v = this.c.s.songVectors.get(version)?.get(e.songId);
+      latest.delete(e.songId);
+      latest.set(e.songId, {
+        songId: e.songId,
+        pool: s && v ? s.pool : null,
+        vector: s && v ? Float32Array.from(v.vector) : null,
+      });
     }
-    return out.sort((a, b) => a.changedAt.getTime() - b.changedAt.getTime()).slice(0, limit);
+    const end = page.length === limit ? page[page.length - 1].seq : this.c.s.changeLog.length;
+    return { changes: [...latest.values()], cursor: `0/${Math.max(end, from)}` };
   }
 
   async countSongVectors(version: string, pool: 'warm' | 'cold'): Promise<number> {
@@ -670,6 +778,8 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
     users: Float32Array,
     boundaries: Float32Array,
     dim: number,
+    _chunk?: number,
+    manager?: EntityManager,
   ): Promise<void> {
     this.c.hit('embeddings.upsertUserVectors');
     userIds.forEach((id, i) =>
@@ -680,7 +790,7 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
         Array.from(boundaries.subarray(i * dim, (i + 1) * dim)),
       ),
     );
-    this.c.wrote('embeddings.upsertUserVectors');
+    this.c.wrote('embeddings.upsertUserVectors', manager);
   }
 
   async userVectors(
@@ -715,6 +825,7 @@ type InteractionsApi = Pick<
   | 'markUsersStale'
   | 'staleUsers'
   | 'clearStale'
+  | 'refreshStale'
   | 'userPages'
   | 'userExists'
 >;
@@ -784,10 +895,53 @@ export class FakeInteractionRepository implements InteractionsApi {
     return out;
   }
 
+  /** Users a refresh round holds (row locks): a mark on them waits for the round's commit. */
+  private claimed = new Set<string>();
+  private waitingMarks: string[] = [];
+  /** users.stale_since: the order of the marks (a mark of a waiting user keeps its place). */
+  private staleSince = new Map<string, number>();
+  private marks = 0;
+
   async markUsersStale(userIds: string[]): Promise<void> {
     this.c.hit('interactions.markUsersStale');
-    for (const u of userIds) this.c.s.stale.add(u);
+    const seq = ++this.marks;
+    for (const u of userIds) {
+      if (this.claimed.has(u)) this.waitingMarks.push(u);
+      else {
+        if (!this.c.s.stale.has(u)) this.staleSince.set(u, seq);
+        this.c.s.stale.add(u);
+      }
+    }
     this.c.wrote('interactions.markUsersStale');
+  }
+
+  /** Claim in the order of the stale set (oldest mark first), work, then clear; a throw clears nothing. */
+  async refreshStale(
+    limit: number,
+    work: (userIds: string[], manager: EntityManager) => Promise<void>,
+  ): Promise<string[]> {
+    this.c.hit('interactions.refreshStale');
+    const since = (u: string) => this.staleSince.get(u) ?? 0;
+    const ids = [...this.c.s.stale]
+      .filter((u) => !this.claimed.has(u))
+      .sort((a, b) => since(a) - since(b) || a.localeCompare(b))
+      .slice(0, limit);
+    if (!ids.length) return ids;
+    ids.forEach((u) => this.claimed.add(u));
+    try {
+      await this.c.transaction(async (m) => {
+        await work(ids, m);
+        for (const u of ids) this.c.s.stale.delete(u);
+        this.c.wrote('interactions.clearStale', m);
+      });
+      return ids;
+    } finally {
+      ids.forEach((u) => this.claimed.delete(u));
+      for (const u of this.waitingMarks.splice(0)) {
+        if (!this.c.s.stale.has(u)) this.staleSince.set(u, ++this.marks);
+        this.c.s.stale.add(u);
+      }
+    }
   }
 
   async staleUsers(limit: number): Promise<string[]> {
