@@ -131,12 +131,12 @@ async function storedMethod(songId: string): Promise<string> {
 
 it('the audience artifact records each method on cold validation and the best of them', () => {
   const v = fitted.config.validation;
-  expect(Object.keys(v).sort()).toEqual(['content-ridge', 'fusion', 'i2i2u', 'u2i-audience']);
+  expect(Object.keys(v).sort()).toEqual(['cat', 'content-ridge', 'fusion', 'i2i2u', 'u2i-audience']);
   for (const x of Object.values(v)) expect(x).toBeGreaterThan(0);
   expect(v[fitted.config.best]).toBe(Math.max(...Object.values(v)));
 });
 
-it.each(['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'])(
+it.each(['i2i2u', 'content-ridge', 'u2i-audience', 'cat', 'fusion'])(
   'serves %s from song.released to song.audience.selected',
   async (method) => {
     const { event } = await releaseWith(method);

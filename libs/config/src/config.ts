@@ -70,7 +70,9 @@ const schema = z.object({
   AUDIENCE_NEIGHBOURS: positiveInt.default(50),
   AUDIENCE_SIZE: positiveInt.default(200),
   /** Served audience method; `auto` = the best on cold validation recorded with the active audience model. */
-  AUDIENCE_METHOD: z.enum(['auto', 'i2i2u', 'content-ridge', 'u2i-audience', 'fusion']).default('auto'),
+  AUDIENCE_METHOD: z
+    .enum(['auto', 'i2i2u', 'content-ridge', 'u2i-audience', 'cat', 'fusion'])
+    .default('auto'),
   GRADUATE_AFTER_LISTENERS: positiveInt.default(20),
   TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm']).default('auto'),
   METRICS_ENABLED: bool.default('true'),
@@ -103,7 +105,7 @@ export interface DebutConfig {
     neighbours: number;
     size: number;
     graduateAfterListeners: number;
-    method: 'auto' | 'i2i2u' | 'content-ridge' | 'u2i-audience' | 'fusion';
+    method: 'auto' | 'i2i2u' | 'content-ridge' | 'u2i-audience' | 'cat' | 'fusion';
   };
   datasets: { lastfmDir: string };
   metricsEnabled: boolean;

@@ -8,7 +8,7 @@ import { ArtifactManifest, readArtifact, writeArtifact } from './artifact';
 
 export const AUDIENCE_KIND = 'audience';
 
-export const AUDIENCE_METHODS = ['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'] as const;
+export const AUDIENCE_METHODS = ['i2i2u', 'content-ridge', 'u2i-audience', 'cat', 'fusion'] as const;
 export type AudienceMethodName = (typeof AUDIENCE_METHODS)[number];
 
 export interface AudienceArtifactConfig {
@@ -18,6 +18,8 @@ export interface AudienceArtifactConfig {
   lambda: number;
   /** Fusion component weights by method name (i2i2u, content-ridge, u2i-audience). */
   fusion: Record<string, number>;
+  /** Clusters of the `cat` method (chosen on validation; absent without a DSSM). */
+  catClusters?: number;
   /** Whether u2i-audience subtracts the boundary (u·i − u·b) or not (u·i). */
   u2iMargin: boolean;
   /** Cold-validation audience Recall@100 of each method at training time. */

@@ -1,12 +1,15 @@
 /**
  * Which audience method the service runs (AUDIENCE_METHOD), built from the active models:
  * `i2i2u` needs only the I2I encoder; `content-ridge` and `fusion` the active `audience`
- * artifact; `u2i-audience` the artifact and the active DSSM's user vectors. `auto` serves the
+ * artifact; `u2i-audience` and `cat` the artifact and the active DSSM's user vectors. `auto` serves the
  * method that was best on cold validation when the artifact was trained, and neighbour voting
  * when no artifact is active.
  */
 import {
   AudienceMethod,
+  ClusterAudience,
+  DEFAULT_CLUSTER_OPTIONS,
+  type UserSpace,
   AudienceSelector,
   FusionAudience,
   LinearUserScorer,
@@ -25,6 +28,8 @@ export type ServedMethod = Exclude<DebutConfig['audience']['method'], 'auto'>;
 interface UserVectors {
   version: string;
   loadedAt: number;
+  /** Every user's interest vector (the space `cat` clusters in). */
+  space: UserSpace;
   scorer: (item: Float32Array) => VectorUserScorer;
 }
 
@@ -50,11 +55,12 @@ export class AudienceMethods {
     const artifact = state.audience;
     if (this.wanted === 'auto') {
       const best = artifact?.models.config.best ?? 'i2i2u';
-      if (best === 'u2i-audience' && !state.dssm) return 'i2i2u';
+      if ((best === 'u2i-audience' || best === 'cat') && !state.dssm) return 'i2i2u';
       return best;
     }
     if (this.wanted !== 'i2i2u' && !artifact) throw new NoActiveModelError('audience');
-    if (this.wanted === 'u2i-audience' && !state.dssm) throw new NoActiveModelError('dssm');
+    if ((this.wanted === 'u2i-audience' || this.wanted === 'cat') && !state.dssm)
+      throw new NoActiveModelError('dssm');
     return this.wanted;
   }
 
@@ -76,6 +82,13 @@ export class AudienceMethods {
     if (name === 'content-ridge') return { method: ridgeMethod, input };
     const u2i = state.dssm ? await this.u2iMethod(content, state) : undefined;
     if (name === 'u2i-audience') return { method: u2i!, input };
+    if (name === 'cat') {
+      const clusters = state.audience!.models.config.catClusters ?? DEFAULT_CLUSTER_OPTIONS.clusters;
+      return {
+        method: new ClusterAudience(voting, this.users!.space, { ...DEFAULT_CLUSTER_OPTIONS, clusters }),
+        input,
+      };
+    }
     const weights = state.audience!.models.config.fusion;
     const components = [
       { method: voting, weight: weights['i2i2u'] ?? 0 },
@@ -123,6 +136,7 @@ export class AudienceMethods {
       this.users = {
         version: dssm.version,
         loadedAt: Date.now(),
+        space: { ids: all.ids, vectors: all.users, dim: d },
         scorer: (item) =>
           new VectorUserScorer(all.ids, d, all.users, () => item, margin ? thresholds : undefined),
       };

@@ -62,7 +62,7 @@ export class AudienceDto {
   @ApiProperty() songId: string;
   @ApiProperty() modelVersion: string;
   @ApiProperty({
-    enum: ['i2i2u', 'content-ridge', 'u2i-audience', 'fusion'],
+    enum: ['i2i2u', 'content-ridge', 'u2i-audience', 'cat', 'fusion'],
     description: 'the audience method that selected it',
   })
   method: string;

@@ -4,7 +4,12 @@
  * each method's cold-validation Recall@100 and the best of them. Used by `trainer train
  * audience` and the end-to-end tests alike.
  */
-import { AudienceSelector, NeighbourVotingAudience } from '@debut/audience';
+import {
+  AudienceSelector,
+  ClusterAudience,
+  DEFAULT_CLUSTER_OPTIONS,
+  NeighbourVotingAudience,
+} from '@debut/audience';
 import type { ItemEncoder, TrainContext } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import type { AudienceArtifactConfig, AudienceMethodName } from '../audience-artifact';
@@ -47,6 +52,7 @@ export async function fitAudienceModels(
     { method: ridgeMethod, learned: false },
   ];
   let u2iMargin = true;
+  let catClusters: number | undefined;
   if (dssm) {
     const u2i = await u2iAudienceFromDssm(ctx, dssmFitFromModel(ctx, dssm.model));
     u2iMargin = u2i.margin;
@@ -54,6 +60,23 @@ export async function fitAudienceModels(
     names.push('u2i-audience');
     candidates.push({ method: u2i.method, learned: true });
     if (u2i.notes) notes.push(`u2i-audience: ${u2i.notes}`);
+    const space = {
+      ids: ctx.dataset.users,
+      vectors: dssmFitFromModel(ctx, dssm.model).vectors.users,
+      dim: dssm.model.dim,
+    };
+    let bestCat = { clusters: 0, val: -1 };
+    for (const clusters of [1, 4, 8]) {
+      const cat = new ClusterAudience(new NeighbourVotingAudience(selector), space, {
+        ...DEFAULT_CLUSTER_OPTIONS,
+        clusters,
+      });
+      const val = await ctx.validateAudience(cat, i2i.encoder);
+      if (val > bestCat.val) bestCat = { clusters, val };
+    }
+    validation.cat = bestCat.val;
+    catClusters = bestCat.clusters;
+    notes.push(`cat: ${bestCat.clusters} clusters (val R@100 ${bestCat.val.toFixed(4)})`);
   }
   const fusion = await fitFusion(ctx, candidates, i2i.encoder);
   validation.fusion = fusion.validation;
@@ -68,6 +91,7 @@ export async function fitAudienceModels(
       lambda: ridge.lambda,
       fusion: Object.fromEntries(fusion.weights.map((w, i) => [names[i], w])),
       u2iMargin,
+      catClusters,
       validation,
       best,
       i2iVersion: i2i.version,
