@@ -12,6 +12,8 @@ echo '[test] format'
 npx prettier --check "apps/**/*.ts" "libs/**/*.ts" "test/**/*.ts" "migrations/**/*.ts"
 echo '[test] lint'
 npx eslint apps libs test migrations
+echo '[test] import cycles'
+npx madge --circular --extensions ts --ts-config tsconfig.json apps libs
 
 export PGDATABASE=${TEST_PGDATABASE:-debut_test}
 export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:9092}
