@@ -59,7 +59,7 @@ interface CommonOptions {
    * so this bounds its latency (kafkajs' own default, 5000, makes every stop take seconds).
    */
   maxWaitTimeMs?: number;
-  /** start() waits until the consumer joined its group, at most this long, ms (default 30000; 0 = don't wait). */
+  /** start() waits until the consumer joined its group, warning every this many ms (default 30000; 0 = don't wait). */
   joinTimeoutMs?: number;
 }
 

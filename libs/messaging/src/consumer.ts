@@ -119,16 +119,21 @@ export class TopicConsumer {
   private async awaitJoin(): Promise<void> {
     const joinTimeout = this.options.joinTimeoutMs ?? 30000;
     if (joinTimeout > 0 && !this.joined) {
-      let timer: NodeJS.Timeout | undefined;
-      const ok = await Promise.race([
-        new Promise<boolean>((r) => this.joinWaiters.push(() => r(true))),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), joinTimeout))),
-      ]);
-      clearTimeout(timer);
-      if (!ok)
-        throw new Error(
-          `consumer of ${this.topic} did not join group ${this.groupId} within ${joinTimeout} ms`,
+      // A broker or group coordinator that is down or still loading comes back: kafkajs keeps
+      // retrying the join, so start() keeps waiting (and says so) instead of failing the process.
+      const joined = new Promise<boolean>((r) => this.joinWaiters.push(() => r(true)));
+      for (let waited = joinTimeout; ; waited += joinTimeout) {
+        let timer: NodeJS.Timeout | undefined;
+        const ok = await Promise.race([
+          joined,
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), joinTimeout))),
+        ]);
+        clearTimeout(timer);
+        if (ok || this.state !== 'running') return;
+        this.logger.warn(
+          `consumer of ${this.topic} has not joined group ${this.groupId} after ${waited} ms; still trying`,
         );
+      }
     }
   }
 
