@@ -199,12 +199,26 @@ async function poisonPhase(
   const first = firstAudience();
   let maxStallMs = 0;
   let validProcessed = 0;
+  const waits: Array<[string, number]> = [];
   for (const [songId, at] of validSentAt) {
     const got = first.get(songId);
     if (got === undefined) continue;
     validProcessed++;
     maxStallMs = Math.max(maxStallMs, got - at);
+    waits.push([songId, got - at]);
   }
+  // Which valid records waited longest, and after which poison record: where a stall comes from.
+  const order = [...validSentAt.keys()];
+  waits.sort((a, b) => b[1] - a[1]);
+  step(
+    `longest waits: ${waits
+      .slice(0, 5)
+      .map(
+        ([id, ms]) =>
+          `${id} ${(ms / 1000).toFixed(2)} s (valid #${order.indexOf(id) + 1} of ${order.length})`,
+      )
+      .join('; ')}`,
+  );
   const result = {
     sent,
     kinds: POISON_KINDS.length + big.length,
