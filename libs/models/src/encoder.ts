@@ -28,11 +28,6 @@ export class I2IEncoder {
     return this.tower.outputDim + (this.contentWeight > 0 ? this.featurizer.inputDim : 0);
   }
 
-  /** The same tower with another content weight (shares the weights). */
-  withContentWeight(alpha: number): I2IEncoder {
-    return new I2IEncoder(this.featurizer, this.tower, this.chunkSize, alpha);
-  }
-
   /** Featurizes and embeds contents → N × dim. */
   embed(contents: SongContent[]): Float32Array {
     return this.embedInputs(this.featurizer.encodeBatch(contents), contents.length);

@@ -65,14 +65,31 @@ export class AudienceMethods {
   }
 
   /**
-   * The AudienceMethod for one song: the content input it scores and the listener lists that
-   * neighbour voting reads (already fetched for the whole batch).
+   * The DSSM item vectors of a batch of songs, in one forward pass, when `name` scores users with
+   * them (u2i-audience, fusion); otherwise none (each entry undefined).
+   */
+  itemVectors(
+    name: ServedMethod,
+    contents: SongContent[],
+    state: ServingState = this.runtime.state,
+  ): Array<Float32Array | undefined> {
+    if ((name !== 'u2i-audience' && name !== 'fusion') || !state.dssm || !contents.length)
+      return contents.map(() => undefined);
+    const d = state.dssm.model.dim;
+    const all = state.dssm.model.embedItems(contents);
+    return contents.map((_, i) => all.subarray(i * d, (i + 1) * d));
+  }
+
+  /**
+   * The AudienceMethod for one song: the content input it scores, the listener lists that
+   * neighbour voting reads and the song's DSSM item vector (both prepared for the whole batch).
    */
   async forSong(
     name: ServedMethod,
     content: SongContent,
     lists: ListenerLists,
     state: ServingState = this.runtime.state,
+    item?: Float32Array,
   ): Promise<{ method: AudienceMethod; input: Float32Array }> {
     const voting = new NeighbourVotingAudience(new AudienceSelector({ listenersOf: () => lists }));
     if (name === 'i2i2u') return { method: voting, input: new Float32Array(0) };
@@ -80,15 +97,21 @@ export class AudienceMethods {
     const input = ridge.featurizer.encode(content);
     const ridgeMethod = new ScoredAudience('content-ridge', ridge.scorer);
     if (name === 'content-ridge') return { method: ridgeMethod, input };
-    const u2i = state.dssm ? await this.u2iMethod(content, state) : undefined;
-    if (name === 'u2i-audience') return { method: u2i!, input };
     if (name === 'cat') {
+      const users = await this.userSnapshot(state);
       const clusters = state.audience!.models.config.catClusters ?? DEFAULT_CLUSTER_OPTIONS.clusters;
       return {
-        method: new ClusterAudience(voting, this.users!.space, { ...DEFAULT_CLUSTER_OPTIONS, clusters }),
+        method: new ClusterAudience(voting, users.space, { ...DEFAULT_CLUSTER_OPTIONS, clusters }),
         input,
       };
     }
+    const u2i = state.dssm
+      ? new ScoredAudience(
+          'u2i-audience',
+          (await this.userSnapshot(state)).scorer(item ?? state.dssm.model.embedItems([content])),
+        )
+      : undefined;
+    if (name === 'u2i-audience') return { method: u2i!, input };
     const weights = state.audience!.models.config.fusion;
     const components = [
       { method: voting, weight: weights['i2i2u'] ?? 0 },
@@ -119,8 +142,8 @@ export class AudienceMethods {
     return this.ridge;
   }
 
-  /** u2i-audience: the song's DSSM item vector against a snapshot of every user's (u, b). */
-  private async u2iMethod(content: SongContent, state: ServingState): Promise<ScoredAudience> {
+  /** A snapshot of every user's (u, b) under the active DSSM (u2i-audience scores, cat clusters). */
+  private async userSnapshot(state: ServingState): Promise<UserVectors> {
     const dssm = state.dssm!;
     if (!this.embeddings) throw new Error('u2i-audience needs the embedding repository');
     if (this.users?.version !== dssm.version || Date.now() - this.users.loadedAt > USER_VECTORS_TTL_MS) {
@@ -141,7 +164,6 @@ export class AudienceMethods {
           new VectorUserScorer(all.ids, d, all.users, () => item, margin ? thresholds : undefined),
       };
     }
-    const item = dssm.model.embedItems([content]);
-    return new ScoredAudience('u2i-audience', this.users.scorer(item));
+    return this.users;
   }
 }

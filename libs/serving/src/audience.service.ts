@@ -72,6 +72,11 @@ export class AudienceService {
       listenersMs: Math.round(performance.now() - t2),
     });
     const out: SelectedAudience[] = [];
+    const items = this.methods.itemVectors(
+      method,
+      songs.map((s) => s.content),
+      state,
+    );
     for (let i = 0; i < songs.length; i++) {
       const s = songs[i];
       const exclude = have.get(s.songId) ?? new Set<string>();
@@ -79,7 +84,7 @@ export class AudienceService {
       if (method === 'i2i2u') {
         members = aggregateAudience(neighbours[i], lists, { k, n: this.options.size, explain: 3, exclude });
       } else {
-        const chosen = await this.methods.forSong(method, s.content, lists, state);
+        const chosen = await this.methods.forSong(method, s.content, lists, state, items[i]);
         members = await chosen.method.select(
           { input: chosen.input, neighbours: neighbours[i] },
           { k, n: this.options.size, explain: 3, exclude },

@@ -16,21 +16,17 @@ import {
   ScoredAudience,
   VectorUserScorer,
 } from '@debut/audience';
-import type { AudienceFit, ItemEncoder, TrainContext } from '@debut/evaluation';
+import { normaliseRows, type AudienceFit, type ItemEncoder, type TrainContext } from '@debut/evaluation';
 import { fitRidge, sparseRows, type RidgeFit } from '../ridge';
 import type { DssmFit } from './dssm-methods';
 
 export const RIDGE_LAMBDAS = [1, 3, 10, 30, 100];
 
+/** Rows packed and L2-normalised (the evaluation's normaliseRows). */
 function unitRows(rows: Float32Array[], dim: number): Float32Array {
   const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += r[j] * r[j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < dim; j++) out[i * dim + j] = r[j] * inv;
-  });
-  return out;
+  rows.forEach((r, i) => out.set(r, i * dim));
+  return normaliseRows(out, dim);
 }
 
 /** Ridge weights from the warm songs of a TrainContext; λ chosen on cold validation. */

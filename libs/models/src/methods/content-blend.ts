@@ -5,19 +5,10 @@
  * the chosen blend is never worse than content-KNN on validation.
  */
 import type { Neighbour } from '@debut/audience';
+import { normaliseRows } from '@debut/evaluation';
 import { SparseRows, sparseRows } from '../ridge';
 
 export const CONTENT_WEIGHTS = [0, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
-
-function unitRows(m: Float32Array, dim: number): Float32Array {
-  const out = Float32Array.from(m);
-  for (let r = 0; r < out.length / dim; r++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += out[r * dim + j] ** 2;
-    if (s > 0) for (let j = 0; j < dim; j++) out[r * dim + j] /= Math.sqrt(s);
-  }
-  return out;
-}
 
 /** Content cosine of every (query, base) pair through the base's column postings. */
 function contentCosines(query: SparseRows, base: SparseRows): Float32Array {
@@ -79,8 +70,8 @@ export class ContentBlendSearch {
     this.nw = warmIds.length;
     this.nq = valInputs.length / inputDim;
     this.cos = contentCosines(
-      sparseRows(unitRows(valInputs, inputDim), inputDim),
-      sparseRows(unitRows(warmInputs, inputDim), inputDim),
+      sparseRows(normaliseRows(Float32Array.from(valInputs), inputDim), inputDim),
+      sparseRows(normaliseRows(Float32Array.from(warmInputs), inputDim), inputDim),
     );
   }
 
