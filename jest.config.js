@@ -2,9 +2,18 @@
 // on real PostgreSQL, a database per file; libs/**/*.int-spec.ts) and `e2e` (real PostgreSQL,
 // Kafka and FAISS started by scripts/test.sh; test/**/*.e2e-spec.ts).
 const moduleNameMapper = {
-  '^@debut/(common|config|catalog|features|models|index|audience|messaging|evaluation|serving)$': '<rootDir>/libs/$1/src',
+  '^@debut/(common|config|catalog|features|models|index|audience|messaging|evaluation|serving)$':
+    '<rootDir>/libs/$1/src',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', {}] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', {}],
+  // ESM-only dependencies that Node's require(esm) loads but Jest cannot: compiled to CommonJS.
+  '^.+/node_modules/content-disposition/.+\\.js$': [
+    'ts-jest',
+    { tsconfig: { allowJs: true, module: 'commonjs' }, diagnostics: false },
+  ],
+};
+const transformIgnorePatterns = ['/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)'];
 module.exports = {
   projects: [
     {
@@ -14,6 +23,7 @@ module.exports = {
       testMatch: ['**/*.spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'integration',
@@ -22,6 +32,7 @@ module.exports = {
       testMatch: ['<rootDir>/libs/**/*.int-spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -30,6 +41,7 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       moduleNameMapper,
       transform,
+      transformIgnorePatterns,
     },
   ],
 };

@@ -115,7 +115,6 @@ beforeAll(async () => {
 
   worker = await startWorker();
   api = await createApp();
-  await api.init();
   kafka = worker.get(KAFKA);
   publisher = worker.get(EventPublisher);
   topics = worker.get(TOPICS);

@@ -1,31 +1,46 @@
 import 'reflect-metadata';
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, type NestApplicationOptions, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DEBUT_CONFIG, DebutConfig, Log, assertSafeForProduction, loadConfig } from '@debut/config';
 import { initTf } from '@debut/models';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import helmet from 'helmet';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyHelmet from '@fastify/helmet';
 import { AppModule } from './app.module';
-import {
-  MAX_BODY_BYTES,
-  refuseUnstorableStrings,
-  requestGuard,
-  verifyJsonDepth,
-} from './common/request-guard';
+import { MAX_BODY_BYTES, MAX_PARAM_LENGTH, parseJsonBody, requestGuard } from './common/request-guard';
 
 const log = new Log('api');
 
-export async function createApp() {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: ['error', 'warn'] });
+/** How a Nest application is made from the adapter and options; tests pass their testing module's. */
+export type AppFactory = (
+  adapter: FastifyAdapter,
+  options: NestApplicationOptions,
+) => Promise<NestFastifyApplication>;
+
+const defaultFactory: AppFactory = (adapter, options) =>
+  NestFactory.create<NestFastifyApplication>(AppModule, adapter, { logger: ['error', 'warn'], ...options });
+
+/** The API on Fastify, initialised and ready to serve (`app.getHttpServer()` or `listen`). */
+export async function createApp(factory: AppFactory = defaultFactory): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: MAX_BODY_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  });
+  // Nest's own body parsers off: the JSON parser below is the only one.
+  const app = await factory(adapter, { bodyParser: false });
   app.enableShutdownHooks();
-  app.use(helmet());
-  // Before the body parsers (registered at init), so a bad path or content type never gets parsed.
-  app.use(requestGuard);
-  app.useBodyParser('json', {
-    limit: MAX_BODY_BYTES,
-    verify: verifyJsonDepth,
-    reviver: refuseUnstorableStrings,
+  const fastify = app.getHttpAdapter().getInstance();
+  await app.register(fastifyHelmet);
+  // Before the body is read, so a bad path or content type never gets parsed.
+  fastify.addHook('onRequest', requestGuard);
+  // Errors from the hook and the parser reach DomainErrorFilter through Nest's Fastify error handler.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
   app.useGlobalPipes(
     new ValidationPipe({
@@ -54,6 +69,8 @@ export async function createApp() {
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
     jsonDocumentUrl: 'docs/openapi.json',
   });
+  await app.init();
+  await fastify.ready();
   return app;
 }
 

@@ -184,12 +184,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
  * The api and the worker call this before they start: in production the public default API key
  * would let anyone publish releases and recompute audiences, so they refuse it and say what to set.
  */
-export function assertSafeForProduction(config: Pick<DebutConfig, 'env' | 'http'>): void {
-  if (config.env === 'production' && config.http.apiKey === DEFAULT_API_KEY) {
-    throw new ConfigError([
-      `API_KEY is the public default while NODE_ENV=production: set API_KEY to a secret of at least 8 characters`,
-    ]);
+export function assertSafeForProduction(config: Pick<DebutConfig, 'env' | 'http' | 'db'>): void {
+  if (config.env !== 'production') return;
+  const problems: string[] = [];
+  if (config.http.apiKey === DEFAULT_API_KEY) {
+    problems.push(
+      'API_KEY is the public default while NODE_ENV=production: set API_KEY to a secret of at least 8 characters',
+    );
   }
+  // The local default is PostgreSQL's superuser with no password (trust auth on a laptop).
+  if (config.db.password === '') {
+    problems.push(
+      'PGPASSWORD is empty while NODE_ENV=production: set PGPASSWORD (and PGUSER to a non-superuser role)',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 export const projectRoot = root;

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import { Log } from '@debut/config';
 import { errorBody, httpStatusOf } from './http-errors';
 
@@ -12,12 +12,14 @@ import { errorBody, httpStatusOf } from './http-errors';
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly log = new Log('api');
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(e: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const res: unknown = host.switchToHttp().getResponse();
     const status = httpStatusOf(e);
     if (status >= 500 && status !== 503) {
       this.log.error('unhandled error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     }
-    res.status(status).json(errorBody(e, status));
+    this.adapterHost.httpAdapter.reply(res, errorBody(e, status), status);
   }
 }

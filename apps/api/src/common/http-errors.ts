@@ -23,7 +23,7 @@ export function httpStatusOf(e: unknown): number {
   return status ?? HttpStatus.INTERNAL_SERVER_ERROR;
 }
 
-/** The 4xx an error from Express' own stack (body-parser, URI decoding) carries, if any. */
+/** The 4xx an error from Fastify's own stack (body limit, content-type parser, routing) carries, if any. */
 function clientStatus(e: unknown): number | null {
   if (typeof e !== 'object' || e === null) return null;
   const o = e as { status?: unknown; statusCode?: unknown; expose?: unknown };
@@ -48,7 +48,7 @@ export function errorBody(e: unknown, status: number): ErrorBody {
   return { statusCode: status, error, message: e instanceof Error ? e.message : String(e) };
 }
 
-/** An error Express' stack understands (it carries its status), thrown by the request guards. */
+/** An error Fastify's stack understands (it carries its status), raised by the request guards. */
 export function clientError(status: number, message: string): Error {
-  return Object.assign(new Error(message), { status, expose: true });
+  return Object.assign(new Error(message), { status, statusCode: status, expose: true });
 }

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { MAX_ID_LENGTH, textProblem } from '@debut/features';
 import { clientError } from './http-errors';
 
@@ -6,32 +6,47 @@ import { clientError } from './http-errors';
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** Deeper JSON than this is refused with 400: no route's body nests more than 4 levels. */
 export const MAX_JSON_DEPTH = 32;
+/**
+ * Fastify answers 404 for a path parameter longer than its router's limit; ours is above every
+ * id's limit so that an over-long id gets the guard's 400 with a reason instead.
+ */
+export const MAX_PARAM_LENGTH = 4 * MAX_ID_LENGTH;
 
 /**
- * Refuses, before any route runs, what would otherwise reach storage or the parser as garbage:
- * path segments and query strings that are not valid percent-encoded UTF-8, that contain NUL or a
- * lone surrogate, path segments longer than an id may be (400), and a non-empty body that is
- * not JSON (415). Route-level validation handles the rest.
+ * Refuses, before any route runs (Fastify `onRequest`, before the body is read), what would
+ * otherwise reach storage or the parser as garbage: path segments and query strings that are not
+ * valid percent-encoded UTF-8, that contain NUL or a lone surrogate, path segments longer than an
+ * id may be (400), and a non-empty body that is not JSON (415). Route-level validation does the rest.
  */
-export function requestGuard(req: Request, _res: Response, next: NextFunction): void {
-  const [rawPath, rawQuery = ''] = req.originalUrl.split('?', 2);
+export function requestGuard(req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  done(requestProblem(req.url, req.headers) ?? undefined);
+}
+
+export function requestProblem(url: string, headers: FastifyRequest['headers']): Error | null {
+  const [rawPath, rawQuery = ''] = url.split('?', 2);
   for (const segment of rawPath.split('/')) {
     const problem = segmentProblem(segment);
-    if (problem) return next(clientError(400, `path segment ${preview(segment)}: ${problem}`));
+    if (problem) return clientError(400, `path segment ${preview(segment)}: ${problem}`);
   }
   for (const part of rawQuery.split('&')) {
     const problem = decodedProblem(part.replace(/\+/g, ' '));
-    if (problem) return next(clientError(400, `query ${preview(part)}: ${problem}`));
+    if (problem) return clientError(400, `query ${preview(part)}: ${problem}`);
   }
-  if (hasBody(req) && !req.is('application/json')) {
-    return next(
-      clientError(
-        415,
-        `content-type ${req.headers['content-type'] ?? '(none)'} is not supported: send application/json`,
-      ),
+  if (hasBody(headers) && !isJson(headers['content-type'])) {
+    return clientError(
+      415,
+      `content-type ${headers['content-type'] ?? '(none)'} is not supported: send application/json`,
     );
   }
-  next();
+  return null;
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const [type, ...params] = contentType.split(';').map((s) => s.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  // A declared charset other than UTF-8 would be decoded wrongly: JSON is UTF-8 (RFC 8259).
+  return params.every((p) => !p.startsWith('charset=') || /^charset="?utf-8"?$/.test(p));
 }
 
 function segmentProblem(segment: string): string | null {
@@ -55,17 +70,36 @@ function preview(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
-function hasBody(req: Request): boolean {
-  const length = Number(req.headers['content-length'] ?? 0);
-  return length > 0 || req.headers['transfer-encoding'] !== undefined;
+function hasBody(headers: FastifyRequest['headers']): boolean {
+  const length = Number(headers['content-length'] ?? 0);
+  return length > 0 || headers['transfer-encoding'] !== undefined;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * body-parser's `verify`: counts the nesting of the raw JSON (outside strings) before it is
- * parsed, so a deeply nested body is a 400 instead of a stack overflow in the parser or the
- * validators.
+ * The JSON body parser: refuses bodies that are not UTF-8, nest deeper than MAX_JSON_DEPTH
+ * (counted on the raw bytes, so a deep body never reaches the recursive parser or the
+ * validators), or carry strings storage cannot hold (NUL, lone surrogates). An empty body is no body.
  */
-export function verifyJsonDepth(_req: unknown, _res: unknown, buf: Buffer): void {
+export function parseJsonBody(buf: Buffer): unknown {
+  if (buf.length === 0) return undefined;
+  verifyJsonDepth(buf);
+  let text: string;
+  try {
+    text = utf8.decode(buf);
+  } catch {
+    throw clientError(400, 'body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text, refuseUnstorableStrings) as unknown;
+  } catch (e) {
+    if (typeof (e as { status?: unknown }).status === 'number') throw e;
+    throw clientError(400, `invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+function verifyJsonDepth(buf: Buffer): void {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < buf.length; i++) {
@@ -81,8 +115,8 @@ export function verifyJsonDepth(_req: unknown, _res: unknown, buf: Buffer): void
   }
 }
 
-/** body-parser's `reviver`: strings storage cannot hold (NUL, lone surrogates) are refused at parse time. */
-export function refuseUnstorableStrings(key: string, value: unknown): unknown {
+/** JSON.parse's reviver: strings storage cannot hold (NUL, lone surrogates) are refused at parse time. */
+function refuseUnstorableStrings(key: string, value: unknown): unknown {
   for (const [what, s] of [
     ['key', key],
     ['value', value],

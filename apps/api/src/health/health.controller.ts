@@ -1,6 +1,6 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { HealthService } from './health.service';
 
 @ApiTags('health')
@@ -11,7 +11,7 @@ export class HealthController {
   @Get()
   @ApiOperation({ summary: 'Database, broker and index health; 503 when a dependency is down' })
   @ApiOkResponse({ description: '{ status: "ok" | "degraded", checks: { database, broker, index } }' })
-  async check(@Res({ passthrough: true }) res: Response) {
+  async check(@Res({ passthrough: true }) res: FastifyReply) {
     const report = await this.health.check();
     if (report.status !== 'ok') res.status(HttpStatus.SERVICE_UNAVAILABLE);
     return report;

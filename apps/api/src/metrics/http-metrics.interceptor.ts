@@ -9,11 +9,11 @@ export class HttpMetricsInterceptor implements NestInterceptor {
   constructor(private readonly metrics: MetricsService) {}
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = ctx.switchToHttp().getRequest<{ method: string; route?: { path: string } }>();
+    const req = ctx.switchToHttp().getRequest<{ method: string; routeOptions?: { url?: string } }>();
     const res = ctx.switchToHttp().getResponse<{ statusCode: number }>();
     const end = this.metrics.httpDuration.startTimer({
       method: req.method,
-      route: req.route?.path ?? 'unknown',
+      route: req.routeOptions?.url ?? 'unknown',
     });
     return next.handle().pipe(
       tap({
