@@ -78,6 +78,7 @@ it('a release stored before any I2I model is active gets its audience published 
     publisher.asPublisher,
     TOPIC,
     loadDeploymentSchema(),
+    publisher,
   );
 
   const outcome = await pipeline.processMany([releaseEvent('c-new', [0.9, 0.1, 0, 0])], 'song.released');

@@ -1,12 +1,12 @@
 /**
  * bench:faults (DESIGN.md §7): a stream of releases while the worker is killed with SIGKILL,
  * the broker is restarted and PostgreSQL is restarted; then every release must have exactly one
- * audience (lost = none, duplicated = more than one song.audience.selected record or row). Then
- * 10,000 malformed events: the worker must not crash and every one must reach the DLQ. Then
- * poison records (valid JSON that storage or the DLQ topic would refuse) interleaved with valid
- * releases: every poison record in the DLQ, every valid release processed, none stalled > 5 s.
+ * audience (lost = none, duplicated = more than one song.audience.selected record or row), and
+ * poison records (valid JSON that storage or the DLQ topic would refuse) are interleaved with
+ * valid releases throughout: every poison record in the DLQ, every valid release processed
+ * once, none stalled > 5 s outside the restart windows. Then 10,000 malformed events: the worker
+ * must not crash and every one must reach the DLQ.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { SongRepository, StatsRepository, openDatabase } from '@debut/catalog';
 import {
@@ -27,210 +27,24 @@ import {
   waitUntil,
   type SeenRecord,
 } from './services';
+import {
+  measurePoison,
+  poisonInDlq,
+  sendPoison,
+  type FaultWindow,
+  type PoisonPhase,
+  type PoisonSent,
+} from './poison-records';
 
 export interface FaultsBenchOptions {
   events: number;
   rate: number;
   malformed: number;
   epochs: number;
-  /** Poison records of the poison phase (default 1200; 0 skips it). */
+  /** Poison records sent among the stream's releases (default 1200; 0 sends none). */
   poison?: number;
   /** Writes `{ machine, poison, faults }` as JSON here. */
   out?: string;
-}
-
-/** Records JSON accepts but storage or the DLQ topic would refuse, and the like. */
-const POISON_KINDS = [
-  'nul-song-id',
-  'nul-event-id',
-  'nul-title',
-  'nul-artist-id',
-  'nul-genre',
-  'nul-language',
-  'nul-modality-name',
-  'surrogate-event-id',
-  'surrogate-song-id',
-  'surrogate-title',
-  'year-0000',
-  'year-0001-positive-offset',
-  'year-1899',
-  'year-2101',
-  'song-id-129-chars',
-  'title-1001-chars',
-  'genre-65-chars',
-  '65-genres',
-  'empty-event-id',
-  'float4-overflow',
-  'negative-float4-overflow',
-  'title-is-an-object',
-  'warm-overwrite',
-] as const;
-
-/** One poison song.released value of `kind` (a valid release with one thing wrong). */
-function poisonValue(
-  kind: (typeof POISON_KINDS)[number],
-  e: Record<string, unknown>,
-  warmId: string,
-): string {
-  const f = e.features as Record<string, number[]>;
-  const set = (k: string, v: unknown) => JSON.stringify({ ...e, [k]: v });
-  switch (kind) {
-    case 'nul-song-id':
-      return set('songId', `${String(e.songId)}\u0000`);
-    case 'nul-event-id':
-      return set('eventId', `\u0000${String(e.eventId)}`);
-    case 'nul-title':
-      return set('title', 'a\u0000b');
-    case 'nul-artist-id':
-      return set('artistId', 'art\u0000');
-    case 'nul-genre':
-      return set('genres', ['ro\u0000ck']);
-    case 'nul-language':
-      return set('language', 'e\u0000n');
-    case 'nul-modality-name':
-      return set('features', { ...f, ['au\u0000dio']: f.audio });
-    case 'surrogate-event-id':
-      return set('eventId', `${String(e.eventId)}\ud800`);
-    case 'surrogate-song-id':
-      return set('songId', `\udc00${String(e.songId)}`);
-    case 'surrogate-title':
-      return set('title', 'x\udbffy');
-    case 'year-0000':
-      return set('releasedAt', '0000-01-01T00:00:00Z');
-    case 'year-0001-positive-offset':
-      return set('releasedAt', '0001-01-01T00:30:00+01:00');
-    case 'year-1899':
-      return set('releasedAt', '1899-12-31T23:59:59Z');
-    case 'year-2101':
-      return set('releasedAt', '2101-01-01T00:00:00Z');
-    case 'song-id-129-chars':
-      return set('songId', 's'.repeat(129));
-    case 'title-1001-chars':
-      return set('title', 't'.repeat(1001));
-    case 'genre-65-chars':
-      return set('genres', ['g'.repeat(65)]);
-    case '65-genres':
-      return set(
-        'genres',
-        Array.from({ length: 65 }, (_, i) => `g${i}`),
-      );
-    case 'empty-event-id':
-      return set('eventId', '');
-    case 'float4-overflow':
-      return set('features', { ...f, audio: [1e39, ...f.audio.slice(1)] });
-    case 'negative-float4-overflow':
-      return set('features', { ...f, audio: [-4e38, ...f.audio.slice(1)] });
-    case 'title-is-an-object':
-      return set('title', { nested: { deeper: [1, 2, 3] } });
-    case 'warm-overwrite':
-      return set('songId', warmId);
-  }
-}
-
-interface PoisonPhase {
-  sent: number;
-  kinds: number;
-  deadLettered: number;
-  validSent: number;
-  validProcessed: number;
-  maxStallSeconds: number;
-}
-
-/**
- * Poison records of every kind interleaved with valid releases on every partition (keys spread
- * them), plus a handful of 4–10 MB values; every poison record must reach the DLQ and every
- * valid release get its audience, none waiting long behind a poison record.
- */
-async function poisonPhase(
-  k: BenchKafka,
-  releases: ReleaseSource,
-  count: number,
-  warmIds: string[],
-  audiences: Map<string, SeenRecord>,
-  dlq: Map<string, SeenRecord>,
-  step: (m: string) => void,
-): Promise<PoisonPhase> {
-  const validSentAt = new Map<string, number>();
-  let sent = 0;
-  step(
-    `poison phase: ${count} poison records of ${POISON_KINDS.length + 2} kinds, each followed by a valid release`,
-  );
-  for (let i = 0; i < count; i += 100) {
-    const batch: Array<{ key: string; value: string }> = [];
-    for (let j = i; j < Math.min(count, i + 100); j++) {
-      const kind = POISON_KINDS[j % POISON_KINDS.length];
-      const base = releases.take() as unknown as Record<string, unknown>;
-      batch.push({ key: `poison-${kind}-${j}`, value: poisonValue(kind, base, warmIds[j % warmIds.length]) });
-      const ok = releases.take();
-      batch.push({ key: ok.songId, value: JSON.stringify(ok) });
-    }
-    await k.sendBatch(k.topics.songReleased, batch);
-    const at = Date.now();
-    for (const m of batch) if (!m.key.startsWith('poison-')) validSentAt.set(m.key, at);
-    sent += batch.length / 2;
-  }
-  // A handful of oversized values (one request each: they are near the broker's limit).
-  const big: Array<[string, Buffer]> = [
-    ['binary-4mb', randomBytes(4 * 1024 * 1024)],
-    ['binary-8mb', randomBytes(8 * 1024 * 1024)],
-    ['json-title-9mb', Buffer.from(JSON.stringify({ ...releases.take(), title: 't'.repeat(9_000_000) }))],
-    ['json-title-4mb', Buffer.from(JSON.stringify({ ...releases.take(), title: 'u'.repeat(4_000_000) }))],
-  ];
-  for (const [kind, value] of big) {
-    await k.sendBatch(k.topics.songReleased, [{ key: `poison-${kind}-${sent}`, value }]);
-    sent++;
-    const ok = releases.take();
-    await k.sendBatch(k.topics.songReleased, [{ key: ok.songId, value: JSON.stringify(ok) }]);
-    validSentAt.set(ok.songId, Date.now());
-  }
-  const poisonInDlq = () =>
-    new Set([...dlq.values()].map((r) => r.key).filter((key) => key.startsWith('poison-'))).size;
-  const firstAudience = () => {
-    const first = new Map<string, number>();
-    for (const r of audiences.values())
-      if (!first.has(r.key) || r.at < first.get(r.key)!) first.set(r.key, r.at);
-    return first;
-  };
-  await waitUntil(
-    () => poisonInDlq() >= sent && [...validSentAt.keys()].every((s) => firstAudience().has(s)),
-    240_000,
-    500,
-  );
-  const first = firstAudience();
-  let maxStallMs = 0;
-  let validProcessed = 0;
-  const waits: Array<[string, number]> = [];
-  for (const [songId, at] of validSentAt) {
-    const got = first.get(songId);
-    if (got === undefined) continue;
-    validProcessed++;
-    maxStallMs = Math.max(maxStallMs, got - at);
-    waits.push([songId, got - at]);
-  }
-  // Which valid records waited longest, and after which poison record: where a stall comes from.
-  const order = [...validSentAt.keys()];
-  waits.sort((a, b) => b[1] - a[1]);
-  step(
-    `longest waits: ${waits
-      .slice(0, 5)
-      .map(
-        ([id, ms]) =>
-          `${id} ${(ms / 1000).toFixed(2)} s (valid #${order.indexOf(id) + 1} of ${order.length})`,
-      )
-      .join('; ')}`,
-  );
-  const result = {
-    sent,
-    kinds: POISON_KINDS.length + big.length,
-    deadLettered: poisonInDlq(),
-    validSent: validSentAt.size,
-    validProcessed,
-    maxStallSeconds: Math.round(maxStallMs / 10) / 100,
-  };
-  step(
-    `poison phase done: ${result.deadLettered}/${sent} in the DLQ, ${validProcessed}/${validSentAt.size} valid processed`,
-  );
-  return result;
 }
 
 /** Malformed song.released values, one per DESIGN.md §4 case (and a few more). */
@@ -294,51 +108,81 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     if (!(await waitUntil(() => songsWithAudience().has([...probe.keys()][0]), 180_000)))
       throw new Error('worker never answered');
 
-    // ---- 1. a stream with three faults in it --------------------------------------------
+    // ---- 1. a stream with three faults in it, poison records interleaved -----------------
+    const pds = await openDatabase(env.config.db, { migrate: false });
+    const warmIds = await new SongRepository(pds).sampleIds('warm', 50);
+    await pds.destroy();
     const sent = new Map<string, number>();
     const eventIds = new Map<string, string>();
     const streamSeconds = o.events / o.rate;
-    step(`stream: ${o.events} releases at ${o.rate}/s (${streamSeconds.toFixed(0)} s)`);
+    const poisonCount = o.poison ?? 1200;
+    step(
+      `stream: ${o.events} releases at ${o.rate}/s (${streamSeconds.toFixed(0)} s)` +
+        (poisonCount
+          ? `, with ${poisonCount} poison records, each followed by a valid release, spread over it`
+          : ''),
+    );
     const stream = offerReleases(k, releases, o.events, o.rate, sent, eventIds);
+    const poisonSending: Promise<PoisonSent | null> = poisonCount
+      ? sendPoison(k, releases, poisonCount, warmIds, streamSeconds * 900)
+      : Promise.resolve(null);
+    const faults: FaultWindow[] = [];
     const at = async (fraction: number) => {
       while (sent.size < o.events * fraction) await sleep(50);
     };
     await at(0.15);
+    let from = Date.now();
     await worker.kill9();
     step(`kill -9 worker after ${sent.size} releases published`);
     await sleep(2000);
     worker.start();
+    faults.push({ what: 'kill -9 worker', from, to: Date.now() });
     step('worker restarted');
     await at(0.4);
     step(`broker stop after ${sent.size} releases published`);
+    from = Date.now();
     await broker.stop();
     await sleep(2000);
     await broker.start();
+    faults.push({ what: 'broker restart', from, to: Date.now() });
     step('broker restarted');
     await at(0.7);
     step(`PostgreSQL restart after ${sent.size} releases published`);
+    from = Date.now();
     const pgMs = await restartPostgres();
+    faults.push({ what: 'PostgreSQL restart', from, to: Date.now() });
     step(`PostgreSQL back (${pgMs} ms)`);
     await stream;
+    const poisonSent = await poisonSending;
     step('stream published (all acknowledged)');
+    const validSentAt = new Map([...sent, ...(poisonSent?.validSentAt ?? [])]);
     const settled = await waitUntil(
-      () => [...sent.keys()].every((s) => songsWithAudience().has(s)),
+      () =>
+        [...validSentAt.keys()].every((s) => songsWithAudience().has(s)) &&
+        poisonInDlq(dlq) >= (poisonSent?.sent ?? 0),
       240_000,
       500,
     );
-    step(settled ? 'every release has an audience record' : 'gave up waiting after 240 s');
+    step(
+      settled
+        ? 'every valid release has an audience record, every poison record is dead-lettered'
+        : 'gave up waiting after 240 s',
+    );
     await sleep(5000); // late duplicates (redeliveries after a restart) would show up now
 
     const perSong = new Map<string, number>();
     for (const r of audiences.values())
-      if (sent.has(r.key)) perSong.set(r.key, (perSong.get(r.key) ?? 0) + 1);
-    const lost = [...sent.keys()].filter((s) => !perSong.has(s));
+      if (validSentAt.has(r.key)) perSong.set(r.key, (perSong.get(r.key) ?? 0) + 1);
+    const lost = [...validSentAt.keys()].filter((s) => !perSong.has(s));
     const duplicated = [...perSong].filter(([, n]) => n > 1);
     const inputCopies = [...released.values()].filter((r) => sent.has(r.key)).length - sent.size;
     const ds = await openDatabase(env.config.db, { migrate: false });
     const tally = await new StatsRepository(ds).releaseTally(`r-${env.runId}-`, [...eventIds.values()]);
     const db = { ...tally, audience_songs: tally.audienceSongs };
     await ds.destroy();
+    const poison: PoisonPhase | null = poisonSent
+      ? measurePoison(poisonSent, validSentAt, audiences, dlq, faults, step)
+      : null;
 
     // ---- 2. malformed events ------------------------------------------------------------
     const crashesBefore = worker.crashes.length;
@@ -371,15 +215,6 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     const validInDlq = [...dlq.values()].filter((r) => sent.has(r.key)).length;
     const malformedCrashes = worker.crashes.length - crashesBefore;
 
-    // ---- 3. poison records ---------------------------------------------------------------
-    let poison: PoisonPhase | null = null;
-    if ((o.poison ?? 1200) > 0) {
-      const pds = await openDatabase(env.config.db, { migrate: false });
-      const warmIds = await new SongRepository(pds).sampleIds('warm', 50);
-      await pds.destroy();
-      poison = await poisonPhase(k, releases, o.poison ?? 1200, warmIds, audiences, dlq, step);
-    }
-
     console.log('\n=== bench:faults ===');
     console.log(`machine: ${machineLine()}`);
     console.log(`data: ${await describeData(env.config)}`);
@@ -389,7 +224,7 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     console.log('timeline:');
     for (const s of steps) console.log(`  ${s}`);
     console.log(
-      `releases published: ${sent.size} (acknowledged; ${inputCopies} extra copies written by producer retries, same eventId)`,
+      `valid releases published: ${validSentAt.size} (${sent.size} in the stream, ${validSentAt.size - sent.size} between poison records; acknowledged; ${inputCopies} extra stream copies written by producer retries, same eventId)`,
     );
     console.log(
       `audience records on song.audience.selected: ${[...perSong.values()].reduce((a, b) => a + b, 0)} for ${perSong.size} songs`,
@@ -432,7 +267,7 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
     );
     if (poison) {
       console.log(
-        `poison: ${poison.sent} sent (${poison.kinds} kinds), ${poison.deadLettered} in the DLQ; valid ${poison.validProcessed}/${poison.validSent} processed; longest wait ${poison.maxStallSeconds} s`,
+        `poison: ${poison.sent} sent (${poison.kinds} kinds), ${poison.deadLettered} in the DLQ; valid ${poison.validProcessed}/${poison.validSent} processed; longest wait outside restart windows ${poison.maxStallSeconds} s (${poison.inRestartWindows} valid releases waited across a restart window)`,
       );
       console.log(
         `target: every poison record in the DLQ, every valid one processed, no wait > 5 s → ${verdict(poison.deadLettered >= poison.sent && poison.validProcessed === poison.validSent && poison.maxStallSeconds <= 5)}`,
@@ -442,7 +277,7 @@ export async function runFaultsBench(o: FaultsBenchOptions): Promise<void> {
       const report = {
         machine: machineLine(),
         poison,
-        faults: { sent: sent.size, lost: lost.length, duplicated: duplicated.length },
+        faults: { sent: validSentAt.size, lost: lost.length, duplicated: duplicated.length },
       };
       fs.writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
       console.log(`wrote ${o.out}`);

@@ -469,28 +469,25 @@ export class BenchKafka {
   }
 
   /** Sends until the broker acknowledges (acks=all); returns how many attempts it took. */
-  async send(
+  send(topic: string, key: string | null, value: string | Buffer | null, stopAt = Infinity): Promise<number> {
+    return this.sendBatch(topic, [{ key, value }], stopAt);
+  }
+
+  /** One request for several records, sent until the broker acknowledges (acks=all) or `stopAt`. */
+  async sendBatch(
     topic: string,
-    key: string | null,
-    value: string | Buffer | null,
+    messages: Array<{ key: string | null; value: string | Buffer | null }>,
     stopAt = Infinity,
   ): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.producer!.send({ topic, acks: -1, messages: [{ key, value }] });
+        await this.producer!.send({ topic, acks: -1, messages });
         return attempt;
       } catch (e) {
         if (Date.now() > stopAt) throw e;
         await sleep(Math.min(2000, 100 * attempt));
       }
     }
-  }
-
-  async sendBatch(
-    topic: string,
-    messages: Array<{ key: string | null; value: string | Buffer | null }>,
-  ): Promise<void> {
-    await this.producer!.send({ topic, acks: -1, messages });
   }
 
   /** Reads `topic` from the beginning into `into` (deduplicated by partition:offset). */

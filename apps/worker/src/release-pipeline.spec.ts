@@ -32,6 +32,7 @@ async function setUp(models: { i2i?: boolean; dssm?: boolean } = {}) {
     s.publisher.asPublisher,
     AUDIENCE_TOPIC,
     loadDeploymentSchema(),
+    s.publisher,
   );
   const published: AudienceEntity[][] = [];
   pipeline.onPublished = (rows) => published.push(rows);
@@ -140,6 +141,21 @@ describe('ReleasePipeline', () => {
 
     await pipeline.handleBatch([record]); // once published, a further redelivery stays quiet
     expect(publisher.on(AUDIENCE_TOPIC)).toHaveLength(1);
+  });
+
+  it('does not send again on redelivery an audience the broker acknowledged before the process could mark it', async () => {
+    const { catalog, publisher, pipeline } = await setUp();
+    const record = consumed(releaseEvent('n1', [1, 0, 0, 0]));
+    // As after kill -9 between the broker's acknowledgement and the mark's commit.
+    catalog.failNext('audiences.markPublished');
+    await expect(pipeline.handleBatch([record])).rejects.toThrow();
+    expect(publisher.on(AUDIENCE_TOPIC).map((p) => p.key)).toEqual(['n1']);
+    expect(catalog.s.audiences[0].publishedAt).toBeNull();
+
+    const outcome = await pipeline.handleBatch([record]);
+    expect(outcome).toEqual([]);
+    expect(publisher.on(AUDIENCE_TOPIC).map((p) => p.key)).toEqual(['n1']); // read back, not re-sent
+    expect(catalog.s.audiences[0].publishedAt).toEqual(expect.any(Date));
   });
 
   it('rolls the claim back with the writes when the database fails mid-transaction, so the retry does it all', async () => {

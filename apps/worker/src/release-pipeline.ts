@@ -16,8 +16,10 @@ import {
   ModelRuntime,
   NoActiveModelError,
   PendingAudienceReplay,
+  type PublishedRecords,
   audienceRow,
   publishAudiences,
+  publishOwedAudiences,
   songContent,
 } from '@debut/serving';
 
@@ -61,6 +63,8 @@ export class ReleasePipeline {
     private readonly publisher: EventPublisher,
     private readonly audienceTopic: string,
     private readonly fallbackSchema: FeatureSchema,
+    /** Reads the audience topic back, so a redelivery after a crash sends only what is not out. */
+    private readonly published: PublishedRecords,
   ) {
     this.pendingReplay = new PendingAudienceReplay(
       runtime,
@@ -202,10 +206,22 @@ export class ReleasePipeline {
       await this.runtime
         .refresh()
         .catch((e: unknown) => this.log.warn('pool refresh after a release failed', { error: String(e) }));
-    // Redeliveries publish again only what never reached the broker (crash after commit).
+    await this.publish(inserted);
+    // Redeliveries publish again only what never reached the broker (a crash after the commit, or
+    // after the broker's acknowledgement but before the mark: the topic is read back for those).
     const duplicateSongs = [...new Set(events.map((e) => e.songId).filter((id) => !claimedSongs.has(id)))];
     const pending = (await this.audiences.latestMany(duplicateSongs)).filter((a) => !a.publishedAt);
-    await this.publish([...inserted, ...pending]);
+    if (pending.length) {
+      const { sent, alreadyOut } = await publishOwedAudiences(
+        this.publisher,
+        this.published,
+        this.audienceTopic,
+        this.audiences,
+        pending,
+      );
+      if (sent.length) this.onPublished?.(sent);
+      if (alreadyOut) this.log.info('owed audiences were already on the topic; marked, not re-sent', { alreadyOut });
+    }
     if (i2i) await this.replayPending();
     const ms = (a: number, b: number) => Math.round(b - a);
     this.log.debug('release chunk', {

@@ -14,7 +14,15 @@ import {
   ProcessedEventRepository,
   SongRepository,
 } from '@debut/catalog';
-import { EventPublisher, KAFKA, TOPICS, TopicConsumer, TopicNames, consumerGroup } from '@debut/messaging';
+import {
+  EventPublisher,
+  KAFKA,
+  TOPICS,
+  TopicConsumer,
+  TopicNames,
+  TopicReader,
+  consumerGroup,
+} from '@debut/messaging';
 import { AudienceService, ModelRuntime, loadDeploymentSchema } from '@debut/serving';
 
 import { ReleasePipeline } from './release-pipeline';
@@ -57,6 +65,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
       publisher,
       topics.songAudienceSelected,
       loadDeploymentSchema(),
+      new TopicReader(kafka),
     );
   }
 

@@ -8,3 +8,4 @@ export * from './kafka';
 export * from './publisher';
 export * from './consumer';
 export * from './messaging.module';
+export * from './topic-reader';

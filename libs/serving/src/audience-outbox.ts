@@ -51,6 +51,64 @@ export async function publishAudiences(
   );
 }
 
+/** What the outbox needs to read back a topic (TopicReader): the records appended since a time. */
+export interface PublishedRecords {
+  recordsSince(topic: string, sinceMs: number): Promise<Array<{ value: Buffer | null }>>;
+}
+
+/**
+ * Producer timestamps come from the publishing process's clock and `selected_at` from
+ * PostgreSQL's; the read-back window starts this much earlier so a skew between them cannot hide
+ * a record that is there.
+ */
+const CLOCK_SKEW_MARGIN_MS = 60_000;
+
+const eventKey = (e: Pick<AudienceSelectedEvent, 'songId' | 'modelVersion' | 'selectedAt'>) =>
+  JSON.stringify([e.songId, e.modelVersion, e.selectedAt]);
+
+/**
+ * Publishes rows that are owed but may already be out: a process killed after the broker
+ * acknowledged a batch and before the mark committed leaves them unmarked. Reads the topic back
+ * from just before the oldest row's selection, marks the rows whose exact event (song, version,
+ * selectedAt) is there, and publishes only the rest — so recovery neither loses nor duplicates.
+ */
+export async function publishOwedAudiences(
+  publisher: AudiencePublisher,
+  published: PublishedRecords,
+  topic: string,
+  audiences: Pick<AudienceRepository, 'markPublished'>,
+  rows: AudienceEntity[],
+): Promise<{ sent: AudienceEntity[]; alreadyOut: number }> {
+  if (!rows.length) return { sent: [], alreadyOut: 0 };
+  const since = Math.min(...rows.map((r) => new Date(r.selectedAt).getTime())) - CLOCK_SKEW_MARGIN_MS;
+  const seen = new Set<string>();
+  for (const record of await published.recordsSince(topic, since)) {
+    const event = parseEvent(record.value);
+    if (event) seen.add(eventKey(event));
+  }
+  const out = rows.filter((r) => seen.has(eventKey(audienceEvent(r))));
+  if (out.length) {
+    await audiences.markPublished(
+      out.map((a) => ({ songId: a.songId, modelVersion: a.modelVersion, selectedAt: new Date(a.selectedAt) })),
+    );
+  }
+  const owed = rows.filter((r) => !out.includes(r));
+  await publishAudiences(publisher, topic, audiences, owed);
+  return { sent: owed, alreadyOut: out.length };
+}
+
+function parseEvent(value: Buffer | null): AudienceSelectedEvent | null {
+  if (!value) return null;
+  try {
+    const e = JSON.parse(value.toString('utf8')) as Partial<AudienceSelectedEvent>;
+    return typeof e.songId === 'string' && typeof e.modelVersion === 'string' && typeof e.selectedAt === 'string'
+      ? (e as AudienceSelectedEvent)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Gives the releases that were stored while no I2I model was active their audience once one is:
  * selects it, stores it (unpublished), publishes what is owed, and only then takes the songs off

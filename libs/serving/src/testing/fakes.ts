@@ -1093,6 +1093,13 @@ export class FakePublisher implements Pick<
     return [];
   }
 
+  /** What a TopicReader would read back (the fake has no timestamps: everything sent is recent). */
+  async recordsSince(topic: string, _sinceMs: number): Promise<Array<{ value: Buffer | null }>> {
+    return this.on(topic).map((p) => ({
+      value: p.value === null ? null : Buffer.from(typeof p.value === 'string' ? p.value : JSON.stringify(p.value)),
+    }));
+  }
+
   private send(): void {
     const err = this.failures.shift();
     if (err) throw err;

@@ -1,0 +1,260 @@
+/**
+ * bench:faults' poison records: valid JSON that storage or the dead-letter topic would refuse,
+ * sent interleaved with valid releases while the faults happen, and how long a valid release
+ * waited behind one — outside the restart windows, where waiting is the fault's, not the poison's.
+ */
+import { randomBytes } from 'node:crypto';
+import { sleep, type BenchKafka, type ReleaseSource, type SeenRecord } from './services';
+
+/** Records JSON accepts but storage or the DLQ topic would refuse, and the like. */
+const POISON_KINDS = [
+  'nul-song-id',
+  'nul-event-id',
+  'nul-title',
+  'nul-artist-id',
+  'nul-genre',
+  'nul-language',
+  'nul-modality-name',
+  'surrogate-event-id',
+  'surrogate-song-id',
+  'surrogate-title',
+  'year-0000',
+  'year-0001-positive-offset',
+  'year-1899',
+  'year-2101',
+  'song-id-129-chars',
+  'title-1001-chars',
+  'genre-65-chars',
+  '65-genres',
+  'empty-event-id',
+  'float4-overflow',
+  'negative-float4-overflow',
+  'title-is-an-object',
+  'warm-overwrite',
+] as const;
+
+/** One poison song.released value of `kind` (a valid release with one thing wrong). */
+function poisonValue(
+  kind: (typeof POISON_KINDS)[number],
+  e: Record<string, unknown>,
+  warmId: string,
+): string {
+  const f = e.features as Record<string, number[]>;
+  const set = (k: string, v: unknown) => JSON.stringify({ ...e, [k]: v });
+  switch (kind) {
+    case 'nul-song-id':
+      return set('songId', `${String(e.songId)}\u0000`);
+    case 'nul-event-id':
+      return set('eventId', `\u0000${String(e.eventId)}`);
+    case 'nul-title':
+      return set('title', 'a\u0000b');
+    case 'nul-artist-id':
+      return set('artistId', 'art\u0000');
+    case 'nul-genre':
+      return set('genres', ['ro\u0000ck']);
+    case 'nul-language':
+      return set('language', 'e\u0000n');
+    case 'nul-modality-name':
+      return set('features', { ...f, ['au\u0000dio']: f.audio });
+    case 'surrogate-event-id':
+      return set('eventId', `${String(e.eventId)}\ud800`);
+    case 'surrogate-song-id':
+      return set('songId', `\udc00${String(e.songId)}`);
+    case 'surrogate-title':
+      return set('title', 'x\udbffy');
+    case 'year-0000':
+      return set('releasedAt', '0000-01-01T00:00:00Z');
+    case 'year-0001-positive-offset':
+      return set('releasedAt', '0001-01-01T00:30:00+01:00');
+    case 'year-1899':
+      return set('releasedAt', '1899-12-31T23:59:59Z');
+    case 'year-2101':
+      return set('releasedAt', '2101-01-01T00:00:00Z');
+    case 'song-id-129-chars':
+      return set('songId', 's'.repeat(129));
+    case 'title-1001-chars':
+      return set('title', 't'.repeat(1001));
+    case 'genre-65-chars':
+      return set('genres', ['g'.repeat(65)]);
+    case '65-genres':
+      return set(
+        'genres',
+        Array.from({ length: 65 }, (_, i) => `g${i}`),
+      );
+    case 'empty-event-id':
+      return set('eventId', '');
+    case 'float4-overflow':
+      return set('features', { ...f, audio: [1e39, ...f.audio.slice(1)] });
+    case 'negative-float4-overflow':
+      return set('features', { ...f, audio: [-4e38, ...f.audio.slice(1)] });
+    case 'title-is-an-object':
+      return set('title', { nested: { deeper: [1, 2, 3] } });
+    case 'warm-overwrite':
+      return set('songId', warmId);
+  }
+}
+
+/** What the poison sender put on the topic. */
+export interface PoisonSent {
+  sent: number;
+  kinds: number;
+  /** Valid releases sent between the poison records: songId → time the broker acknowledged it. */
+  validSentAt: Map<string, number>;
+}
+
+/** `poison` in `bench:faults --out` (names fixed by the issue that asked for them). */
+export interface PoisonPhase {
+  sent: number;
+  kinds: number;
+  deadLettered: number;
+  validSent: number;
+  validProcessed: number;
+  maxStallSeconds: number;
+  /** Valid releases whose wait overlapped a restart window, left out of maxStallSeconds. */
+  inRestartWindows: number;
+}
+
+/** A fault from its start until the restarted part answered again (ms since the epoch). */
+export interface FaultWindow {
+  what: string;
+  from: number;
+  to: number;
+}
+
+const BIG_KINDS = ['binary-4mb', 'binary-8mb', 'json-title-9mb', 'json-title-4mb'] as const;
+
+function bigValue(kind: (typeof BIG_KINDS)[number], releases: ReleaseSource): Buffer {
+  switch (kind) {
+    case 'binary-4mb':
+      return randomBytes(4 * 1024 * 1024);
+    case 'binary-8mb':
+      return randomBytes(8 * 1024 * 1024);
+    case 'json-title-9mb':
+      return Buffer.from(JSON.stringify({ ...releases.take(), title: 't'.repeat(9_000_000) }));
+    case 'json-title-4mb':
+      return Buffer.from(JSON.stringify({ ...releases.take(), title: 'u'.repeat(4_000_000) }));
+  }
+}
+
+/**
+ * Sends `count` poison records of every kind, each followed by a valid release (keys spread them
+ * over every partition), in small batches paced evenly over `spreadMs`, with the handful of
+ * 4–10 MB values among them. Sends retry through broker restarts.
+ */
+export async function sendPoison(
+  k: BenchKafka,
+  releases: ReleaseSource,
+  count: number,
+  warmIds: string[],
+  spreadMs: number,
+): Promise<PoisonSent> {
+  const validSentAt = new Map<string, number>();
+  const perBatch = 10;
+  const batches = Math.ceil(count / perBatch);
+  const bigAt = new Set(BIG_KINDS.map((_, i) => Math.floor(((i + 0.5) * batches) / BIG_KINDS.length)));
+  const t0 = Date.now();
+  let sent = 0;
+  let big = 0;
+  for (let b = 0; b < batches; b++) {
+    const due = t0 + (b * spreadMs) / batches;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const batch: Array<{ key: string; value: string | Buffer }> = [];
+    for (let j = b * perBatch; j < Math.min(count, (b + 1) * perBatch); j++) {
+      const kind = POISON_KINDS[j % POISON_KINDS.length];
+      const base = releases.take() as unknown as Record<string, unknown>;
+      batch.push({ key: `poison-${kind}-${j}`, value: poisonValue(kind, base, warmIds[j % warmIds.length]) });
+      const ok = releases.take();
+      batch.push({ key: ok.songId, value: JSON.stringify(ok) });
+    }
+    await k.sendBatch(k.topics.songReleased, batch);
+    const at = Date.now();
+    for (const m of batch) if (!m.key.startsWith('poison-')) validSentAt.set(m.key, at);
+    sent += batch.length / 2;
+    if (bigAt.has(b) && big < BIG_KINDS.length) {
+      // One request each: they are near the broker's limit.
+      const kind = BIG_KINDS[big++];
+      await k.sendBatch(k.topics.songReleased, [
+        { key: `poison-${kind}-${sent}`, value: bigValue(kind, releases) },
+      ]);
+      sent++;
+      const ok = releases.take();
+      await k.sendBatch(k.topics.songReleased, [{ key: ok.songId, value: JSON.stringify(ok) }]);
+      validSentAt.set(ok.songId, Date.now());
+    }
+  }
+  return { sent, kinds: POISON_KINDS.length + BIG_KINDS.length, validSentAt };
+}
+
+export const poisonInDlq = (dlq: Map<string, SeenRecord>): number =>
+  new Set([...dlq.values()].map((r) => r.key).filter((key) => key.startsWith('poison-'))).size;
+
+/** songId → when its first song.audience.selected record was seen. */
+export function firstAudienceAt(audiences: Map<string, SeenRecord>): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const r of audiences.values())
+    if (!first.has(r.key) || r.at < first.get(r.key)!) first.set(r.key, r.at);
+  return first;
+}
+
+/**
+ * The longest wait of a valid release sent among the poison records, from the broker's
+ * acknowledgement to its audience record, leaving out every release whose wait overlaps a
+ * restart window. A window runs from the fault's start until the worker had caught up with
+ * everything sent before the restarted part was back (the backlog a restart leaves is the
+ * restart's, not a poison record's).
+ */
+export function measurePoison(
+  poison: PoisonSent,
+  allValidSentAt: Map<string, number>,
+  audiences: Map<string, SeenRecord>,
+  dlq: Map<string, SeenRecord>,
+  faults: FaultWindow[],
+  step: (m: string) => void,
+): PoisonPhase {
+  const first = firstAudienceAt(audiences);
+  const windows = faults.map((f) => {
+    let caughtUp = f.to;
+    for (const [songId, at] of allValidSentAt) {
+      const got = first.get(songId);
+      if (at <= f.to && got !== undefined) caughtUp = Math.max(caughtUp, got);
+    }
+    return { ...f, to: caughtUp };
+  });
+  for (const w of windows)
+    step(`restart window ${w.what}: ${((w.to - w.from) / 1000).toFixed(1)} s including the catch-up`);
+  let maxStallMs = 0;
+  let validProcessed = 0;
+  let inRestartWindows = 0;
+  const waits: Array<[string, number]> = [];
+  for (const [songId, at] of poison.validSentAt) {
+    const got = first.get(songId);
+    if (got === undefined) continue;
+    validProcessed++;
+    if (windows.some((w) => at <= w.to && got >= w.from)) {
+      inRestartWindows++;
+      continue;
+    }
+    maxStallMs = Math.max(maxStallMs, got - at);
+    waits.push([songId, got - at]);
+  }
+  waits.sort((a, b) => b[1] - a[1]);
+  const order = [...poison.validSentAt.keys()];
+  step(
+    `longest waits outside restart windows: ${waits
+      .slice(0, 5)
+      .map(
+        ([id, ms]) =>
+          `${id} ${(ms / 1000).toFixed(2)} s (valid #${order.indexOf(id) + 1} of ${order.length})`,
+      )
+      .join('; ')}`,
+  );
+  return {
+    sent: poison.sent,
+    kinds: poison.kinds,
+    deadLettered: poisonInDlq(dlq),
+    validSent: poison.validSentAt.size,
+    validProcessed,
+    maxStallSeconds: Math.round(maxStallMs / 10) / 100,
+    inRestartWindows,
+  };
+}
