@@ -355,6 +355,19 @@ describe('api over the real app module', () => {
       );
       expect(text).not.toMatch(/route="\/v1\/users\/:id\/cold-gate",status="500"/);
     });
+
+    it('reports what the process holds in /metrics: tensors, pool vectors, cache entries', async () => {
+      await api.coldGate('u1', ['c1', 'c2']).expect(200);
+      const text = (await api.http().get('/metrics')).text;
+      const gauge = (name: string, label = '') =>
+        Number(new RegExp(`^${name}${label.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(gauge('debut_tf_tensors')).toBeGreaterThanOrEqual(0);
+      expect(gauge('debut_pool_vectors', '{pool="warm"}')).toBe(3);
+      expect(gauge('debut_pool_vectors', '{pool="cold"}')).toBe(2);
+      expect(gauge('debut_cache_entries', '{cache="gate_users"}')).toBeGreaterThanOrEqual(1);
+      expect(gauge('debut_cache_entries', '{cache="gate_items"}')).toBeGreaterThanOrEqual(2);
+      expect(gauge('debut_cache_entries', '{cache="listener_entries"}')).toBeGreaterThanOrEqual(0);
+    });
   });
 
   describe('GET /v1/users/:id/cold-recommendations', () => {

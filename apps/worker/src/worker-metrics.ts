@@ -1,8 +1,9 @@
 import * as http from 'node:http';
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
 import type { ConsumerCounters } from '@debut/messaging';
+import { AudienceService, ModelRuntime, registerServingGauges } from '@debut/serving';
 
 /**
  * The worker's Prometheus metrics on its own small HTTP server (`WORKER_METRICS_PORT`, path
@@ -33,8 +34,14 @@ export class WorkerMetrics implements OnApplicationBootstrap, OnApplicationShutd
   private server: http.Server | null = null;
   private readonly log = new Log('worker-metrics');
 
-  constructor(@Inject(DEBUT_CONFIG) private readonly config: DebutConfig) {
+  constructor(
+    @Inject(DEBUT_CONFIG) private readonly config: DebutConfig,
+    // Absent only in unit tests that build the metrics by hand.
+    @Optional() runtime?: ModelRuntime,
+    @Optional() audience?: AudienceService,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'debut_worker_' });
+    if (runtime) registerServingGauges(this.registry, { runtime, audience });
     const sources = this.sources;
     for (const [name, field, help] of [
       ['debut_consumer_records_total', 'processed', 'Records handled successfully, per topic'],

@@ -49,6 +49,22 @@ export interface AudienceMember {
   because: Explanation[];
 }
 
+/**
+ * The one listener-weight definition: a listener's I2I2U weight on a song is log1p of their
+ * signal on it (Σ stored interaction weight × age decay), so a binge listener does not drown
+ * everyone else. The benchmark's weights (libs/evaluation `listenerWeights`) are imported as the
+ * signal that maps back to them (`signalForWeight`), so a freshly imported catalogue serves
+ * exactly the audience the benchmark scored.
+ */
+export function listenerWeightOf(signal: number): number {
+  return Math.log1p(signal);
+}
+
+/** The inverse of listenerWeightOf: the signal to store for a wanted listener weight. */
+export function signalForWeight(weight: number): number {
+  return Math.expm1(weight);
+}
+
 export const DEFAULT_AUDIENCE_OPTIONS = { k: 50, n: 100, explain: 3 } as const;
 
 interface Acc {

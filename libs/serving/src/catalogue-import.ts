@@ -1,8 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { InteractionRepository, NewInteraction, NewSong, SongRepository } from '@debut/catalog';
 import { ColdSplit, ColdStartDataset, Interaction, Item, listenerWeights } from '@debut/evaluation';
+import { signalForWeight } from '@debut/audience';
 
 const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
 
 export interface ImportResult {
   songs: number;
@@ -58,9 +60,10 @@ export function warmSongRows(items: readonly Item[], now = Date.now()): NewSong[
 }
 
 /**
- * Listening history as interaction rows with the benchmark's listener weights, event ids
- * `<prefix>:<user>:<song>` (a re-import writes nothing twice), spread over the last two weeks
- * so the service's signal decay leaves them nearly as weighted.
+ * Listening history as interaction rows whose served listener weight is the benchmark's
+ * (`listenerWeights`): each stores the signal that listenerWeightOf maps back to it. Event ids
+ * `<prefix>:<user>:<song>` (a re-import writes nothing twice); times spread over the last 14
+ * minutes, so age decay (half-life in days) leaves the weights as they were to within 1e-5.
  */
 export function playRows(plays: readonly Interaction[], prefix: string, now = Date.now()): NewInteraction[] {
   const weights = listenerWeights(plays);
@@ -69,8 +72,8 @@ export function playRows(plays: readonly Interaction[], prefix: string, now = Da
     userId: it.userId,
     songId: it.itemId,
     kind: 'play',
-    weight: weights[i],
-    occurredAt: new Date(now - ((i * 7919) % 14) * DAY_MS),
+    weight: signalForWeight(weights[i]),
+    occurredAt: new Date(now - ((i * 7919) % 14) * MINUTE_MS),
   }));
 }
 

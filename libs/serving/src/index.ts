@@ -12,3 +12,4 @@ export * from './listener-cache';
 export * from './catalogue-import';
 export * from './audience-methods';
 export * from './audience-outbox';
+export * from './serving-gauges';

@@ -79,11 +79,32 @@ describe('CachedListenerSource', () => {
     expect(source.asked).toEqual([['w1', 'w2'], ['w2']]);
   });
 
-  it('starts over when the cache would outgrow maxSongs, instead of growing without bound', async () => {
+  it('evicts the oldest songs when it would outgrow maxSongs, instead of growing without bound', async () => {
     const cache = new CachedListenerSource(source, 60_000, 2);
     await cache.listenersOf(['w1', 'w2']);
-    await cache.listenersOf(['w3']); // 2 + 1 > 2: everything cached so far is dropped
-    await cache.listenersOf(['w1']);
+    await cache.listenersOf(['w3']); // w1, the oldest, makes room
+    await cache.listenersOf(['w2', 'w1']);
     expect(source.asked).toEqual([['w1', 'w2'], ['w3'], ['w1']]);
+    expect(cache.size().songs).toBe(2);
+  });
+
+  it('bounds the listener entries it holds, not only the songs', async () => {
+    const lists = new Map(
+      ['a', 'b', 'c'].map((id) => [
+        id,
+        Array.from({ length: 3 }, (_, i) => ({ userId: `${id}${i}`, weight: 1 })),
+      ]),
+    );
+    const big = {
+      asked: [] as string[][],
+      listenersOf: (ids: readonly string[]) => (big.asked.push([...ids]), lists),
+    };
+    const cache = new CachedListenerSource(big, 60_000, 100, 7);
+    await cache.listenersOf(['a', 'b']);
+    expect(cache.size()).toEqual({ songs: 2, listeners: 6 });
+    await cache.listenersOf(['c']); // 6 + 3 > 7: a goes
+    expect(cache.size()).toEqual({ songs: 2, listeners: 6 });
+    await cache.listenersOf(['b', 'c', 'a']);
+    expect(big.asked).toEqual([['a', 'b'], ['c'], ['a']]);
   });
 });

@@ -10,11 +10,25 @@ import type { ListenerLists, ListenerSource, ListenerWeight } from '@debut/audie
 export class CachedListenerSource implements ListenerSource {
   private readonly cache = new Map<string, { at: number; list: readonly ListenerWeight[] }>();
 
+  /** Listener entries held over all cached songs: what the memory is, not the song count. */
+  private listeners = 0;
+
+  /**
+   * @param maxSongs songs held at most
+   * @param maxListeners listener entries held at most (≈ 60 bytes each: 2M ≈ 120 MB); a popular
+   *   song's list is the large part, so the bound is on entries, oldest songs evicted first
+   */
   constructor(
     private readonly inner: ListenerSource,
     private readonly ttlMs = 120_000,
     private readonly maxSongs = 200_000,
+    private readonly maxListeners = 2_000_000,
   ) {}
+
+  /** What the cache holds (metrics). */
+  size(): { songs: number; listeners: number } {
+    return { songs: this.cache.size, listeners: this.listeners };
+  }
 
   async listenersOf(songIds: readonly string[]): Promise<ListenerLists> {
     const now = Date.now();
@@ -30,10 +44,14 @@ export class CachedListenerSource implements ListenerSource {
     }
     if (missing.length) {
       const fetched = await this.inner.listenersOf(missing);
-      if (this.cache.size + missing.length > this.maxSongs) this.cache.clear();
       for (const id of missing) {
         const list = fetched.get(id) ?? [];
-        this.cache.set(id, { at: now, list });
+        this.drop(id);
+        this.makeRoom(list.length);
+        if (list.length <= this.maxListeners) {
+          this.cache.set(id, { at: now, list });
+          this.listeners += list.length;
+        }
         if (list.length) out.set(id, list);
       }
     }
@@ -42,6 +60,21 @@ export class CachedListenerSource implements ListenerSource {
 
   /** Drops cached lists (e.g. after this process stored plays of these songs). */
   invalidate(songIds: Iterable<string>): void {
-    for (const id of songIds) this.cache.delete(id);
+    for (const id of songIds) this.drop(id);
+  }
+
+  private drop(id: string): void {
+    const hit = this.cache.get(id);
+    if (!hit) return;
+    this.cache.delete(id);
+    this.listeners -= hit.list.length;
+  }
+
+  /** Evicts the oldest cached songs (Map order is insertion order) until `entries` more fit. */
+  private makeRoom(entries: number): void {
+    for (const id of this.cache.keys()) {
+      if (this.cache.size < this.maxSongs && this.listeners + entries <= this.maxListeners) return;
+      this.drop(id);
+    }
   }
 }

@@ -1,10 +1,15 @@
-import type { ListenerLists, ListenerSource, ListenerWeight } from '@debut/audience';
+import {
+  listenerWeightOf,
+  type ListenerLists,
+  type ListenerSource,
+  type ListenerWeight,
+} from '@debut/audience';
 import type { InteractionRepository } from '@debut/catalog';
 
 /**
  * Listener signals from PostgreSQL: favourites > completions > plays through the stored
- * interaction weights, decayed by age (half-life in days). log1p keeps a binge listener from
- * drowning everyone else in the aggregate.
+ * interaction weights, decayed by age (half-life in days), turned into listener weights by the
+ * one definition the benchmark shares (listenerWeightOf).
  */
 export class PgListenerSource implements ListenerSource {
   constructor(
@@ -18,7 +23,7 @@ export class PgListenerSource implements ListenerSource {
     for (const r of rows) {
       let list = out.get(r.songId);
       if (!list) out.set(r.songId, (list = []));
-      list.push({ userId: r.userId, weight: Math.log1p(r.signal) });
+      list.push({ userId: r.userId, weight: listenerWeightOf(r.signal) });
     }
     return out;
   }

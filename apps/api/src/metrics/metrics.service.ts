@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AudienceService, GateService, ModelRuntime, registerServingGauges } from '@debut/serving';
 
 /** Prometheus registry of the api process. */
 @Injectable()
@@ -25,7 +26,8 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(runtime: ModelRuntime, gate: GateService, audience: AudienceService) {
     collectDefaultMetrics({ register: this.registry, prefix: 'debut_' });
+    registerServingGauges(this.registry, { runtime, gate, audience });
   }
 }
