@@ -110,7 +110,7 @@ export interface PoisonPhase {
   validSent: number;
   validProcessed: number;
   maxStallSeconds: number;
-  /** Valid releases whose wait overlapped a restart window, left out of maxStallSeconds. */
+  /** Valid releases right behind a poison record whose wait overlapped a restart window (left out of maxStallSeconds). */
   inRestartWindows: number;
 }
 
@@ -197,57 +197,69 @@ export function firstAudienceAt(audiences: Map<string, SeenRecord>): Map<string,
 }
 
 /**
- * The longest wait of a valid release sent among the poison records, from the broker's
- * acknowledgement to its audience record, leaving out every release whose wait overlaps a
- * restart window. A window runs from the fault's start until the worker had caught up with
- * everything sent before the restarted part was back (the backlog a restart leaves is the
- * restart's, not a poison record's).
+ * How long valid releases waited behind poison records, per partition of song.released: for
+ * each valid record that directly follows a poison record on its partition, the time from the
+ * partition's last progress before that poison record (the record ahead of it done: audience
+ * published or dead-lettered) until the valid record's audience was published. That is the
+ * poison record's cost to its partition, whatever backlog the partition had. Waits that overlap
+ * a restart window — from the fault until the worker made progress again — are the restart's
+ * and are counted apart.
  */
 export function measurePoison(
   poison: PoisonSent,
-  allValidSentAt: Map<string, number>,
+  released: Map<string, SeenRecord>,
   audiences: Map<string, SeenRecord>,
   dlq: Map<string, SeenRecord>,
   faults: FaultWindow[],
   step: (m: string) => void,
 ): PoisonPhase {
   const first = firstAudienceAt(audiences);
-  const windows = faults.map((f) => {
-    let caughtUp = f.to;
-    for (const [songId, at] of allValidSentAt) {
-      const got = first.get(songId);
-      if (at <= f.to && got !== undefined) caughtUp = Math.max(caughtUp, got);
-    }
-    return { ...f, to: caughtUp };
-  });
+  const dlqAt = new Map<string, number>();
+  for (const r of dlq.values()) if (!dlqAt.has(r.key) || r.at < dlqAt.get(r.key)!) dlqAt.set(r.key, r.at);
+  const isPoison = (key: string) => key.startsWith('poison-') || key.startsWith('bad-');
+  const doneAt = (key: string) => (isPoison(key) ? dlqAt.get(key) : first.get(key));
+  const allDone = [...first.values(), ...dlqAt.values()].sort((a, b) => a - b);
+  const windows = faults.map((f) => ({
+    ...f,
+    to: allDone.find((t) => t > f.to) ?? f.to,
+  }));
   for (const w of windows)
-    step(`restart window ${w.what}: ${((w.to - w.from) / 1000).toFixed(1)} s including the catch-up`);
+    step(
+      `restart window ${w.what}: ${((w.to - w.from) / 1000).toFixed(1)} s until the worker made progress again`,
+    );
+  const partitions = new Map<number, SeenRecord[]>();
+  for (const r of released.values()) {
+    let list = partitions.get(r.partition);
+    if (!list) partitions.set(r.partition, (list = []));
+    list.push(r);
+  }
   let maxStallMs = 0;
-  let validProcessed = 0;
   let inRestartWindows = 0;
-  const waits: Array<[string, number]> = [];
-  for (const [songId, at] of poison.validSentAt) {
-    const got = first.get(songId);
-    if (got === undefined) continue;
-    validProcessed++;
-    if (windows.some((w) => at <= w.to && got >= w.from)) {
-      inRestartWindows++;
-      continue;
+  const waits: Array<[string, number, string]> = [];
+  for (const list of partitions.values()) {
+    list.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
+    for (let i = 2; i < list.length; i++) {
+      const [ahead, p, v] = [list[i - 2], list[i - 1], list[i]];
+      if (!p.key.startsWith('poison-') || isPoison(v.key) || !poison.validSentAt.has(v.key)) continue;
+      const from = doneAt(ahead.key);
+      const to = first.get(v.key);
+      if (from === undefined || to === undefined) continue;
+      if (windows.some((w) => from <= w.to && to >= w.from)) {
+        inRestartWindows++;
+        continue;
+      }
+      maxStallMs = Math.max(maxStallMs, to - from);
+      waits.push([v.key, to - from, p.key]);
     }
-    maxStallMs = Math.max(maxStallMs, got - at);
-    waits.push([songId, got - at]);
   }
   waits.sort((a, b) => b[1] - a[1]);
-  const order = [...poison.validSentAt.keys()];
   step(
-    `longest waits outside restart windows: ${waits
+    `valid releases right behind a poison record: ${waits.length + inRestartWindows} (${inRestartWindows} across a restart window); longest waits: ${waits
       .slice(0, 5)
-      .map(
-        ([id, ms]) =>
-          `${id} ${(ms / 1000).toFixed(2)} s (valid #${order.indexOf(id) + 1} of ${order.length})`,
-      )
+      .map(([id, ms, behind]) => `${id} ${(ms / 1000).toFixed(2)} s behind ${behind.replace(/-\d+$/, '')}`)
       .join('; ')}`,
   );
+  const validProcessed = [...poison.validSentAt.keys()].filter((k) => first.has(k)).length;
   return {
     sent: poison.sent,
     kinds: poison.kinds,
