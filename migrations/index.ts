@@ -2,6 +2,8 @@ import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
 import { AudienceModelKind1764600000000 } from './1764600000000-audience-model-kind';
 import { DeadLetters1764700000000 } from './1764700000000-dead-letters';
 import { ServingState1764800000000 } from './1764800000000-serving-state';
+import { AudienceReceivedAt1764900000000 } from './1764900000000-audience-received-at';
+import { OutboxSweepIndex1765000000000 } from './1765000000000-outbox-sweep-index';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -9,4 +11,6 @@ export const migrations = [
   AudienceModelKind1764600000000,
   DeadLetters1764700000000,
   ServingState1764800000000,
+  AudienceReceivedAt1764900000000,
+  OutboxSweepIndex1765000000000,
 ];

@@ -25,6 +25,7 @@ fi
 
 bash scripts/build-faiss.sh
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-chromium.sh
 
 say "building TypeScript"
 npm run -s build

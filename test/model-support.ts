@@ -33,12 +33,17 @@ export interface SmallModels {
   activation: ModelActivation;
 }
 
-export async function trainAndActivateSmallModels(
+/**
+ * Trains a small I2I encoder on the warm split, saves it with its training curve and registers
+ * it (inactive), as `trainer train i2i` does.
+ */
+export async function trainSmallI2I(
   ds: DataSource,
   env: DebutConfig,
   catalogue: ColdStartDataset,
   split: ColdSplit,
-): Promise<SmallModels> {
+  seed = 11,
+): Promise<{ version: string; encoder: I2IEncoder; versions: ModelVersionRepository }> {
   const byId = new Map(catalogue.items.map((i) => [i.id, i]));
   const featurizer = new Featurizer(catalogue.schema);
   const inputs = featurizer.encodeBatch(split.warmItems.map((id) => byId.get(id)!.content));
@@ -55,21 +60,36 @@ export async function trainAndActivateSmallModels(
       numItems: split.warmItems.length,
       pairs,
     },
-    { epochs: 2, batchSize: 256, fieldDim: 8, hidden: [32], outputDim: 16, lambda: 0.3, seed: 11 },
+    { epochs: 2, batchSize: 256, fieldDim: 8, hidden: [32], outputDim: 16, lambda: 0.3, seed },
   );
-  const i2iVersion = newModelVersion('i2i');
-  const dir = `${env.models.dir}/${i2iVersion}`;
-  const i2iEncoder = new I2IEncoder(featurizer, trained.tower);
-  const manifest = await saveI2IArtifact(dir, i2iEncoder, trained.config, {}, i2iVersion);
+  const version = newModelVersion('i2i');
+  const dir = `${env.models.dir}/${version}`;
+  const encoder = new I2IEncoder(featurizer, trained.tower);
+  const metrics = { dataset: catalogue.name, seed, history: trained.history };
+  const manifest = await saveI2IArtifact(dir, encoder, trained.config, metrics, version);
   const versions = new ModelVersionRepository(ds);
   await versions.register({
-    version: i2iVersion,
+    version,
     kind: 'i2i',
     artifactPath: dir,
     dim: 16,
     config: {},
     metrics: manifest.metrics,
   });
+  return { version, encoder, versions };
+}
+
+export async function trainAndActivateSmallModels(
+  ds: DataSource,
+  env: DebutConfig,
+  catalogue: ColdStartDataset,
+  split: ColdSplit,
+): Promise<SmallModels> {
+  const {
+    version: i2iVersion,
+    encoder: i2iEncoder,
+    versions,
+  } = await trainSmallI2I(ds, env, catalogue, split);
   const activation = new ModelActivation(
     env,
     versions,
@@ -85,14 +105,15 @@ export async function trainAndActivateSmallModels(
   });
   const dssmVersion = newModelVersion('dssm');
   const dssmDir = `${env.models.dir}/${dssmVersion}`;
-  await saveDssmArtifact(dssmDir, fit.model, fit.train.config as never, {}, dssmVersion);
+  const dssmMetrics = { dataset: catalogue.name, history: fit.train.history };
+  await saveDssmArtifact(dssmDir, fit.model, fit.train.config as never, dssmMetrics, dssmVersion);
   await versions.register({
     version: dssmVersion,
     kind: 'dssm',
     artifactPath: dssmDir,
     dim: fit.model.dim,
     config: {},
-    metrics: {},
+    metrics: dssmMetrics,
   });
   await activation.activate(dssmVersion);
   return { i2iVersion, i2iEncoder, dssmVersion, dssmModel: fit.model, versions, activation };

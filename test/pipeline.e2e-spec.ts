@@ -378,4 +378,20 @@ it('exposes worker metrics: audiences selected, audience sizes, dead letters per
     ),
   );
   expect(text).toMatch(/debut_consumer_dlq_total\{topic=/);
+  expect(value(/^debut_pool_vectors\{pool="warm"\} (\d+)/m)).toBeGreaterThan(0);
+  expect(text).toMatch(/^debut_tf_tensors \d+/m);
+});
+
+it('answers trainer check: the worker and the api pools in step with PostgreSQL, behind the key', async () => {
+  const url = `http://127.0.0.1:${env.workerMetricsPort}/pools/check`;
+  expect((await fetch(url)).status).toBe(401);
+  const worker = (await (await fetch(url, { headers: { 'x-api-key': env.http.apiKey } })).json()) as {
+    ok: boolean;
+    pools: Array<{ pool: string; inProcess: number; inDatabase: number }>;
+  };
+  expect(worker.ok).toBe(true);
+  expect(worker.pools.map((p) => p.pool)).toEqual(['warm', 'cold']);
+  for (const p of worker.pools) expect(p.inProcess).toBe(p.inDatabase);
+  const api = await httpApi().get('/v1/admin/pools/check').set('x-api-key', env.http.apiKey).expect(200);
+  expect(api.body).toMatchObject({ ok: true });
 });

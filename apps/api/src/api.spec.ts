@@ -204,6 +204,42 @@ describe('api over the real app module', () => {
     });
   });
 
+  describe('GET /v1/admin/pools/check', () => {
+    it('needs the key, and reports each pool in step with the database, then the drift when a song goes missing', async () => {
+      await api.http().get('/v1/admin/pools/check').expect(401);
+      const ok = await api.http().get('/v1/admin/pools/check').set('x-api-key', KEY).expect(200);
+      expect(ok.body).toMatchObject({
+        ok: true,
+        pools: [
+          {
+            version: 'i2i-1',
+            pool: 'warm',
+            inProcess: 3,
+            inDatabase: 3,
+            missing: { count: 0 },
+            extra: { count: 0 },
+          },
+          {
+            version: 'dssm-1',
+            pool: 'cold',
+            inProcess: 2,
+            inDatabase: 2,
+            missing: { count: 0 },
+            extra: { count: 0 },
+          },
+        ],
+      });
+      const runtime = api.app.get(ModelRuntime);
+      runtime.require('dssm').cold.remove(['c2']);
+      const drift = await api.http().get('/v1/admin/pools/check').set('x-api-key', KEY).expect(200);
+      expect(drift.body).toMatchObject({
+        ok: false,
+        pools: [{ pool: 'warm' }, { pool: 'cold', inProcess: 1, missing: { count: 1, sample: ['c2'] } }],
+      });
+      runtime.require('dssm').cold.add(['c2'], new Float32Array([0, 0, 1, 0]));
+    });
+  });
+
   describe('GET /v1/songs/:id/similar', () => {
     it('lists the nearest established songs in the active I2I space, best first, never the song itself', async () => {
       const res = await api.http().get('/v1/songs/c1/similar?limit=2').expect(200);

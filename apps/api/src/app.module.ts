@@ -6,9 +6,11 @@ import { CatalogModule } from '@debut/catalog';
 import { MessagingModule } from '@debut/messaging';
 import { ServingModule } from '@debut/serving';
 import { ApiKeyGuard } from './common/api-key.guard';
+import { ConsoleModule } from './console/console.module';
 import { DomainErrorFilter } from './common/error.filter';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
+import { PoolCheckController } from './health/pool-check.controller';
 import { HttpMetricsInterceptor } from './metrics/http-metrics.interceptor';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
@@ -23,12 +25,20 @@ import { UsersController } from './users/users.controller';
     CatalogModule,
     ServingModule,
     MessagingModule.forRole('api'),
+    ConsoleModule,
     ThrottlerModule.forRootAsync({
       inject: [DEBUT_CONFIG],
       useFactory: (c: DebutConfig) => [{ ttl: 60_000, limit: c.http.rateLimitPerMinute }],
     }),
   ],
-  controllers: [HealthController, MetricsController, SongsController, UsersController, ReleasesController],
+  controllers: [
+    HealthController,
+    PoolCheckController,
+    MetricsController,
+    SongsController,
+    UsersController,
+    ReleasesController,
+  ],
   providers: [
     HealthService,
     MetricsService,

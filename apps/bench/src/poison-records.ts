@@ -233,6 +233,10 @@ export function measurePoison(
     if (!list) partitions.set(r.partition, (list = []));
     list.push(r);
   }
+  const seenPoison = [...released.values()].filter((r) => r.key.startsWith('poison-')).length;
+  step(
+    `song.released read back: ${released.size} records on ${partitions.size} partitions, ${seenPoison} of them poison`,
+  );
   let maxStallMs = 0;
   let inRestartWindows = 0;
   const waits: Array<[string, number, string]> = [];
@@ -240,7 +244,7 @@ export function measurePoison(
     list.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
     for (let i = 2; i < list.length; i++) {
       const [ahead, p, v] = [list[i - 2], list[i - 1], list[i]];
-      if (!p.key.startsWith('poison-') || isPoison(v.key) || !poison.validSentAt.has(v.key)) continue;
+      if (!p.key.startsWith('poison-') || isPoison(v.key)) continue;
       const from = doneAt(ahead.key);
       const to = first.get(v.key);
       if (from === undefined || to === undefined) continue;

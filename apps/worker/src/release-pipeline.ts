@@ -98,6 +98,8 @@ export class ReleasePipeline {
 
   /** A chunk of song.released records: malformed ones are returned for the DLQ, the rest processed. */
   async handleBatch(messages: ConsumedMessage[]): Promise<BatchReject[]> {
+    // The chunk's receipt, stored beside each audience's selected_at (latency from event to audience).
+    const receivedAt = new Date();
     const rejects: BatchReject[] = [];
     const events: Array<{ message: ConsumedMessage; event: SongReleasedEvent }> = [];
     for (const message of messages) {
@@ -115,6 +117,7 @@ export class ReleasePipeline {
       await this.processMany(
         fresh.map((e) => e.event),
         messages[0].topic,
+        receivedAt,
       );
     return rejects;
   }
@@ -130,10 +133,14 @@ export class ReleasePipeline {
     return new Set(known.filter((s) => s.pool === 'warm').map((s) => s.id));
   }
 
-  async processMany(events: SongReleasedEvent[], topic: string): Promise<BatchOutcome> {
+  async processMany(
+    events: SongReleasedEvent[],
+    topic: string,
+    receivedAt: Date = new Date(),
+  ): Promise<BatchOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.processOnce(events, topic);
+        return await this.processOnce(events, topic, receivedAt);
       } catch (e) {
         // An activation flipped while this chunk was computed with the replaced version: follow
         // the switch and compute again (nothing was written: the transaction rolled back).
@@ -143,7 +150,11 @@ export class ReleasePipeline {
     }
   }
 
-  private async processOnce(events: SongReleasedEvent[], topic: string): Promise<BatchOutcome> {
+  private async processOnce(
+    events: SongReleasedEvent[],
+    topic: string,
+    receivedAt: Date,
+  ): Promise<BatchOutcome> {
     const i2i = this.runtime.i2i;
     const dssm = this.runtime.dssm;
     // The same event twice in one chunk: the first copy counts, later ones are redeliveries.
@@ -194,7 +205,7 @@ export class ReleasePipeline {
         firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => [e.songId, e.eventId] as const),
       );
       // A re-release of a song that already has an audience under this version keeps the first.
-      const rows = mine.map((s) => audienceRow(s, eventOf.get(s.songId) ?? null));
+      const rows = mine.map((s) => audienceRow(s, eventOf.get(s.songId) ?? null, receivedAt));
       const got = await this.audiences.insertMany(rows, m);
       return { claimedSongs, inserted: rows.filter((r) => got.has(r.songId)) };
     });
@@ -220,7 +231,8 @@ export class ReleasePipeline {
         pending,
       );
       if (sent.length) this.onPublished?.(sent);
-      if (alreadyOut) this.log.info('owed audiences were already on the topic; marked, not re-sent', { alreadyOut });
+      if (alreadyOut)
+        this.log.info('owed audiences were already on the topic; marked, not re-sent', { alreadyOut });
     }
     if (i2i) await this.replayPending();
     const ms = (a: number, b: number) => Math.round(b - a);

@@ -23,7 +23,7 @@ import {
   TopicReader,
   consumerGroup,
 } from '@debut/messaging';
-import { AudienceService, ModelRuntime, loadDeploymentSchema } from '@debut/serving';
+import { AudienceService, ModelRuntime, OutboxSweep, loadDeploymentSchema } from '@debut/serving';
 
 import { ReleasePipeline } from './release-pipeline';
 import { WorkerMetrics } from './worker-metrics';
@@ -36,6 +36,8 @@ const RELEASE_CHUNK = 256;
 export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly pipeline: ReleasePipeline;
   private consumer: TopicConsumer | null = null;
+  private sweep: OutboxSweep | null = null;
+  private readonly reader: TopicReader;
   private readonly log = new Log('release-consumer');
 
   constructor(
@@ -45,7 +47,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
     ds: DataSource,
     songs: SongRepository,
     embeddings: EmbeddingRepository,
-    audiences: AudienceRepository,
+    private readonly audiences: AudienceRepository,
     processed: ProcessedEventRepository,
     private readonly runtime: ModelRuntime,
     audience: AudienceService,
@@ -54,6 +56,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
     // Absent only in unit tests that wire the consumer by hand.
     @Optional() private readonly guard?: PoisonGuard,
   ) {
+    this.reader = new TopicReader(kafka);
     this.pipeline = new ReleasePipeline(
       ds,
       songs,
@@ -65,7 +68,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
       publisher,
       topics.songAudienceSelected,
       loadDeploymentSchema(),
-      new TopicReader(kafka),
+      this.reader,
     );
   }
 
@@ -94,6 +97,15 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
     };
     this.metrics.watch(this.topics.songReleased, () => this.consumer?.counters);
     await this.consumer.start();
+    this.sweep = new OutboxSweep(
+      this.audiences,
+      this.publisher,
+      this.reader,
+      this.topics.songAudienceSelected,
+      {},
+      (e) => this.log.warn('outbox sweep failed; tried again later', { error: String(e) }),
+    );
+    this.sweep.start();
     this.log.info('consuming', {
       topic: this.topics.songReleased,
       group: consumerGroup(this.config.kafka.groupId, 'songReleased'),
@@ -105,6 +117,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    await this.sweep?.stop();
     await this.consumer?.stop();
     this.runtime.save();
   }

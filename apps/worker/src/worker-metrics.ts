@@ -1,9 +1,11 @@
+import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DEBUT_CONFIG, DebutConfig, Log } from '@debut/config';
 import type { ConsumerCounters } from '@debut/messaging';
-import { AudienceService, ModelRuntime, registerServingGauges } from '@debut/serving';
+import { EmbeddingRepository } from '@debut/catalog';
+import { AudienceService, ModelRuntime, checkPools, registerServingGauges } from '@debut/serving';
 
 /**
  * The worker's Prometheus metrics on its own small HTTP server (`WORKER_METRICS_PORT`, path
@@ -37,8 +39,9 @@ export class WorkerMetrics implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(DEBUT_CONFIG) private readonly config: DebutConfig,
     // Absent only in unit tests that build the metrics by hand.
-    @Optional() runtime?: ModelRuntime,
+    @Optional() private readonly runtime?: ModelRuntime,
     @Optional() audience?: AudienceService,
+    @Optional() private readonly embeddings?: EmbeddingRepository,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'debut_worker_' });
     if (runtime) registerServingGauges(this.registry, { runtime, audience });
@@ -69,8 +72,12 @@ export class WorkerMetrics implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationBootstrap(): void {
     if (!this.config.metricsEnabled) return;
     this.server = http.createServer((req, res) => {
+      if (req.url === '/pools/check') {
+        this.poolCheck(req, res);
+        return;
+      }
       if (req.url !== '/metrics') {
-        res.writeHead(404).end('see /metrics\n');
+        res.writeHead(404).end('see /metrics (and /pools/check with x-api-key)\n');
         return;
       }
       this.registry.metrics().then(
@@ -82,6 +89,34 @@ export class WorkerMetrics implements OnApplicationBootstrap, OnApplicationShutd
       this.log.warn('metrics server failed', { error: String(e), port: this.config.workerMetricsPort }),
     );
     this.server.listen(this.config.workerMetricsPort, this.config.http.host);
+  }
+
+  /** The worker's pools against PostgreSQL (`trainer check`), behind the API key like the api's admin routes. */
+  private poolCheck(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const given = Buffer.from(String(req.headers['x-api-key'] ?? ''));
+    const key = Buffer.from(this.config.http.apiKey);
+    if (given.length !== key.length || !timingSafeEqual(given, key)) {
+      json(401, {
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: 'send the API key in the x-api-key header',
+      });
+      return;
+    }
+    if (!this.runtime || !this.embeddings) {
+      json(503, {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'no serving state in this process',
+      });
+      return;
+    }
+    checkPools(this.runtime, this.embeddings).then(
+      (report) => json(200, report),
+      (e: unknown) => json(503, { statusCode: 503, error: 'Service Unavailable', message: String(e) }),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -14,6 +14,15 @@ SELECT id::text AS id, topic, partition, "offset"::text AS "offset", headers, re
   failed_at AS "failedAt", replayed_at AS "replayedAt" FROM dead_letters
        WHERE $1::boolean OR replayed_at IS NULL ORDER BY id DESC LIMIT $2;
 
+-- DeadLetterRepository.topics
+SELECT topic, count(*)::int AS total, count(*) FILTER (WHERE replayed_at IS NULL)::int AS pending
+  FROM dead_letters GROUP BY topic ORDER BY topic;
+
+-- DeadLetterRepository.recent
+SELECT id::text AS id, topic, partition, "offset"::text AS "offset", headers, reason, size, sha256,
+  failed_at AS "failedAt", replayed_at AS "replayedAt", substring(value FROM 1 FOR $3) AS preview FROM dead_letters
+       WHERE $1::text IS NULL OR topic = $1 ORDER BY id DESC LIMIT $2;
+
 -- DeadLetterRepository.forReplay
 SELECT id::text AS id, topic, partition, "offset"::text AS "offset", headers, reason, size, sha256,
   failed_at AS "failedAt", replayed_at AS "replayedAt", key, value FROM dead_letters WHERE replayed_at IS NULL ORDER BY id LIMIT $1;

@@ -24,6 +24,11 @@ SELECT user_id, song_id FROM (
      FROM interactions WHERE user_id = ANY($1) AND kind <> 'skip' GROUP BY user_id, song_id) h
   WHERE rn <= $2 ORDER BY user_id, rn;
 
+-- InteractionRepository.recentOf
+SELECT i.song_id AS "songId", s.title, s.pool, i.kind, i.weight, i.occurred_at AS "occurredAt"
+   FROM interactions i LEFT JOIN songs s ON s.id = i.song_id
+  WHERE i.user_id = $1 ORDER BY i.occurred_at DESC, i.id DESC LIMIT $2;
+
 -- InteractionRepository.markUsersStale
 UPDATE users SET vectors_stale = true, stale_since = CASE WHEN vectors_stale THEN stale_since ELSE now() END
   WHERE id = ANY($1);

@@ -99,6 +99,7 @@ export const targets: QueryTarget[] = [
     listenersOf: [(r) => r.listenersOf('s-1')],
     listenersOfMany: [(r) => r.listenersOfMany(['s-1', 's-3'])],
     recentHistories: [(r) => r.recentHistories(['u-1', 'u-2'], 10)],
+    recentOf: [(r) => r.recentOf('u-1', 20)],
     markUsersStale: [(r) => r.markUsersStale(['u-1'])],
     staleUsers: [(r) => r.staleUsers(100)],
     clearStale: [(r) => r.clearStale(['u-1'])],
@@ -136,9 +137,14 @@ export const targets: QueryTarget[] = [
     sampleSongIds: [(r) => r.sampleSongIds(2)],
     find: [(r) => r.find('s-1', 'i2i-1')],
     latest: [(r) => r.latest('s-3')],
+    releases: [
+      (r) => r.releases({ limit: 20, offset: 0 }),
+      (r) => r.releases({ search: 'song_1', limit: 20, offset: 20 }),
+    ],
     queuePending: [(r, { ds }) => r.queuePending(ds.manager, [{ songId: 's-4', eventId: 'e-4' }])],
     pending: [(r) => r.pending(10)],
     clearPending: [(r) => r.clearPending(['s-4'])],
+    sweepUnpublished: [(r) => r.sweepUnpublished(60, 500, () => Promise.resolve())],
   }),
   target('processed-event.repository', () => new ProcessedEventRepository(), {
     unclaimed: [(r, { ds }) => r.unclaimed(ds.manager, ['e-1', 'e-2'], 'song.released')],
@@ -154,6 +160,8 @@ export const targets: QueryTarget[] = [
   target('dead-letter.repository', ({ ds }) => new DeadLetterRepository(ds), {
     saveMany: [(r) => r.saveMany([deadLetter('0'), deadLetter('1')])],
     list: [(r) => r.list(), (r) => r.list({ all: true, limit: 10 })],
+    topics: [(r) => r.topics()],
+    recent: [(r) => r.recent({ topic: 'song.released', limit: 10, previewBytes: 200 })],
     forReplay: [(r) => r.forReplay('pending'), (r) => r.forReplay(['1'])],
     markReplayed: [(r) => r.markReplayed(['1'])],
   }),

@@ -9,3 +9,5 @@ export * from './publisher';
 export * from './consumer';
 export * from './messaging.module';
 export * from './topic-reader';
+export * from './dlq-replay';
+export * from './broker-wait';

@@ -1,7 +1,9 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { DEBUT_CONFIG, DebutConfig } from '@debut/config';
+import { untilBrokerAnswers } from './broker-wait';
 import { createKafka, ensureTopics } from './kafka';
+import { consoleLogger } from './logger';
 import { EventPublisher } from './publisher';
 import { topicNames, TopicNames } from './topics';
 
@@ -27,7 +29,8 @@ export class MessagingModule implements OnApplicationShutdown {
           inject: [DEBUT_CONFIG],
           useFactory: async (c: DebutConfig) => {
             const kafka = createKafka(c, { clientIdSuffix: `-${role}` });
-            await ensureTopics(kafka, c);
+            const logger = consoleLogger(role);
+            await untilBrokerAnswers('checking topics', () => ensureTopics(kafka, c, { logger }), logger);
             return kafka;
           },
         },
@@ -41,7 +44,7 @@ export class MessagingModule implements OnApplicationShutdown {
           inject: [KAFKA],
           useFactory: async (kafka: Kafka) => {
             const p = new EventPublisher(kafka);
-            await p.connect();
+            await untilBrokerAnswers('connecting the producer', () => p.connect(), consoleLogger(role));
             return p;
           },
         },

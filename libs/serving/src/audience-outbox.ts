@@ -89,7 +89,11 @@ export async function publishOwedAudiences(
   const out = rows.filter((r) => seen.has(eventKey(audienceEvent(r))));
   if (out.length) {
     await audiences.markPublished(
-      out.map((a) => ({ songId: a.songId, modelVersion: a.modelVersion, selectedAt: new Date(a.selectedAt) })),
+      out.map((a) => ({
+        songId: a.songId,
+        modelVersion: a.modelVersion,
+        selectedAt: new Date(a.selectedAt),
+      })),
     );
   }
   const owed = rows.filter((r) => !out.includes(r));
@@ -101,7 +105,9 @@ function parseEvent(value: Buffer | null): AudienceSelectedEvent | null {
   if (!value) return null;
   try {
     const e = JSON.parse(value.toString('utf8')) as Partial<AudienceSelectedEvent>;
-    return typeof e.songId === 'string' && typeof e.modelVersion === 'string' && typeof e.selectedAt === 'string'
+    return typeof e.songId === 'string' &&
+      typeof e.modelVersion === 'string' &&
+      typeof e.selectedAt === 'string'
       ? (e as AudienceSelectedEvent)
       : null;
   } catch {
@@ -148,5 +154,60 @@ export class PendingAudienceReplay {
     ];
     await this.audiences.clearPending(done);
     return owed.length;
+  }
+}
+
+/**
+ * Finishes what no redelivery will: audience rows committed but never published (the api died
+ * between a recompute's commit and its publish, say). Every `intervalMs` it takes the rows owed
+ * for over `olderThanSeconds` — long past any in-flight publish — and publishes them through
+ * publishOwedAudiences, so a row whose event did reach the broker is only marked. Runs never
+ * overlap, and one process sweeps at a time (the repository's advisory lock).
+ */
+export class OutboxSweep {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly audiences: Pick<AudienceRepository, 'sweepUnpublished' | 'markPublished'>,
+    private readonly publisher: AudiencePublisher,
+    private readonly published: PublishedRecords,
+    private readonly topic: string,
+    private readonly options: { olderThanSeconds?: number; limit?: number; intervalMs?: number } = {},
+    private readonly onError: (e: unknown) => void = () => undefined,
+  ) {}
+
+  /** One pass; returns how many owed audiences it sent (0 when another process holds the sweep). */
+  async sweep(): Promise<number> {
+    let sent = 0;
+    await this.audiences.sweepUnpublished(
+      this.options.olderThanSeconds ?? 60,
+      this.options.limit ?? 500,
+      async (rows) => {
+        sent = (await publishOwedAudiences(this.publisher, this.published, this.topic, this.audiences, rows))
+          .sent.length;
+      },
+    );
+    return sent;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.running = this.sweep()
+        .then(() => undefined)
+        .catch(this.onError)
+        .finally(() => {
+          this.running = null;
+          if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs ?? 30_000);
+        });
+    };
+    this.timer = setTimeout(tick, this.options.intervalMs ?? 30_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
   }
 }

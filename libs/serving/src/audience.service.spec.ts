@@ -139,6 +139,7 @@ describe('audienceRow', () => {
       neighbours: selected.neighbours,
       eventId: 'evt-1',
       selectedAt: expect.any(Date),
+      receivedAt: null,
       publishedAt: null,
     });
   });

@@ -111,8 +111,15 @@ export class AudienceService {
   }
 }
 
-/** The row stored (and published) for a selected audience; `because` keeps the neighbour ids. */
-export function audienceRow(selected: SelectedAudience, eventId: string | null): AudienceEntity {
+/**
+ * The row stored (and published) for a selected audience; `because` keeps the neighbour ids.
+ * `receivedAt`: when the release event reached the worker (null when selected without one).
+ */
+export function audienceRow(
+  selected: SelectedAudience,
+  eventId: string | null,
+  receivedAt: Date | null = null,
+): AudienceEntity {
   return {
     songId: selected.songId,
     modelVersion: selected.modelVersion,
@@ -125,6 +132,7 @@ export function audienceRow(selected: SelectedAudience, eventId: string | null):
     method: selected.method,
     eventId,
     selectedAt: new Date(),
+    receivedAt,
     publishedAt: null,
   };
 }

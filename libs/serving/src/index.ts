@@ -13,3 +13,4 @@ export * from './catalogue-import';
 export * from './audience-methods';
 export * from './audience-outbox';
 export * from './serving-gauges';
+export * from './pool-check';

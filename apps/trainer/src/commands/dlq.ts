@@ -1,21 +1,10 @@
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
-import { DeadLetterRepository, openDatabase, type DeadLetterRow } from '@debut/catalog';
-import { DLQ_HEADERS, EventPublisher, createKafka, errorMessage } from '@debut/messaging';
+import { DeadLetterRepository, openDatabase } from '@debut/catalog';
+import { EventPublisher, createKafka, replayDeadLetters } from '@debut/messaging';
 
-/** Header on a replayed record: the dead letter it came from. */
-export const REPLAY_HEADER = 'x-dlq-replay-of';
-
-/** The record to publish again: original key, bytes and headers, without the dead-letter marks. */
-export function replayRecord(row: Pick<DeadLetterRow, 'id' | 'key' | 'value' | 'headers'>) {
-  const dlqNames = new Set<string>(Object.values(DLQ_HEADERS));
-  const headers = Object.fromEntries(Object.entries(row.headers).filter(([k]) => !dlqNames.has(k)));
-  return {
-    key: row.key === null ? null : row.key.toString('utf8'),
-    value: row.value,
-    headers: { ...headers, [REPLAY_HEADER]: row.id },
-  };
-}
+// The record a replay publishes (kept importable from here for the tests that use it).
+export { REPLAY_HEADER, replayRecord } from '@debut/messaging';
 
 /**
  * Dead letters kept in `dead_letters` (every record a consumer refused, with its full bytes, even
@@ -55,22 +44,14 @@ export function registerDlq(program: Command): void {
       const ds = await openDatabase(config.db);
       const publisher = new EventPublisher(createKafka(config, { clientIdSuffix: '-dlq-replay' }));
       const repo = new DeadLetterRepository(ds);
-      let replayed = 0;
-      let failed = 0;
       try {
-        const rows = await repo.forReplay(o.all ? 'pending' : ids);
-        for (const row of rows) {
-          try {
-            await publisher.publishRaw(row.topic, [replayRecord(row)]);
-            await repo.markReplayed([row.id]);
-            replayed++;
-            console.log(`replayed ${row.id} → ${row.topic} (${row.size} B)`);
-          } catch (e) {
-            failed++;
-            console.error(`could not replay ${row.id} to ${row.topic}: ${errorMessage(e)}`);
-          }
+        const outcomes = await replayDeadLetters(repo, publisher, o.all ? 'pending' : ids);
+        for (const r of outcomes) {
+          if (r.replayed) console.log(`replayed ${r.id} → ${r.topic} (${r.size} B)`);
+          else console.error(`could not replay ${r.id} to ${r.topic}: ${r.error}`);
         }
-        console.log(`${replayed} replayed, ${failed} failed`);
+        const failed = outcomes.filter((r) => !r.replayed).length;
+        console.log(`${outcomes.length - failed} replayed, ${failed} failed`);
         if (failed) process.exitCode = 1;
       } finally {
         await publisher.disconnect();

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerActivate } from './activate';
+import { registerCheck } from './check';
 import { registerDemo } from './demo';
 import { registerDlq } from './dlq';
 import { registerImport } from './import';
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerActivate(program);
   registerDemo(program);
   registerDlq(program);
+  registerCheck(program);
 }

@@ -16,6 +16,8 @@ export class AudienceEntity {
   @Column('jsonb') neighbours: Array<{ songId: string; similarity: number }>;
   @Column('text', { name: 'event_id', nullable: true }) eventId: string | null;
   @Column('timestamptz', { name: 'selected_at' }) selectedAt: Date;
+  /** When the release event reached the worker (null: selected without one, e.g. a recompute). */
+  @Column('timestamptz', { name: 'received_at', nullable: true }) receivedAt?: Date | null;
   /** The audience method that selected the members (i2i2u, content-ridge, u2i-audience, fusion). */
   @Column('text', { default: 'i2i2u' }) method: string;
   /** Outbox mark: when song.audience.selected was published (null = not yet). */

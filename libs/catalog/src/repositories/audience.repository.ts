@@ -1,6 +1,27 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { AudienceEntity } from '../entities';
 
+/** One release as listed: the song, and its latest audience unless it still waits for one. */
+export interface ReleaseSummary {
+  songId: string;
+  title: string;
+  pool: 'warm' | 'cold';
+  releasedAt: Date;
+  modelVersion: string | null;
+  method: string | null;
+  selectedAt: Date | null;
+  /** When the release event reached the worker (null when the audience was selected without one). */
+  receivedAt: Date | null;
+  audienceSize: number | null;
+  /** Queued for an audience (no I2I model was active when it arrived). */
+  pending: boolean;
+}
+
+export interface ReleasePage {
+  total: number;
+  releases: ReleaseSummary[];
+}
+
 /** Selected audiences: one row per (song, model version), written once. */
 export class AudienceRepository {
   constructor(private readonly ds: DataSource) {}
@@ -8,8 +29,8 @@ export class AudienceRepository {
   /** Inserts; returns false when this song already has an audience under this version. */
   async insert(a: AudienceEntity, manager: EntityManager = this.ds.manager): Promise<boolean> {
     const rows: unknown[] = await manager.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
       [
         a.songId,
         a.modelVersion,
@@ -18,6 +39,7 @@ export class AudienceRepository {
         a.eventId,
         a.selectedAt,
         a.method,
+        a.receivedAt ?? null,
       ],
     );
     return rows.length === 1;
@@ -27,8 +49,9 @@ export class AudienceRepository {
   async insertMany(rows: AudienceEntity[], manager: EntityManager = this.ds.manager): Promise<Set<string>> {
     if (!rows.length) return new Set();
     const inserted: Array<{ song_id: string }> = await manager.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::text[])
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::text[],
+                            $8::timestamptz[])
        ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
       [
         rows.map((a) => a.songId),
@@ -38,6 +61,7 @@ export class AudienceRepository {
         rows.map((a) => a.eventId),
         rows.map((a) => new Date(a.selectedAt).toISOString()),
         rows.map((a) => a.method),
+        rows.map((a) => (a.receivedAt ? new Date(a.receivedAt).toISOString() : null)),
       ],
     );
     return new Set(inserted.map((r) => r.song_id));
@@ -46,10 +70,11 @@ export class AudienceRepository {
   /** Replaces (explicit recompute on request, e.g. after graduation). */
   async replace(a: AudienceEntity): Promise<void> {
     await this.ds.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (song_id, model_version) DO UPDATE
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (song_id, model_version) DO UPDATE
          SET members = EXCLUDED.members, neighbours = EXCLUDED.neighbours, event_id = EXCLUDED.event_id,
-             selected_at = EXCLUDED.selected_at, method = EXCLUDED.method, published_at = NULL`,
+             selected_at = EXCLUDED.selected_at, method = EXCLUDED.method, received_at = EXCLUDED.received_at,
+             published_at = NULL`,
       [
         a.songId,
         a.modelVersion,
@@ -58,6 +83,7 @@ export class AudienceRepository {
         a.eventId,
         a.selectedAt,
         a.method,
+        a.receivedAt ?? null,
       ],
     );
   }
@@ -113,6 +139,45 @@ export class AudienceRepository {
       .findOne({ where: { songId }, order: { selectedAt: 'DESC' } });
   }
 
+  /**
+   * Releases, newest first: every song with a selected audience (its latest one) or still queued
+   * for one, optionally only those whose id or title contains `search` (case-insensitive), one
+   * page at a time, with the number of matches.
+   */
+  async releases(options: { search?: string; limit: number; offset: number }): Promise<ReleasePage> {
+    const pattern = options.search ? `%${options.search.replace(/[\\%_]/g, '\\$&')}%` : null;
+    const rows: Array<ReleaseSummary & { total: number }> = await this.ds.query(
+      `WITH latest AS (
+         SELECT DISTINCT ON (song_id) song_id, model_version, method, selected_at, received_at,
+                jsonb_array_length(members) AS size
+           FROM audiences ORDER BY song_id, selected_at DESC),
+       released AS (
+         SELECT s.id, s.title, s.pool, s.released_at, l.model_version, l.method, l.selected_at, l.received_at,
+                l.size, p.queued_at
+           FROM songs s
+           LEFT JOIN latest l ON l.song_id = s.id
+           LEFT JOIN pending_audiences p ON p.song_id = s.id
+          WHERE (l.song_id IS NOT NULL OR p.song_id IS NOT NULL)
+            AND ($1::text IS NULL OR s.id ILIKE $1 OR s.title ILIKE $1))
+       SELECT id AS "songId", title, pool, released_at AS "releasedAt", model_version AS "modelVersion", method,
+              selected_at AS "selectedAt", received_at AS "receivedAt", size AS "audienceSize",
+              queued_at IS NOT NULL AS pending, count(*) OVER ()::int AS total
+         FROM released ORDER BY COALESCE(selected_at, queued_at) DESC, id LIMIT $2 OFFSET $3`,
+      [pattern, options.limit, options.offset],
+    );
+    if (!rows.length && options.offset > 0) {
+      const [{ n }] = await this.ds.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM songs s
+          WHERE (EXISTS (SELECT 1 FROM audiences a WHERE a.song_id = s.id)
+                 OR EXISTS (SELECT 1 FROM pending_audiences p WHERE p.song_id = s.id))
+            AND ($1::text IS NULL OR s.id ILIKE $1 OR s.title ILIKE $1)`,
+        [pattern],
+      );
+      return { total: n, releases: [] };
+    }
+    return { total: rows[0]?.total ?? 0, releases: rows.map(({ total: _total, ...r }) => r) };
+  }
+
   /** Queues releases stored without an audience (no I2I model active), in the caller's transaction. */
   async queuePending(
     manager: EntityManager,
@@ -141,4 +206,45 @@ export class AudienceRepository {
     if (songIds.length)
       await this.ds.query('DELETE FROM pending_audiences WHERE song_id = ANY($1)', [songIds]);
   }
+
+  /**
+   * The outbox sweep's read: audience rows selected over `olderThanSeconds` ago and still not
+   * marked published, oldest first — what a process that died between commit and publish left
+   * behind with no redelivery to finish it (a recompute over HTTP). `fn` runs while this process
+   * holds the sweep's advisory lock, so two processes never sweep at once; returns null when
+   * another process holds it.
+   */
+  async sweepUnpublished(
+    olderThanSeconds: number,
+    limit: number,
+    fn: (rows: AudienceEntity[]) => Promise<void>,
+  ): Promise<number | null> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        OUTBOX_SWEEP_LOCK,
+      ])) as Array<{ locked: boolean }>;
+      if (!locked) return null;
+      try {
+        const rows = await this.ds
+          .getRepository(AudienceEntity)
+          .createQueryBuilder('a')
+          .where('a.published_at IS NULL')
+          .andWhere('a.selected_at < now() - make_interval(secs => :age)', { age: olderThanSeconds })
+          .orderBy('a.selected_at')
+          .limit(limit)
+          .getMany();
+        if (rows.length) await fn(rows);
+        return rows.length;
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [OUTBOX_SWEEP_LOCK]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
 }
+
+/** pg advisory lock key of the outbox sweep (any constant unique to it). */
+const OUTBOX_SWEEP_LOCK = 0x64656275;

@@ -66,6 +66,30 @@ export class DeadLetterRepository {
     );
   }
 
+  /** Per source topic: how many dead letters it has, and how many of them wait for a replay. */
+  topics(): Promise<Array<{ topic: string; total: number; pending: number }>> {
+    return this.ds.query(
+      `SELECT topic, count(*)::int AS total, count(*) FILTER (WHERE replayed_at IS NULL)::int AS pending
+         FROM dead_letters GROUP BY topic ORDER BY topic`,
+    );
+  }
+
+  /**
+   * Dead letters of one source topic (every topic when null), newest first, replayed ones
+   * included, each with the first `previewBytes` bytes of its value.
+   */
+  recent(options: {
+    topic: string | null;
+    limit: number;
+    previewBytes: number;
+  }): Promise<Array<DeadLetterSummary & { preview: Buffer | null }>> {
+    return this.ds.query(
+      `SELECT ${SUMMARY}, substring(value FROM 1 FOR $3) AS preview FROM dead_letters
+       WHERE $1::text IS NULL OR topic = $1 ORDER BY id DESC LIMIT $2`,
+      [options.topic, options.limit, options.previewBytes],
+    );
+  }
+
   /** Full rows (with their bytes): these ids, or (`'pending'`) every one not yet replayed, oldest first. */
   forReplay(ids: string[] | 'pending', limit = 1000): Promise<DeadLetterRow[]> {
     return ids === 'pending'

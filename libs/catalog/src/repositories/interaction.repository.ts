@@ -109,6 +109,28 @@ export class InteractionRepository {
     return out;
   }
 
+  /** A user's latest interactions of every kind, newest first, with the song's title and pool. */
+  recentOf(
+    userId: string,
+    limit: number,
+  ): Promise<
+    Array<{
+      songId: string;
+      title: string | null;
+      pool: string | null;
+      kind: string;
+      weight: number;
+      occurredAt: Date;
+    }>
+  > {
+    return this.ds.query(
+      `SELECT i.song_id AS "songId", s.title, s.pool, i.kind, i.weight, i.occurred_at AS "occurredAt"
+         FROM interactions i LEFT JOIN songs s ON s.id = i.song_id
+        WHERE i.user_id = $1 ORDER BY i.occurred_at DESC, i.id DESC LIMIT $2`,
+      [userId, limit],
+    );
+  }
+
   /** Flags users for a vector refresh; a user already waiting keeps its place in the queue. */
   async markUsersStale(userIds: string[]): Promise<void> {
     if (userIds.length)

@@ -686,6 +686,7 @@ type EmbeddingsApi = Pick<
   | 'changesAfter'
   | 'changeHorizon'
   | 'countSongVectors'
+  | 'embeddedSongIds'
   | 'upsertUserVectors'
   | 'userVectors'
 >;
@@ -770,6 +771,13 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
   async countSongVectors(version: string, pool: 'warm' | 'cold'): Promise<number> {
     this.c.hit('embeddings.countSongVectors');
     return this.rows(version, pool).length;
+  }
+
+  async embeddedSongIds(version: string, pool: 'warm' | 'cold', limit: number): Promise<string[]> {
+    this.c.hit('embeddings.embeddedSongIds');
+    return this.rows(version, pool)
+      .slice(0, limit)
+      .map(([id]) => id);
   }
 
   async upsertUserVectors(
@@ -1096,7 +1104,10 @@ export class FakePublisher implements Pick<
   /** What a TopicReader would read back (the fake has no timestamps: everything sent is recent). */
   async recordsSince(topic: string, _sinceMs: number): Promise<Array<{ value: Buffer | null }>> {
     return this.on(topic).map((p) => ({
-      value: p.value === null ? null : Buffer.from(typeof p.value === 'string' ? p.value : JSON.stringify(p.value)),
+      value:
+        p.value === null
+          ? null
+          : Buffer.from(typeof p.value === 'string' ? p.value : JSON.stringify(p.value)),
     }));
   }
 
