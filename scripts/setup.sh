@@ -26,6 +26,7 @@ fi
 bash scripts/build-faiss.sh
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-apt.sh docker-compose docker-compose "the compose file's static check"
 
 say "building TypeScript"
 npm run -s build

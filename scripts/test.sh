@@ -12,6 +12,8 @@ echo '[test] format'
 npx prettier --check "apps/**/*.ts" "libs/**/*.ts" "test/**/*.ts" "migrations/**/*.ts"
 echo '[test] lint'
 npx eslint apps libs test migrations
+echo '[test] compose file (static: no container engine runs here)'
+API_KEY=compose-check-key PGPASSWORD=compose-check docker-compose -f docker/compose.yml config --quiet
 echo '[test] import cycles'
 npx madge --circular --extensions ts --ts-config tsconfig.json apps libs
 

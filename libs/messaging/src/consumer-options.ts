@@ -59,6 +59,8 @@ interface CommonOptions {
    * so this bounds its latency (kafkajs' own default, 5000, makes every stop take seconds).
    */
   maxWaitTimeMs?: number;
+  /** Fetch bytes per partition (default MAX_FETCH_PARTITION_BYTES: the largest record the broker takes). */
+  maxBytesPerPartition?: number;
   /** start() waits until the consumer joined its group, warning every this many ms (default 30000; 0 = don't wait). */
   joinTimeoutMs?: number;
 }

@@ -34,6 +34,9 @@ export type {
  * (fetch-loop.ts), which retries through TransientRetry (retry.ts) and settles through the
  * OffsetCommitter (offset-commit.ts), which dead-letters through the DlqSender (dlq-sender.ts).
  */
+/** Above the broker's message.max.bytes (10 MiB, docker/kafka) with room for the batch framing. */
+export const MAX_FETCH_PARTITION_BYTES = 11 * 1024 * 1024;
+
 export class TopicConsumer {
   readonly topic: string;
   readonly groupId: string;
@@ -70,6 +73,12 @@ export class TopicConsumer {
       sessionTimeout: options.sessionTimeout ?? 30000,
       heartbeatInterval: options.heartbeatInterval ?? 3000,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
+      // Room for the largest record the broker accepts on every partition of a fetch. The broker
+      // only oversteps the per-partition limit for the first non-empty partition of a response,
+      // so with kafkajs' 1 MB default a 4–10 MB record waits until its partition comes first:
+      // tens of seconds of a stalled partition behind one (poison) record.
+      maxBytesPerPartition: options.maxBytesPerPartition ?? MAX_FETCH_PARTITION_BYTES,
+      maxBytes: 2 * (options.maxBytesPerPartition ?? MAX_FETCH_PARTITION_BYTES),
       retry: { initialRetryTime: 100, maxRetryTime: 5000, retries: 8 },
     });
     const { GROUP_JOIN, CRASH } = this.consumer.events;
