@@ -32,7 +32,8 @@ export function glorot(rows: number, cols: number, seed: number, name: string): 
 }
 
 export function zerosVar(n: number, name: string): tf.Variable {
-  return tf.variable(tf.zeros([n]), true, uniqueName(name));
+  // In tidy, like glorot: the initial zeros tensor would otherwise outlive the model's dispose().
+  return tf.tidy(() => tf.variable(tf.zeros([n]), true, uniqueName(name)));
 }
 
 /** Row-wise L2 normalisation (safe for zero rows). */
