@@ -13,16 +13,21 @@ import {
 } from '@debut/catalog';
 import {
   BenchBroker,
+  BenchKafka,
   DEFAULT_CATALOGUE,
+  ReleaseSource,
   ServiceProcess,
   benchEnv,
   describeData,
   ensureCatalogue,
   log,
   machineLine,
+  offerReleases,
   sleep,
   trainer,
   verdict,
+  waitUntil,
+  type SeenRecord,
 } from './services';
 
 // autocannon ships no types; only what is used here.
@@ -90,6 +95,30 @@ async function dssmTrainable(vars: Record<string, string>): Promise<boolean> {
   }
 }
 
+/**
+ * The gate needs cold songs with vectors of the active DSSM: releases them through the real
+ * worker (song.released → audience), so a fresh clone measures the gate on its first run.
+ */
+async function releaseColdSongs(env: ReturnType<typeof benchEnv>, count: number): Promise<void> {
+  log(`releasing ${count} cold songs through the worker first (the gate needs candidates)`);
+  const worker = new ServiceProcess('worker', env.vars);
+  const k = new BenchKafka(env.config);
+  try {
+    await k.connect();
+    const arrived = new Map<string, SeenRecord>();
+    await k.read(k.topics.songAudienceSelected, arrived);
+    worker.start();
+    const sent = new Map<string, number>();
+    await offerReleases(k, new ReleaseSource(`${env.runId}-gate`), count, 100, sent);
+    const seen = () => new Set([...arrived.values()].map((r) => r.key));
+    if (!(await waitUntil(() => [...sent.keys()].every((id) => seen().has(id)), 240_000, 500)))
+      throw new Error(`the worker did not select audiences for the released songs; see ${worker.logFile}`);
+  } finally {
+    await worker.stop();
+    await k.close();
+  }
+}
+
 export async function runApiBench(o: ApiBenchOptions): Promise<void> {
   const env = benchEnv('api', { LOG_LEVEL: 'warn' });
   const broker = new BenchBroker(); // the api's own consumers/producers need a broker to start
@@ -111,6 +140,15 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
         dssm = await new ModelVersionRepository(ds).active('dssm');
       } else {
         gateNote = '`trainer train dssm` does not exist in this build yet, so no DSSM can be active';
+      }
+    }
+    if (dssm) {
+      const have = (await new EmbeddingRepository(ds).embeddedSongIds(dssm.version, 'cold', o.candidates))
+        .length;
+      if (have < o.candidates) {
+        await ds.destroy();
+        await releaseColdSongs(env, o.candidates - have + 20);
+        ds = await openDatabase(env.config.db, { migrate: false });
       }
     }
     const users = await new UserRepository(ds).sample(2000);
@@ -170,7 +208,7 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
         gateNote = `the gate answered ${probe.status}: ${(await probe.text()).slice(0, 200)}`;
       }
     } else if (dssm) {
-      gateNote = `only ${cold.length} cold songs have ${dssm.version} vectors (need ${o.candidates}; run bench:pipeline first to release some)`;
+      gateNote = `only ${cold.length} cold songs have ${dssm.version} vectors (need ${o.candidates}) even after releasing some through the worker`;
     }
     if (!gateMeasured) {
       console.log(
