@@ -11,18 +11,16 @@ import {
   SongRepository,
 } from '@debut/catalog';
 import { ColdStartEvaluator, type ColdSplit, type ColdStartDataset } from '@debut/evaluation';
-import { Featurizer } from '@debut/features';
 import {
   DssmModel,
   I2IEncoder,
-  buildTrainingPairs,
   fitDssm,
   newModelVersion,
   saveDssmArtifact,
   saveI2IArtifact,
-  trainI2I,
 } from '@debut/models';
 import { ModelActivation, tfModelLoaders } from '@debut/serving';
+import { trainSmallEncoder } from '../libs/models/src/testing/small-i2i';
 
 export interface SmallModels {
   i2iVersion: string;
@@ -44,27 +42,9 @@ export async function trainSmallI2I(
   split: ColdSplit,
   seed = 11,
 ): Promise<{ version: string; encoder: I2IEncoder; versions: ModelVersionRepository }> {
-  const byId = new Map(catalogue.items.map((i) => [i.id, i]));
-  const featurizer = new Featurizer(catalogue.schema);
-  const inputs = featurizer.encodeBatch(split.warmItems.map((id) => byId.get(id)!.content));
-  const pairs = buildTrainingPairs(split.train, split.warmItems, {
-    topK: 20,
-    minCoListeners: 2,
-    minLift: 1.5,
-  });
-  const trained = await trainI2I(
-    {
-      fields: featurizer.fields,
-      inputDim: featurizer.inputDim,
-      inputs,
-      numItems: split.warmItems.length,
-      pairs,
-    },
-    { epochs: 2, batchSize: 256, fieldDim: 8, hidden: [32], outputDim: 16, lambda: 0.3, seed },
-  );
+  const { encoder, trained } = await trainSmallEncoder(catalogue, split, { seed });
   const version = newModelVersion('i2i');
   const dir = `${env.models.dir}/${version}`;
-  const encoder = new I2IEncoder(featurizer, trained.tower);
   const metrics = { dataset: catalogue.name, seed, history: trained.history };
   const manifest = await saveI2IArtifact(dir, encoder, trained.config, metrics, version);
   const versions = new ModelVersionRepository(ds);

@@ -3,8 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { expect } from '@jest/globals';
 import { coldSplit, generateSynthetic } from '@debut/evaluation';
-import { Featurizer } from '@debut/features';
-import { I2IEncoder, buildTrainingPairs, initTf, saveI2IArtifact, tf, trainI2I } from '@debut/models';
+import { initTf, saveI2IArtifact, tf } from '@debut/models';
+import { trainSmallEncoder } from '../../models/src/testing/small-i2i';
 import { tfModelLoaders } from './model-loaders';
 import { ModelRuntime } from './model-runtime';
 import { InMemoryCatalog, testConfig } from './testing/fakes';
@@ -26,25 +26,13 @@ describe('ModelRuntime with real models', () => {
     await initTf({ log: () => undefined });
     const ds = generateSynthetic({ seed: 3, songs: 300, users: 150, interactionsPerUser: 20 });
     const split = coldSplit(ds, { seed: 3 });
-    const featurizer = new Featurizer(ds.schema);
-    const byId = new Map(ds.items.map((i) => [i.id, i]));
-    const inputs = featurizer.encodeBatch(split.warmItems.map((id) => byId.get(id)!.content));
-    const pairs = buildTrainingPairs(split.train, split.warmItems, {
-      topK: 10,
-      minCoListeners: 1,
-      minLift: 1,
+    const { encoder, trained } = await trainSmallEncoder(ds, split, {
+      seed: 3,
+      epochs: 1,
+      fieldDim: 4,
+      hidden: [8],
+      outputDim: 4,
     });
-    const trained = await trainI2I(
-      {
-        fields: featurizer.fields,
-        inputDim: featurizer.inputDim,
-        inputs,
-        numItems: split.warmItems.length,
-        pairs,
-      },
-      { epochs: 1, batchSize: 128, fieldDim: 4, hidden: [8], outputDim: 4, lambda: 0.3, seed: 3 },
-    );
-    const encoder = new I2IEncoder(featurizer, trained.tower);
     const catalog = new InMemoryCatalog();
     for (const version of ['i2i-a', 'i2i-b']) {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), `debut-${version}-`));
