@@ -24,6 +24,7 @@ else
 fi
 
 bash scripts/build-faiss.sh
+bash scripts/build-tfjs-native.sh
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-apt.sh docker-compose docker-compose "the compose file's static check"

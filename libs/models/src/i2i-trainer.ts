@@ -8,6 +8,7 @@ import { FieldCorrelation, GroupingMode, assignGroups, viewMasks } from './group
 import { bprLoss, bprLossAllNegatives, infoNCELoss, rowDot } from './losses';
 import { TrainingPairs, sampleNegatives } from './pairs';
 import { mulberry32 } from './random';
+import { SparseFieldBatch, SparseInputs, disposeSparseBatch } from './sparse-inputs';
 import { tf, backendName } from './tf';
 import { TrainProgress, planBatches, runTrainingLoop } from './training-loop';
 import { ItemTower, ProjectionHead, fieldNorms, transformFields } from './towers';
@@ -169,7 +170,11 @@ export async function trainI2I(
   if (nPairs === 0) throw new Error('trainI2I: no training pairs (check the pair filter thresholds)');
   const batches = planBatches(nPairs, cfg.batchSize, cfg.maxPairsPerEpoch);
   const B = batches.batchSize;
-  const fieldBufs = data.fields.map((f) => new Float32Array(3 * B * f.width));
+  // Native backend: only the batch's non-zeros go to the device, and the field embedding gathers
+  // kernel rows (sparse-inputs.ts). Elsewhere (wasm, where gather has no gradient): the batch's
+  // rows are copied into per-field buffers and embedded by dense matmuls, as before.
+  const sparse = backendName() === 'tensorflow' ? new SparseInputs(data.inputs, D, data.fields) : null;
+  const fieldBufs = sparse ? [] : data.fields.map((f) => new Float32Array(3 * B * f.width));
   const anchors = new Int32Array(B);
   const positives = new Int32Array(B);
 
@@ -180,9 +185,13 @@ export async function trainI2I(
       positives[i] = data.pairs.positives[batch[i]];
     }
     const negatives = sampleNegatives(rng, data.numItems, anchors, positives);
-    copyRowsByField(data.inputs, D, data.fields, anchors, fieldBufs, 0);
-    copyRowsByField(data.inputs, D, data.fields, positives, fieldBufs, B);
-    copyRowsByField(data.inputs, D, data.fields, negatives, fieldBufs, 2 * B);
+    let sb: SparseFieldBatch | null = null;
+    if (sparse) sb = sparse.batch(anchors, positives, negatives);
+    else {
+      copyRowsByField(data.inputs, D, data.fields, anchors, fieldBufs, 0);
+      copyRowsByField(data.inputs, D, data.fields, positives, fieldBufs, B);
+      copyRowsByField(data.inputs, D, data.fields, negatives, fieldBufs, 2 * B);
+    }
     let m1: tf.Tensor2D | null = null;
     let m2: tf.Tensor2D | null = null;
     if (useNCE) {
@@ -191,7 +200,7 @@ export async function trainI2I(
       m1 = tf.tensor2d(a, [B, F]);
       m2 = tf.tensor2d(b, [B, F]);
     }
-    const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [3 * B, f.width]));
+    const x = sparse ? [] : data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [3 * B, f.width]));
     const wantNorms = useNCE && cfg.grouping === 'correlated' && stepIndex % cfg.corrEvery === 0;
     let norms: tf.Tensor2D | null = null;
     let parts: tf.Scalar[] = [];
@@ -199,7 +208,7 @@ export async function trainI2I(
     const noiseSeed2 = Math.floor(rng() * 2 ** 31);
     const loss = optimizer.minimize(
       () => {
-        const h = tower.fieldMatrix(x);
+        const h = sb ? tower.fieldMatrixSparse(sb) : tower.fieldMatrix(x);
         const v = tower.fromFieldMatrix(h);
         const [va, vp, vn] = tf.split<tf.Tensor2D>(v, 3, 0);
         const lb =
@@ -231,6 +240,7 @@ export async function trainI2I(
       trainVars,
     );
     x.forEach((t) => t.dispose());
+    if (sb) disposeSparseBatch(sb);
     m1?.dispose();
     m2?.dispose();
     if (norms) {

@@ -4,6 +4,13 @@
  * SIMD wasm backend. Everything in libs/models (and the DSSM) imports `tf` from here and awaits
  * `initTf()` before building tensors.
  *
+ * The native addon is built by scripts/build-tfjs-native.sh (part of `npm run setup`) against
+ * TensorFlow 2.16.2 from Maven Central. TensorFlow reads its thread pool sizes from
+ * TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS when its first context is created, i.e. when
+ * tfjs-node is loaded: `initTf` sets both to the machine's core count unless they are already set
+ * (so a 2-core machine trains on both cores), and TF_CPP_MIN_LOG_LEVEL to 1 (warnings, no INFO
+ * banner) unless set.
+ *
  * On wasm three traps are handled:
  *  - BatchMatMul with transposeA/transposeB is ~16x slower than the plain kernel, and matMul's
  *    gradients use those flags. `initTf` re-registers the wasm BatchMatMul kernel so that it
@@ -12,11 +19,20 @@
  *  - tf.logSigmoid's gradient fails: the losses use softplus forms.
  */
 import * as tf from '@tensorflow/tfjs';
+import * as os from 'os';
 import * as path from 'path';
 
 export { tf };
 
 export type BackendOption = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+const BACKEND_OPTIONS: readonly BackendOption[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** DEBUT_TF_BACKEND (used when `initTf` is called without a backend), validated; default 'auto'. */
+export function backendFromEnv(value = process.env.DEBUT_TF_BACKEND): BackendOption {
+  if (value === undefined || value === '') return 'auto';
+  if ((BACKEND_OPTIONS as readonly string[]).includes(value)) return value as BackendOption;
+  throw new Error(`DEBUT_TF_BACKEND must be one of ${BACKEND_OPTIONS.join(', ')} (got '${value}')`);
+}
 
 export interface InitTfOptions {
   backend?: BackendOption;
@@ -40,12 +56,49 @@ export function isMatMulFixed(): boolean {
   return matMulFixed;
 }
 
+/** Thread pool sizes the native backend uses (read by TensorFlow when tfjs-node loads). */
+export interface NativeThreads {
+  intraOp: number;
+  interOp: number;
+}
+
+function threadCountEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') {
+    process.env[name] = String(fallback);
+    return fallback;
+  }
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer (got '${raw}')`);
+  return n; // 0 = TensorFlow's own default
+}
+
+let nativeThreads: NativeThreads | null = null;
+
+/** The native backend's thread settings, once tfjs-node was loaded (null otherwise). */
+export function tfThreads(): NativeThreads | null {
+  return nativeThreads;
+}
+
+/** Must run before tfjs-node is first required: TensorFlow reads these once, at context creation. */
+function configureNative(): NativeThreads {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  if (process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '1';
+  return {
+    intraOp: threadCountEnv('TF_NUM_INTRAOP_THREADS', Math.max(1, cores)),
+    interOp: threadCountEnv('TF_NUM_INTEROP_THREADS', Math.max(1, cores)),
+  };
+}
+
 function tryTfjsNode(): boolean {
+  const threads = configureNative(); // outside the try: a bad setting is an error, not a fallback
   try {
     // Loading registers the 'tensorflow' backend on the shared tfjs-core instance.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('@tensorflow/tfjs-node');
-    return tf.findBackend('tensorflow') != null || tf.engine().registryFactory['tensorflow'] != null;
+    const ok = tf.findBackend('tensorflow') != null || tf.engine().registryFactory['tensorflow'] != null;
+    if (ok) nativeThreads = threads;
+    return ok;
   } catch {
     return false;
   }
@@ -115,7 +168,7 @@ async function initWasm(fixMatMul: boolean): Promise<boolean> {
  * Returns the backend name. Later calls return the same promise (the option of the first call wins).
  */
 export function initTf(options: InitTfOptions = {}): Promise<string> {
-  const option = options.backend ?? (process.env.DEBUT_TF_BACKEND as BackendOption | undefined) ?? 'auto';
+  const option = options.backend ?? backendFromEnv();
   const log = options.log ?? ((m: string) => console.log(m));
   if (initPromise) {
     if (initOption !== option && option !== 'auto') {
@@ -138,9 +191,13 @@ export function initTf(options: InitTfOptions = {}): Promise<string> {
     }
     await tf.ready();
     const name = tf.getBackend();
-    log(
-      `[tf] backend: ${name}${name === 'wasm' ? ` (SIMD, BatchMatMul transpose fix ${matMulFixed ? 'on' : 'off'})` : ''}`,
-    );
+    const detail =
+      name === 'wasm'
+        ? ` (SIMD, BatchMatMul transpose fix ${matMulFixed ? 'on' : 'off'})`
+        : name === 'tensorflow' && nativeThreads
+          ? ` (native TensorFlow, ${nativeThreads.intraOp} intra-op / ${nativeThreads.interOp} inter-op threads)`
+          : '';
+    log(`[tf] backend: ${name}${detail}`);
     return name;
   })();
   return initPromise;

@@ -6,6 +6,7 @@
  * Every module exposes `variables()` (for the optimizer) and `weights()` (named, for artifacts).
  */
 import type { FieldSpec } from '@debut/features';
+import type { SparseFieldBatch } from './sparse-inputs';
 import { tf } from './tf';
 
 export type Activation = 'relu' | 'tanh' | 'linear';
@@ -88,6 +89,22 @@ export class FieldEmbedding implements Module {
   apply(x: tf.Tensor2D | tf.Tensor2D[]): tf.Tensor2D[] {
     const slices = Array.isArray(x) ? x : this.split(x);
     return slices.map((s, i) => tf.add<tf.Tensor2D>(tf.matMul(s, this.kernels[i]), this.biases[i]));
+  }
+
+  /**
+   * The concatenated field embeddings (N × F·d, as `combineFields(apply(x))`) of a sparse batch:
+   * each non-zero gathers its kernel row, UnsortedSegmentSum adds them per (row, field). Needs
+   * gather's gradient, so the native backend only (see sparse-inputs.ts).
+   */
+  applySparse(b: SparseFieldBatch): tf.Tensor2D {
+    return tf.tidy(() => {
+      const F = this.fields.length;
+      const W = F === 1 ? this.kernels[0] : tf.concat(this.kernels, 0);
+      const rows = tf.mul(tf.gather(W, b.cols), b.vals);
+      const sums = tf.unsortedSegmentSum(rows, b.segments, b.rows * F);
+      const bias = F === 1 ? this.biases[0] : tf.concat(this.biases, 0);
+      return tf.add<tf.Tensor2D>(tf.reshape(sums, [b.rows, F * this.dim]), bias);
+    });
   }
 
   variables(): tf.Variable[] {
@@ -253,6 +270,11 @@ export class ItemTower implements Module {
   /** Concatenated field embeddings N × F·d of a flat input batch (or its per-field slices). */
   fieldMatrix(x: tf.Tensor2D | tf.Tensor2D[]): tf.Tensor2D {
     return combineFields(this.fieldEmbeddings(x));
+  }
+
+  /** `fieldMatrix` of a sparse batch (native backend; see FieldEmbedding.applySparse). */
+  fieldMatrixSparse(b: SparseFieldBatch): tf.Tensor2D {
+    return this.fieldEmbedding.applySparse(b);
   }
 
   /** Concatenated (possibly transformed) field embeddings → MLP → L2-normalised vector. */

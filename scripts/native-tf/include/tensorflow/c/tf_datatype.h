@@ -1,0 +1,2 @@
+/* Shim: the tfjs-node addon includes "tensorflow/c/tf_datatype.h"; Debut declares what it uses in one header. */
+#include "tensorflow/c/debut_tf_c_api.h"
