@@ -20,10 +20,9 @@ HERE="$ROOT/scripts/faiss"
 WORK="$ROOT/.cache/faiss-node-build"
 TARGET="$PKG/build/Release/faiss-node.node"
 
-say() { printf '\033[1m[faiss]\033[0m %s\n' "$*"; }
-die() { printf '\033[1;31m[faiss]\033[0m %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+TAG=faiss
+# shellcheck source=lib/addon-build.sh
+source "$ROOT/scripts/lib/addon-build.sh"
 T0=$(now)
 
 [ -d "$PKG" ] || die "node_modules/faiss-node is missing: install npm dependencies first (npm ci)"
@@ -137,16 +136,7 @@ sed -e "s|@SOURCES@|$SOURCES|" \
     -e "s|@EXTRA_LIBS@|$EXTRA_LIBS|" \
     "$HERE/binding.gyp.in" > "$WORK/binding.gyp"
 
-NODE_GYP="$ROOT/node_modules/.bin/node-gyp"
-[ -x "$NODE_GYP" ] || die "node-gyp is not installed (devDependency)"
-say "node-gyp build: nodedir=$NODEDIR napi=$NAPI_VERSION libs=$FAISS_LIBDIR jobs=$(nproc)"
-(
-  cd "$WORK"
-  # --nodedir: use the installed headers; never download them.
-  "$NODE_GYP" rebuild --release --nodedir="$NODEDIR" --jobs="$(nproc)" --loglevel=warn
-) > "$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log" >&2; die "node-gyp build failed (full log: $WORK/build.log)"; }
-[ -f "$WORK/build/Release/faiss-node.node" ] || die "build produced no faiss-node.node"
-say "addon compiled in $(since "$t")"
+gyp_build "$WORK" faiss-node.node "libs=$FAISS_LIBDIR"
 
 # ---------------------------------------------------------------- 5. install + verify
 mkdir -p "$(dirname "$TARGET")"

@@ -33,10 +33,9 @@ LIBDIR="$CACHE/lib-$TF_VERSION"
 WORK="$ROOT/.cache/tfjs-node-build"
 LIBS=(libtensorflow_cc.so.2 libtensorflow_framework.so.2)
 
-say() { printf '\033[1m[tfjs-native]\033[0m %s\n' "$*"; }
-die() { printf '\033[1;31m[tfjs-native]\033[0m %s\n' "$*" >&2; exit 1; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+TAG=tfjs-native
+# shellcheck source=lib/addon-build.sh
+source "$ROOT/scripts/lib/addon-build.sh"
 T0=$(now)
 
 case "${DEBUT_TF_NATIVE:-on}" in
@@ -172,15 +171,7 @@ sed -e "s|@TF_INCLUDE@|$HERE/include|" \
     -e "s|@TF_LIBDIR@|$LIBDIR|" \
     -e "s|@NAPI_VERSION@|$NAPI_VERSION|" \
     "$HERE/binding.gyp.in" > "$WORK/binding.gyp"
-NODE_GYP="$ROOT/node_modules/.bin/node-gyp"
-[ -x "$NODE_GYP" ] || die "node-gyp is not installed (devDependency)"
-say "node-gyp build: nodedir=$NODEDIR napi=$NAPI_VERSION jobs=$(nproc)"
-(
-  cd "$WORK"
-  "$NODE_GYP" rebuild --release --nodedir="$NODEDIR" --jobs="$(nproc)" --loglevel=warn
-) > "$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log" >&2; die "node-gyp build failed (full log: $WORK/build.log)"; }
-[ -f "$WORK/build/Release/tfjs_binding.node" ] || die "build produced no tfjs_binding.node"
-say "addon compiled in $(since "$t")"
+gyp_build "$WORK" tfjs_binding.node
 
 # ---------------------------------------------------------------- 5. install + verify
 mkdir -p "$PKG/deps/lib"

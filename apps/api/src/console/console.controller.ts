@@ -7,7 +7,8 @@ import { SongsService } from '../songs/songs.service';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import { ConsoleErrorFilter } from './console-error.filter';
 import { DeadLetterAdminService } from './dead-letter-admin.service';
-import { ConsoleLimitQuery, DeadLetterQuery, ReleaseListQuery, UserQuery } from './dto';
+import { LimitQuery } from '../common/dto';
+import { DeadLetterQuery, ReleaseListQuery, UserQuery } from './dto';
 import { ModelAdminService } from './model-admin.service';
 import { deadLettersPage } from './pages/dead-letters.page';
 import { modelsPage } from './pages/models.page';
@@ -73,7 +74,7 @@ export class ConsoleController {
 
   @Get('releases/:id')
   @Header('content-type', HTML)
-  async release(@Param('id') id: string, @Query() q: ConsoleLimitQuery): Promise<string> {
+  async release(@Param('id') id: string, @Query() q: LimitQuery): Promise<string> {
     const song = await this.songs.findById(id);
     if (!song) throw new UnknownEntityError('song', [id]);
     const [audience, stored] = await Promise.all([

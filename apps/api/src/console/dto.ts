@@ -71,12 +71,3 @@ export class UserQuery {
   @MaxLength(128)
   id?: string;
 }
-
-export class ConsoleLimitQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-}

@@ -1,6 +1,16 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { InteractionKind } from '../entities';
 
+/** One of a user's interactions as listed (console), with its song's title and pool. */
+export interface RecentInteraction {
+  songId: string;
+  title: string | null;
+  pool: string | null;
+  kind: string;
+  weight: number;
+  occurredAt: Date;
+}
+
 export interface NewInteraction {
   eventId: string | null;
   userId: string;
@@ -110,19 +120,7 @@ export class InteractionRepository {
   }
 
   /** A user's latest interactions of every kind, newest first, with the song's title and pool. */
-  recentOf(
-    userId: string,
-    limit: number,
-  ): Promise<
-    Array<{
-      songId: string;
-      title: string | null;
-      pool: string | null;
-      kind: string;
-      weight: number;
-      occurredAt: Date;
-    }>
-  > {
+  recentOf(userId: string, limit: number): Promise<RecentInteraction[]> {
     return this.ds.query(
       `SELECT i.song_id AS "songId", s.title, s.pool, i.kind, i.weight, i.occurred_at AS "occurredAt"
          FROM interactions i LEFT JOIN songs s ON s.id = i.song_id

@@ -1,3 +1,4 @@
+import type { RecentInteraction } from '@debut/catalog';
 import type { GateAnswer } from '@debut/serving';
 import { histogram } from '../charts';
 import {
@@ -16,14 +17,7 @@ import {
 
 export interface UserView {
   userId: string;
-  history: Array<{
-    songId: string;
-    title: string | null;
-    pool: string | null;
-    kind: string;
-    weight: number;
-    occurredAt: Date;
-  }>;
+  history: RecentInteraction[];
   gate: (GateAnswer & { poolSize: number }) | null;
   recommendations: GateAnswer | null;
   /** Why the gate sections are empty (no DSSM active), if so. */
