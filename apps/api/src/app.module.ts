@@ -23,7 +23,7 @@ import { UsersController } from './users/users.controller';
   imports: [
     DebutConfigModule,
     CatalogModule,
-    ServingModule,
+    ServingModule.forRole('api'),
     MessagingModule.forRole('api'),
     ConsoleModule,
     ThrottlerModule.forRootAsync({

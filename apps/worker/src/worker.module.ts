@@ -10,7 +10,12 @@ import { PoisonGuard } from './poison-guard';
 import { StartupChecks } from './startup-checks';
 
 @Module({
-  imports: [DebutConfigModule, CatalogModule, ServingModule, MessagingModule.forRole('worker')],
+  imports: [
+    DebutConfigModule,
+    CatalogModule,
+    ServingModule.forRole('worker'),
+    MessagingModule.forRole('worker'),
+  ],
   providers: [StartupChecks, WorkerMetrics, PoisonGuard, ReleaseConsumer, InteractionConsumer],
 })
 export class WorkerModule {}

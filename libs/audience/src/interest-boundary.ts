@@ -53,6 +53,20 @@ export class InterestBoundary {
     });
   }
 
+  /** Decisions for candidate songs whose vectors are looked up one by one (no packing copy). */
+  gateEach(songIds: string[], vectorOf: (songId: string) => Float32Array): GateDecision[] {
+    const dim = this.interest.user.length;
+    const out = new Array<GateDecision>(songIds.length);
+    for (let i = 0; i < songIds.length; i++) {
+      const item = vectorOf(songIds[i]);
+      if (item.length !== dim)
+        throw new Error(`item ${songIds[i]} has ${item.length} values, expected ${dim}`);
+      const score = dot(this.interest.user, item);
+      out[i] = { songId: songIds[i], score, boundary: this.threshold, pass: score > this.threshold };
+    }
+    return out;
+  }
+
   /** Keeps only candidates above the boundary, best first (cold recommendations). */
   above(candidates: Array<{ songId: string; score: number }>, limit: number): GateDecision[] {
     return candidates

@@ -19,6 +19,18 @@ SELECT song_id, vector FROM song_embeddings WHERE model_version = $1 AND song_id
 -- EmbeddingRepository.changeHorizon
 SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS upto;
 
+-- EmbeddingRepository.userVectorHorizon
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS upto;
+
+-- EmbeddingRepository.userVectorsAfter
+WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto)
+  SELECT h.upto::text AS upto, v.xid::text AS xid, v.user_id, v.user_vector, v.boundary_vector
+    FROM h LEFT JOIN LATERAL (
+      SELECT u.xid, u.user_id, u.user_vector, u.boundary_vector FROM user_vectors u
+       WHERE u.model_version = $1 AND (u.xid, u.user_id) > ($2::xid8, $3::text) AND u.xid < h.upto
+       ORDER BY u.xid, u.user_id LIMIT $4) v ON true
+   ORDER BY v.xid, v.user_id;
+
 -- EmbeddingRepository.changesAfter
 WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto),
        c AS (SELECT c.id, c.xid, c.song_id FROM pool_changes c, h

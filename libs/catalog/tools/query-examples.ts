@@ -121,6 +121,11 @@ export const targets: QueryTarget[] = [
     songVectors: [(r) => r.songVectors('i2i-1'), (r) => r.songVectors('i2i-1', 'warm')],
     songVectorsFor: [(r) => r.songVectorsFor('i2i-1', ['s-1', 's-2'])],
     changeHorizon: [(r) => r.changeHorizon()],
+    userVectorHorizon: [(r) => r.userVectorHorizon()],
+    userVectorsAfter: [
+      (r) => r.userVectorsAfter('dssm-1', '0/'),
+      (r) => r.userVectorsAfter('dssm-1', '0/', 1),
+    ],
     changesAfter: [(r) => r.changesAfter('i2i-1', '0/0'), (r) => r.changesAfter('i2i-1', '0/0', 1)],
     embeddedSongIds: [(r) => r.embeddedSongIds('i2i-1', 'cold', 10)],
     countSongVectors: [(r) => r.countSongVectors('i2i-1', 'warm')],

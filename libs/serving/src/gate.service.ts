@@ -43,9 +43,12 @@ class VersionCaches {
 
 /**
  * Per-user cold gating (U2I): u·i against u·b with the active DSSM. Each request runs on the one
- * DSSM version it started with; its vectors are cached per version. Item vectors are evicted when
- * the change feed reports a song's vector changed (a re-release); user vectors are refreshed in
- * batches by the worker, so they are cached briefly.
+ * DSSM version it started with. In the api that version's song and user vectors are in memory
+ * (DssmVectors, following the commit-safe change feeds), so a known user with computed vectors is
+ * gated without a query. The rest — a user the worker has not refreshed yet, one without history,
+ * an unknown id, a song released since the last poll — goes to PostgreSQL, and what it finds is
+ * cached per version: item vectors are evicted when the change feed reports a song's vector
+ * changed; user vectors briefly, since the worker refreshes them in batches.
  */
 export class GateService {
   private caches: VersionCaches | null = null;
@@ -74,6 +77,18 @@ export class GateService {
     const dssm = requireActive(this.runtime.state, 'dssm');
     const caches = this.cachesFor(dssm.version);
     const { version } = dssm;
+    const held = dssm.vectors;
+    const interest = held?.user(userId);
+    if (held && interest && songIds.every((id) => held.songs.has(id))) {
+      // The fast path, synchronous from here: no await between reading the rows and using them.
+      const boundary = new InterestBoundary(interest, dssm.model.gateOffset ?? 0);
+      return {
+        userId,
+        modelVersion: version,
+        basis: 'model',
+        decisions: boundary.gateEach(songIds, (id) => held.songs.get(id)!),
+      };
+    }
     const unique = [...new Set(songIds)];
     const [boundary, items] = await Promise.all([
       this.interestOf(dssm, caches, userId),
@@ -83,10 +98,12 @@ export class GateService {
     if (unknown.length) throw new UnknownEntityError('song', unknown);
     if (!boundary)
       return { userId, modelVersion: version, basis: 'no-history', decisions: noHistoryDecisions(songIds) };
-    const dim = boundary.interest.user.length;
-    const packed = new Float32Array(songIds.length * dim);
-    songIds.forEach((id, i) => packed.set(items.get(id)!, i * dim));
-    return { userId, modelVersion: version, basis: 'model', decisions: boundary.gate(songIds, packed) };
+    return {
+      userId,
+      modelVersion: version,
+      basis: 'model',
+      decisions: boundary.gateEach(songIds, (id) => items.get(id)!),
+    };
   }
 
   /** Cold songs above the user's boundary, best first. */
@@ -114,10 +131,12 @@ export class GateService {
     caches: VersionCaches,
     userId: string,
   ): Promise<InterestBoundary | null> {
+    const offset = dssm.model.gateOffset ?? 0;
+    const held = dssm.vectors?.user(userId);
+    if (held) return new InterestBoundary(held, offset);
     const cached = caches.users.get(userId);
     if (cached !== undefined) return cached;
     let boundary: InterestBoundary | null = null;
-    const offset = dssm.model.gateOffset ?? 0;
     const stored = (await this.embeddings.userVectors(dssm.version, [userId])).get(userId);
     if (stored) {
       boundary = new InterestBoundary(stored, offset);
@@ -139,9 +158,19 @@ export class GateService {
   async verdicts(songId: string, userIds: string[]): Promise<Map<string, boolean | null> | null> {
     const dssm = this.runtime.state.dssm;
     if (!dssm) return null;
-    const item = (await this.itemVectors(dssm, this.cachesFor(dssm.version), [songId])).get(songId);
+    const held = dssm.vectors;
+    const item =
+      held?.songs.get(songId) ??
+      (await this.itemVectors(dssm, this.cachesFor(dssm.version), [songId])).get(songId);
     if (!item) return null;
-    const stored = await this.embeddings.userVectors(dssm.version, userIds);
+    const stored = held
+      ? new Map(
+          userIds.flatMap((u) => {
+            const v = held.user(u);
+            return v ? [[u, v] as const] : [];
+          }),
+        )
+      : await this.embeddings.userVectors(dssm.version, userIds);
     const offset = dssm.model.gateOffset ?? 0;
     return new Map(
       userIds.map((u) => {
@@ -158,8 +187,11 @@ export class GateService {
   ): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     const missing: string[] = [];
+    const held = dssm.vectors?.songs;
     for (const id of songIds) {
-      const v = caches.items.get(id);
+      // A copy of a held row: this path awaits, and a row can be rewritten in place meanwhile.
+      const heldRow = held?.get(id);
+      const v = heldRow ? Float32Array.from(heldRow) : caches.items.get(id);
       if (v) out.set(id, v);
       else missing.push(id);
     }

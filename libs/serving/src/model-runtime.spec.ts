@@ -107,7 +107,7 @@ describe('ModelRuntime', () => {
       catalog.repos.versions,
       catalog.repos.embeddings,
       loaders,
-      5,
+      { disposeGraceMs: 5 },
     );
     await runtime.refresh();
     for (let i = 0; i < 100; i++) {

@@ -49,7 +49,7 @@ describe('ModelRuntime with real models', () => {
       catalog.repos.versions,
       catalog.repos.embeddings,
       tfModelLoaders('auto'),
-      5,
+      { disposeGraceMs: 5 },
     );
     await runtime.refresh();
     const contents = ds.items.slice(0, 16).map((i) => i.content);

@@ -6,6 +6,7 @@ import type { ChangeCursor, EmbeddingRepository, ModelKind, ModelVersionReposito
 import type { FeatureSchema, SongContent } from '@debut/features';
 import { VectorIndex, createVectorIndex } from '@debut/index';
 import type { AudienceArtifactConfig } from '@debut/models';
+import { DssmVectors } from './dssm-vectors';
 
 /** What the service needs of a trained I2I encoder. */
 export interface SongEncoder {
@@ -62,6 +63,18 @@ export interface ActiveDssm {
   version: string;
   model: InterestModel;
   cold: VectorIndex;
+  /** Every song and user vector of this version in memory (api processes); null where not held. */
+  vectors: DssmVectors | null;
+}
+
+export interface ModelRuntimeOptions {
+  /**
+   * How long a replaced model stays usable after a switch before its tensors are freed: a
+   * request that started on it keeps its version to the end (see ServingState).
+   */
+  disposeGraceMs?: number;
+  /** Hold the DSSM's song and user vectors in memory (DssmVectors): the api's gate needs them, the worker does not. */
+  dssmVectorsInMemory?: boolean;
 }
 
 /**
@@ -95,11 +108,7 @@ export class ModelRuntime {
     private readonly versions: ModelVersionRepository,
     private readonly embeddings: EmbeddingRepository,
     private readonly loaders: ModelLoaders,
-    /**
-     * How long a replaced model stays usable after a switch before its tensors are freed: a
-     * request that started on it keeps its version to the end (see ServingState).
-     */
-    private readonly disposeGraceMs = 30_000,
+    private readonly options: ModelRuntimeOptions = {},
   ) {}
 
   /** The versions to serve one request with (read it once per request). */
@@ -176,13 +185,24 @@ export class ModelRuntime {
     if (dssm && dssm.version !== was.dssm?.version) {
       const model = await this.loaders.dssm(dssm.artifactPath);
       const cold = await this.openIndex(dssm.version, 'cold', model.dim);
-      dssmState = { version: dssm.version, model, cold };
-      this.log.info('dssm model active', { version: dssm.version, coldSongs: cold.size });
+      // Read after the pool's cursor was taken, so following the log from it misses nothing.
+      const vectors = this.options.dssmVectorsInMemory
+        ? await DssmVectors.load(this.embeddings, dssm.version, model.dim)
+        : null;
+      dssmState = { version: dssm.version, model, cold, vectors };
+      this.log.info('dssm model active', {
+        version: dssm.version,
+        coldSongs: cold.size,
+        vectorsInMemory: vectors ? { songs: vectors.songs.size, users: vectors.users.size } : null,
+      });
     } else if (!dssm) {
       dssmState = null;
     }
     if (i2iState) await this.applyChanges(i2iState.version, i2iState.warm, 'warm');
-    if (dssmState) await this.applyChanges(dssmState.version, dssmState.cold, 'cold');
+    if (dssmState) {
+      await this.applyChanges(dssmState.version, dssmState.cold, 'cold', dssmState.vectors);
+      await dssmState.vectors?.followUsers(this.embeddings);
+    }
     // One assignment: requests see either every old version or every new one.
     if (i2iState !== was.i2i || dssmState !== was.dssm || audienceState !== was.audience) {
       this.current = Object.freeze({ i2i: i2iState, dssm: dssmState, audience: audienceState });
@@ -202,7 +222,7 @@ export class ModelRuntime {
         this.log.warn('disposing a replaced model failed', { error: String(e) });
       }
     };
-    setTimeout(dispose, this.disposeGraceMs).unref();
+    setTimeout(dispose, this.options.disposeGraceMs ?? 30_000).unref();
   }
 
   /** Called with the new state each time a version is switched (or a kind is deactivated). */
@@ -267,7 +287,12 @@ export class ModelRuntime {
    * Follows the change log from this pool's cursor: songs that joined `pool` under `version`
    * (or got a new vector) are added, those that left it are removed. Each log entry is read once.
    */
-  private async applyChanges(version: string, index: VectorIndex, pool: 'warm' | 'cold'): Promise<void> {
+  private async applyChanges(
+    version: string,
+    index: VectorIndex,
+    pool: 'warm' | 'cold',
+    vectors: DssmVectors | null = null,
+  ): Promise<void> {
     const key = `${version}/${pool}`;
     let cursor = this.cursors.get(key) ?? (await this.embeddings.changeHorizon());
     for (;;) {
@@ -283,6 +308,7 @@ export class ModelRuntime {
         );
       }
       if (left.length) index.remove(left);
+      vectors?.applySongChanges(batch.changes);
       this.cursors.set(key, batch.cursor);
       cursor = batch.cursor;
       if (batch.changes.length) {

@@ -157,4 +157,56 @@ describe('EmbeddingRepository on PostgreSQL', () => {
     expect(got.get('u-2')).toEqual({ user: rows([-3, -4]), boundary: rows([1, 1]) });
     expect(await embeddings().userVectors('i2i-1', ['u-1'])).toEqual(new Map());
   });
+
+  it('the user-vector feed delivers every refresh once, late commits included, page by page', async () => {
+    await new InteractionRepository(db()).insertMany(
+      ['u-1', 'u-2', 'u-3', 'u-4'].map((u, i) => play(`e-${i}`, u, 'w-1')),
+    );
+    const write = (ids: string[], x: number, m?: Parameters<EmbeddingRepository['upsertUserVectors']>[6]) =>
+      embeddings().upsertUserVectors(
+        'dssm-1',
+        ids,
+        rows(...ids.map(() => [x, x])),
+        rows(...ids.map(() => [0, x])),
+        2,
+        undefined,
+        m,
+      );
+    await write(['u-1'], 1); // before the horizon: what a full load reads
+    let cursor = await embeddings().userVectorHorizon();
+    const seen: Array<[string, number]> = [];
+    const poll = async (limit?: number) => {
+      const b = await embeddings().userVectorsAfter('dssm-1', cursor, limit);
+      seen.push(...b.users.map((u) => [u.userId, u.user[0]] as [string, number]));
+      cursor = b.cursor;
+      return b.users.length;
+    };
+    const early = db().createQueryRunner();
+    await early.connect();
+    try {
+      await early.startTransaction();
+      await write(['u-2'], 2, early.manager); // starts first, commits last
+      await db().transaction((m) => write(['u-3', 'u-4', 'u-1'], 3, m));
+      expect(await poll()).toBe(0); // the early one is open: nothing past it is read yet
+      await early.commitTransaction();
+    } finally {
+      await early.release();
+    }
+    while ((await poll(2)) === 2); // pages of two
+    expect(seen).toEqual([
+      ['u-2', 2],
+      ['u-1', 3],
+      ['u-3', 3],
+      ['u-4', 3],
+    ]);
+    await write(['u-2'], 7); // a refresh updates the row in place: it comes again, with the new vector
+    await poll();
+    expect(seen[seen.length - 1]).toEqual(['u-2', 7]);
+    expect(await poll()).toBe(0);
+    expect(
+      await embeddings().userVectorsAfter('i2i-1', await embeddings().userVectorHorizon()),
+    ).toMatchObject({
+      users: [],
+    });
+  });
 });

@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import type {
   AudienceEntity,
   ChangeCursor,
+  UserVectorBatch,
+  UserVectorCursor,
   AudienceRepository,
   EmbeddingRepository,
   InteractionRepository,
@@ -34,7 +36,13 @@ import type { ConsumedMessage, EventPublisher, OutgoingEvent } from '@debut/mess
 import type { DataSource, EntityManager } from 'typeorm';
 import { AudienceService } from '../audience.service';
 import { loadDeploymentSchema } from '../feature-schema';
-import { ModelRuntime, type InterestModel, type ModelLoaders, type SongEncoder } from '../model-runtime';
+import {
+  ModelRuntime,
+  type InterestModel,
+  type ModelLoaders,
+  type ModelRuntimeOptions,
+  type SongEncoder,
+} from '../model-runtime';
 
 // The services log JSON lines at info level; tests only want to see real failures.
 process.env.LOG_LEVEL ??= 'error';
@@ -216,6 +224,8 @@ interface State {
   versions: Map<string, ModelVersionEntity>;
   /** pool_changes: what the triggers log (a song's pool moved: version null; a vector written). */
   changeLog: Array<{ songId: string; version: string | null }>;
+  /** Every user-vector write, in commit order (what the xid column orders in PostgreSQL). */
+  userVectorLog: Array<{ userId: string; version: string }>;
   /** pending_audiences: song → event id, in queue order. */
   pendingAudiences: Map<string, string | null>;
 }
@@ -242,6 +252,7 @@ export class InMemoryCatalog {
     processed: new Map(),
     versions: new Map(),
     changeLog: [],
+    userVectorLog: [],
     pendingAudiences: new Map(),
   };
   readonly writes: Write[] = [];
@@ -399,6 +410,7 @@ export class InMemoryCatalog {
     let m = this.state.userVectors.get(version);
     if (!m) this.state.userVectors.set(version, (m = new Map<string, UserVectorRow>()));
     m.set(userId, { user: Float32Array.from(user), boundary: Float32Array.from(boundary) });
+    this.state.userVectorLog.push({ userId, version });
     this.state.users.add(userId);
   }
 
@@ -470,8 +482,9 @@ export class InMemoryCatalog {
   runtime(
     config: Pick<DebutConfig, 'index'> = testConfig(),
     loaders: ModelLoaders = new FakeLoaders(),
+    options: ModelRuntimeOptions = {},
   ): ModelRuntime {
-    return new ModelRuntime(config, this.repos.versions, this.repos.embeddings, loaders);
+    return new ModelRuntime(config, this.repos.versions, this.repos.embeddings, loaders, options);
   }
 
   /** The stored vector of a song as a plain array (for assertions). */
@@ -689,6 +702,9 @@ type EmbeddingsApi = Pick<
   | 'embeddedSongIds'
   | 'upsertUserVectors'
   | 'userVectors'
+  | 'allUserVectors'
+  | 'userVectorHorizon'
+  | 'userVectorsAfter'
 >;
 
 export class FakeEmbeddingRepository implements EmbeddingsApi {
@@ -813,6 +829,58 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
       if (v) out.set(id, { user: Float32Array.from(v.user), boundary: Float32Array.from(v.boundary) });
     }
     return out;
+  }
+
+  async allUserVectors(
+    version: string,
+  ): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array; dim: number }> {
+    this.c.hit('embeddings.allUserVectors');
+    const rows = [...(this.c.s.userVectors.get(version) ?? new Map<string, UserVectorRow>()).entries()].sort(
+      ([a], [b]) => a.localeCompare(b),
+    );
+    const dim = rows[0]?.[1].user.length ?? 0;
+    const users = new Float32Array(rows.length * dim);
+    const boundaries = new Float32Array(rows.length * dim);
+    rows.forEach(([, r], i) => {
+      users.set(r.user, i * dim);
+      boundaries.set(r.boundary, i * dim);
+    });
+    return { ids: rows.map(([id]) => id), users, boundaries, dim };
+  }
+
+  /** Nothing is ever in progress here: the horizon is the end of the log (`<position>/`). */
+  async userVectorHorizon(): Promise<UserVectorCursor> {
+    this.c.hit('embeddings.userVectorHorizon');
+    return `${this.c.s.userVectorLog.length}/`;
+  }
+
+  /** The users written after `cursor` under this version, each once with its current vectors. */
+  async userVectorsAfter(
+    version: string,
+    cursor: UserVectorCursor,
+    limit = 10_000,
+  ): Promise<UserVectorBatch> {
+    this.c.hit('embeddings.userVectorsAfter');
+    const from = Number(cursor.split('/')[0]);
+    const page = this.c.s.userVectorLog
+      .map((e, i) => ({ ...e, seq: i + 1 }))
+      .slice(from)
+      .filter((e) => e.version === version)
+      .slice(0, limit);
+    const m = this.c.s.userVectors.get(version);
+    const latest = new Map<string, UserVectorBatch['users'][number]>();
+    for (const e of page) {
+      const v = m?.get(e.userId);
+      latest.delete(e.userId);
+      if (v)
+        latest.set(e.userId, {
+          userId: e.userId,
+          user: Float32Array.from(v.user),
+          boundary: Float32Array.from(v.boundary),
+        });
+    }
+    const end = page.length === limit ? page[page.length - 1].seq : this.c.s.userVectorLog.length;
+    return { users: [...latest.values()], cursor: `${Math.max(end, from)}/` };
   }
 
   private rows(version: string, pool?: 'warm' | 'cold'): Array<[string, Float32Array]> {
