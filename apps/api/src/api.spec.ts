@@ -26,6 +26,7 @@ import { AppModule } from './app.module';
 import type { AudienceDto, ColdGateDto, SimilarDto } from './common/dto';
 import { MAX_PARAM_LENGTH } from './common/request-guard';
 import { createApp } from './main';
+import { RESPONSE_SCHEMAS } from './common/response-schemas';
 
 const KEY = 'unit-test-api-key';
 
@@ -547,6 +548,29 @@ describe('api over the real app module', () => {
       ]),
     );
     expect(doc.paths['/v1/releases'].post.security).toEqual([{ 'api-key': [] }]);
+  });
+
+  it('serialises the hot routes with schemas that name exactly the properties of their DTOs', async () => {
+    type Node = { $ref?: string; type?: unknown; items?: Node; properties?: Record<string, Node> };
+    const doc = (await api.http().get('/docs/openapi.json').expect(200)).body as {
+      components: { schemas: Record<string, Node> };
+    };
+    const resolve = (n: Node): Node => (n.$ref ? doc.components.schemas[n.$ref.split('/').pop()!] : n);
+    // The property tree of a schema, as nested key lists (arrays by their items).
+    const shape = (n: Node | undefined): unknown => {
+      const r = n && resolve(n);
+      if (!r) return null;
+      if (r.items) return [shape(r.items)];
+      if (!r.properties) return 'leaf';
+      return Object.fromEntries(
+        Object.keys(r.properties)
+          .sort()
+          .map((k) => [k, shape(r.properties![k])]),
+      );
+    };
+    for (const [dto, schema] of Object.entries(RESPONSE_SCHEMAS)) {
+      expect([dto, shape(schema as Node)]).toEqual([dto, shape(doc.components.schemas[dto])]);
+    }
   });
 
   it('reports healthy dependencies on /health', async () => {

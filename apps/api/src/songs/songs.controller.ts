@@ -1,6 +1,8 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiKeyGuard } from '../common/api-key.guard';
+import { okSchema } from '../common/response-schemas';
 import { AudienceDto, LimitQuery, SimilarDto } from '../common/dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { SongsService } from './songs.service';
@@ -18,6 +20,7 @@ export class SongsController {
     summary: "A song's selected first audience, with the neighbour songs that explain each user",
   })
   @ApiOkResponse({ type: AudienceDto })
+  @RouteSchema(okSchema('AudienceDto'))
   @ApiNotFoundResponse({ description: 'unknown song, or no audience selected yet' })
   async audience(@Param('id') id: string, @Query() q: LimitQuery): Promise<AudienceDto> {
     const a = await this.songs.audience(id, q.limit ?? 100);
@@ -28,6 +31,7 @@ export class SongsController {
   @Get(':id/similar')
   @ApiOperation({ summary: 'Nearest established songs in the active I2I space' })
   @ApiOkResponse({ type: SimilarDto })
+  @RouteSchema(okSchema('SimilarDto'))
   @ApiNotFoundResponse({ description: 'unknown song' })
   similar(@Param('id') id: string, @Query() q: LimitQuery): Promise<SimilarDto> {
     return this.songs.similar(id, q.limit ?? 20);

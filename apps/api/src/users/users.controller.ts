@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GateService } from '@debut/serving';
+import { RouteSchema } from '@nestjs/platform-fastify';
+import { okSchema } from '../common/response-schemas';
 import { ColdGateBody, ColdGateDto, ColdRecommendationsDto, LimitQuery } from '../common/dto';
 import { MetricsService } from '../metrics/metrics.service';
 
@@ -19,6 +21,7 @@ export class UsersController {
     description: 'A user with no history gets basis "no-history" and every song refused.',
   })
   @ApiOkResponse({ type: ColdGateDto })
+  @RouteSchema(okSchema('ColdGateDto'))
   @ApiNotFoundResponse({ description: 'unknown user or song' })
   async coldGate(@Param('id') id: string, @Body() body: ColdGateBody): Promise<ColdGateDto> {
     const answer = await this.gate.gate(id, body.songIds);
