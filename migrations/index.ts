@@ -5,6 +5,7 @@ import { ServingState1764800000000 } from './1764800000000-serving-state';
 import { AudienceReceivedAt1764900000000 } from './1764900000000-audience-received-at';
 import { OutboxSweepIndex1765000000000 } from './1765000000000-outbox-sweep-index';
 import { UserVectorFeed1765100000000 } from './1765100000000-user-vector-feed';
+import { AudienceFeed1765150000000 } from './1765150000000-audience-feed';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   AudienceReceivedAt1764900000000,
   OutboxSweepIndex1765000000000,
   UserVectorFeed1765100000000,
+  AudienceFeed1765150000000,
 ];

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
+  AudienceFeedRepository,
   AudienceRepository,
   EmbeddingRepository,
   InteractionRepository,
@@ -69,6 +70,8 @@ async function startApi(
     .useValue(r.songs)
     .overrideProvider(AudienceRepository)
     .useValue(r.audiences)
+    .overrideProvider(AudienceFeedRepository)
+    .useValue(r.audienceFeed)
     .overrideProvider(EmbeddingRepository)
     .useValue(r.embeddings)
     .overrideProvider(InteractionRepository)
@@ -82,7 +85,7 @@ async function startApi(
     .overrideProvider(EventPublisher)
     .useValue(publisher.asPublisher)
     .overrideProvider(ModelRuntime)
-    .useValue(catalog.runtime(config))
+    .useValue(catalog.runtime(config, undefined, { vectorsInMemory: true })) // as the api's ServingModule does
     .compile();
   const app = await createApp((adapter, options) =>
     Promise.resolve(
@@ -147,6 +150,15 @@ describe('api over the real app module', () => {
     api = await startApi(catalog);
   });
   afterAll(() => api.app.close());
+
+  it('serves the hot routes from memory: a known user, song or audience costs no read', async () => {
+    await api.http().get('/v1/songs/c1/audience').expect(200); // fills the audience cache
+    const before = catalog.reads.length;
+    await api.coldGate('u1', ['c1', 'c2']).expect(200);
+    await api.http().get('/v1/songs/c1/similar?limit=2').expect(200);
+    await api.http().get('/v1/songs/c1/audience').expect(200);
+    expect(catalog.reads.slice(before)).toEqual([]);
+  });
 
   describe('GET /v1/songs/:id/audience', () => {
     it('answers the stored audience, each member with the neighbour songs that explain it', async () => {
@@ -401,8 +413,12 @@ describe('api over the real app module', () => {
       expect(gauge('debut_tf_tensors')).toBeGreaterThanOrEqual(0);
       expect(gauge('debut_pool_vectors', '{pool="warm"}')).toBe(3);
       expect(gauge('debut_pool_vectors', '{pool="cold"}')).toBe(2);
-      expect(gauge('debut_cache_entries', '{cache="gate_users"}')).toBeGreaterThanOrEqual(1);
-      expect(gauge('debut_cache_entries', '{cache="gate_items"}')).toBeGreaterThanOrEqual(2);
+      expect(gauge('debut_memory_vectors', '{table="dssm_users"}')).toBe(1);
+      expect(gauge('debut_memory_vectors', '{table="dssm_songs"}')).toBe(5);
+      expect(gauge('debut_memory_vectors', '{table="i2i_songs"}')).toBe(5);
+      expect(gauge('debut_memory_vector_bytes')).toBeGreaterThan(0);
+      expect(gauge('debut_cache_entries', '{cache="gate_users"}')).toBeGreaterThanOrEqual(0);
+      expect(gauge('debut_cache_entries', '{cache="audiences"}')).toBeGreaterThanOrEqual(0);
       expect(gauge('debut_cache_entries', '{cache="listener_entries"}')).toBeGreaterThanOrEqual(0);
     });
   });
@@ -524,8 +540,9 @@ describe('api over the real app module', () => {
   it('answers 500 without details when something unexpected breaks', async () => {
     jest.spyOn(process.stderr, 'write').mockImplementation(() => true); // the filter logs the stack
     try {
-      catalog.failNext('songs.findById', new Error('relation "songs" does not exist'));
-      const res = await api.http().get('/v1/songs/c1/audience').expect(500);
+      catalog.failNext('audiences.latest', new Error('relation "audiences" does not exist'));
+      // A song nobody asked for yet, so no cached audience stands between the request and the failure.
+      const res = await api.http().get('/v1/songs/c2/audience').expect(500);
       expect(res.body).toEqual({
         statusCode: 500,
         error: 'Internal Server Error',

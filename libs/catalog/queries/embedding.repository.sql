@@ -24,12 +24,12 @@ SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS upto;
 
 -- EmbeddingRepository.userVectorsAfter
 WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto)
-  SELECT h.upto::text AS upto, v.xid::text AS xid, v.user_id, v.user_vector, v.boundary_vector
+  SELECT h.upto::text AS upto, v.*
     FROM h LEFT JOIN LATERAL (
-      SELECT u.xid, u.user_id, u.user_vector, u.boundary_vector FROM user_vectors u
-       WHERE u.model_version = $1 AND (u.xid, u.user_id) > ($2::xid8, $3::text) AND u.xid < h.upto
-       ORDER BY u.xid, u.user_id LIMIT $4) v ON true
-   ORDER BY v.xid, v.user_id;
+      SELECT t.xid::text AS xid, t.user_id AS key, t.user_vector, t.boundary_vector FROM user_vectors t
+       WHERE (t.xid, t.user_id) > ($1::xid8, $2::text) AND t.xid < h.upto AND t.model_version = $4
+       ORDER BY t.xid, t.user_id LIMIT $3) v ON true
+   ORDER BY v.xid, v.key;
 
 -- EmbeddingRepository.changesAfter
 WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto),

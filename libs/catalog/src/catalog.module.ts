@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DEBUT_CONFIG, DebutConfig } from '@debut/config';
 import { openDatabase } from './database';
+import { AudienceFeedRepository } from './repositories/audience-feed.repository';
 import { AudienceRepository } from './repositories/audience.repository';
 import { DatabaseRepository } from './repositories/database.repository';
 import { DeadLetterRepository } from './repositories/dead-letter.repository';
@@ -17,6 +18,7 @@ const repositories = [
   ModelVersionRepository,
   EmbeddingRepository,
   AudienceRepository,
+  AudienceFeedRepository,
   DatabaseRepository,
   DeadLetterRepository,
 ] as const;

@@ -5,6 +5,8 @@ export * from './repositories/interaction.repository';
 export * from './repositories/model-version.repository';
 export * from './repositories/embedding.repository';
 export * from './repositories/audience.repository';
+export * from './repositories/audience-feed.repository';
+export type { FeedCursor } from './repositories/stamped-feed';
 export * from './repositories/processed-event.repository';
 export * from './repositories/dead-letter.repository';
 export * from './repositories/user.repository';

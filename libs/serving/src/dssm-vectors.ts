@@ -37,8 +37,7 @@ export class DssmVectors {
   static async load(source: VectorSource, version: string, dim: number): Promise<DssmVectors> {
     const horizon = await source.userVectorHorizon();
     const [songs, users] = await Promise.all([source.songVectors(version), source.allUserVectors(version)]);
-    const songTable = new VectorTable(dim, songs.ids.length + 1024);
-    if (songs.ids.length) songTable.load(songs.ids, songs.vectors);
+    const songTable = songTableOf(songs, dim);
     const userTable = new VectorTable(2 * dim, users.ids.length + 1024);
     users.ids.forEach((id, i) =>
       userTable.set(
@@ -54,14 +53,6 @@ export class DssmVectors {
   user(userId: string): { user: Float32Array; boundary: Float32Array } | undefined {
     const row = this.users.get(userId);
     return row && { user: row.subarray(0, this.dim), boundary: row.subarray(this.dim) };
-  }
-
-  /** Pool change entries of this version: a song with a vector is (re)written, one without is dropped. */
-  applySongChanges(changes: PoolChange[]): void {
-    for (const c of changes) {
-      if (c.vector) this.songs.set(c.songId, c.vector);
-      else this.songs.delete(c.songId);
-    }
   }
 
   /** Reads the user vectors written since the last call; returns how many users changed. */
@@ -81,5 +72,20 @@ export class DssmVectors {
   /** Bytes of vector storage held (both tables). */
   get bytes(): number {
     return this.songs.bytes + this.users.bytes;
+  }
+}
+
+/** Every song vector of a version as a table (read after the pool cursor was taken). */
+export function songTableOf(songs: { ids: string[]; vectors: Float32Array }, dim: number): VectorTable {
+  const table = new VectorTable(dim, songs.ids.length + 1024);
+  if (songs.ids.length) table.load(songs.ids, songs.vectors);
+  return table;
+}
+
+/** Pool change entries of one version: a song with a vector is (re)written, one without is dropped. */
+export function applySongChanges(table: VectorTable, changes: PoolChange[]): void {
+  for (const c of changes) {
+    if (c.vector) table.set(c.songId, c.vector);
+    else table.delete(c.songId);
   }
 }

@@ -14,7 +14,7 @@ async function setUp() {
   catalog.addSongs('warm', { w1: [1, 0, 0, 0] }, ['dssm-1']);
   catalog.setUserVectors('dssm-1', 'u1', [1, 0, 0, 0], [0.5, 0.5, 0, 0]);
   catalog.addUser('fresh');
-  const runtime = catalog.runtime(testConfig(), undefined, { dssmVectorsInMemory: true });
+  const runtime = catalog.runtime(testConfig(), undefined, { vectorsInMemory: true });
   await runtime.refresh();
   const gate = new GateService(runtime, catalog.repos.embeddings, catalog.repos.interactions);
   return { catalog, runtime, gate };

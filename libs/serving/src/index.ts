@@ -14,3 +14,6 @@ export * from './audience-methods';
 export * from './audience-outbox';
 export * from './serving-gauges';
 export * from './pool-check';
+export * from './audience-cache';
+export * from './vector-table';
+export * from './dssm-vectors';

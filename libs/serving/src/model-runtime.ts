@@ -6,7 +6,8 @@ import type { ChangeCursor, EmbeddingRepository, ModelKind, ModelVersionReposito
 import type { FeatureSchema, SongContent } from '@debut/features';
 import { VectorIndex, createVectorIndex } from '@debut/index';
 import type { AudienceArtifactConfig } from '@debut/models';
-import { DssmVectors } from './dssm-vectors';
+import { DssmVectors, applySongChanges, songTableOf } from './dssm-vectors';
+import type { VectorTable } from './vector-table';
 
 /** What the service needs of a trained I2I encoder. */
 export interface SongEncoder {
@@ -56,6 +57,8 @@ export interface ActiveI2I {
   version: string;
   encoder: SongEncoder;
   warm: VectorIndex;
+  /** Every song's vector of this version in memory (api processes, for /similar); null where not held. */
+  vectors: VectorTable | null;
 }
 
 /** The active DSSM and the FAISS cold pool of its item vectors. */
@@ -73,8 +76,11 @@ export interface ModelRuntimeOptions {
    * request that started on it keeps its version to the end (see ServingState).
    */
   disposeGraceMs?: number;
-  /** Hold the DSSM's song and user vectors in memory (DssmVectors): the api's gate needs them, the worker does not. */
-  dssmVectorsInMemory?: boolean;
+  /**
+   * Hold every song vector of the active I2I model and every song and user vector of the active
+   * DSSM in memory: the api's hot routes need them, the worker does not.
+   */
+  vectorsInMemory?: boolean;
 }
 
 /**
@@ -176,7 +182,11 @@ export class ModelRuntime {
     if (i2i && i2i.version !== was.i2i?.version) {
       const encoder = await this.loaders.i2i(i2i.artifactPath);
       const warm = await this.openIndex(i2i.version, 'warm', encoder.dim);
-      i2iState = { version: i2i.version, encoder, warm };
+      // Read after the pool's cursor was taken, so following the log from it misses nothing.
+      const vectors = this.options.vectorsInMemory
+        ? songTableOf(await this.embeddings.songVectors(i2i.version), encoder.dim)
+        : null;
+      i2iState = { version: i2i.version, encoder, warm, vectors };
       this.log.info('i2i model active', { version: i2i.version, warmSongs: warm.size });
     } else if (!i2i) {
       i2iState = null;
@@ -186,7 +196,7 @@ export class ModelRuntime {
       const model = await this.loaders.dssm(dssm.artifactPath);
       const cold = await this.openIndex(dssm.version, 'cold', model.dim);
       // Read after the pool's cursor was taken, so following the log from it misses nothing.
-      const vectors = this.options.dssmVectorsInMemory
+      const vectors = this.options.vectorsInMemory
         ? await DssmVectors.load(this.embeddings, dssm.version, model.dim)
         : null;
       dssmState = { version: dssm.version, model, cold, vectors };
@@ -198,9 +208,9 @@ export class ModelRuntime {
     } else if (!dssm) {
       dssmState = null;
     }
-    if (i2iState) await this.applyChanges(i2iState.version, i2iState.warm, 'warm');
+    if (i2iState) await this.applyChanges(i2iState.version, i2iState.warm, 'warm', i2iState.vectors);
     if (dssmState) {
-      await this.applyChanges(dssmState.version, dssmState.cold, 'cold', dssmState.vectors);
+      await this.applyChanges(dssmState.version, dssmState.cold, 'cold', dssmState.vectors?.songs ?? null);
       await dssmState.vectors?.followUsers(this.embeddings);
     }
     // One assignment: requests see either every old version or every new one.
@@ -291,7 +301,7 @@ export class ModelRuntime {
     version: string,
     index: VectorIndex,
     pool: 'warm' | 'cold',
-    vectors: DssmVectors | null = null,
+    vectors: VectorTable | null = null,
   ): Promise<void> {
     const key = `${version}/${pool}`;
     let cursor = this.cursors.get(key) ?? (await this.embeddings.changeHorizon());
@@ -308,7 +318,7 @@ export class ModelRuntime {
         );
       }
       if (left.length) index.remove(left);
-      vectors?.applySongChanges(batch.changes);
+      if (vectors) applySongChanges(vectors, batch.changes);
       this.cursors.set(key, batch.cursor);
       cursor = batch.cursor;
       if (batch.changes.length) {

@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import { tf } from '@debut/models';
+import type { AudienceCache } from './audience-cache';
 import type { AudienceService } from './audience.service';
 import type { GateService } from './gate.service';
 import type { ModelRuntime } from './model-runtime';
@@ -11,7 +12,12 @@ import type { ModelRuntime } from './model-runtime';
  */
 export function registerServingGauges(
   registry: Registry,
-  parts: { runtime: ModelRuntime; gate?: GateService; audience?: AudienceService },
+  parts: {
+    runtime: ModelRuntime;
+    gate?: GateService;
+    audience?: AudienceService;
+    audienceCache?: AudienceCache;
+  },
 ): void {
   const registers = [registry];
   new Gauge({
@@ -52,11 +58,33 @@ export function registerServingGauges(
         this.set({ cache: 'gate_items' }, g.items);
         this.set({ cache: 'gate_users' }, g.users);
       }
+      if (parts.audienceCache) this.set({ cache: 'audiences' }, parts.audienceCache.size);
       if (parts.audience) {
         const l = parts.audience.listeners.size();
         this.set({ cache: 'listener_songs' }, l.songs);
         this.set({ cache: 'listener_entries' }, l.listeners);
       }
+    },
+  });
+  new Gauge({
+    name: 'debut_memory_vectors',
+    help: 'Vectors held in memory for the hot routes (api), per table of the active versions',
+    labelNames: ['table'],
+    registers,
+    collect() {
+      const { i2i, dssm } = parts.runtime.state;
+      this.set({ table: 'i2i_songs' }, i2i?.vectors?.size ?? 0);
+      this.set({ table: 'dssm_songs' }, dssm?.vectors?.songs.size ?? 0);
+      this.set({ table: 'dssm_users' }, dssm?.vectors?.users.size ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'debut_memory_vector_bytes',
+    help: 'Bytes of the float storage behind debut_memory_vectors',
+    registers,
+    collect() {
+      const { i2i, dssm } = parts.runtime.state;
+      this.set((i2i?.vectors?.bytes ?? 0) + (dssm?.vectors?.bytes ?? 0));
     },
   });
 }

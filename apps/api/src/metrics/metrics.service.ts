@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { AudienceService, GateService, ModelRuntime, registerServingGauges } from '@debut/serving';
+import {
+  AudienceCache,
+  AudienceService,
+  GateService,
+  ModelRuntime,
+  registerServingGauges,
+} from '@debut/serving';
 
 /** Prometheus registry of the api process. */
 @Injectable()
@@ -26,8 +32,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor(runtime: ModelRuntime, gate: GateService, audience: AudienceService) {
+  constructor(
+    runtime: ModelRuntime,
+    gate: GateService,
+    audience: AudienceService,
+    audienceCache: AudienceCache,
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'debut_' });
-    registerServingGauges(this.registry, { runtime, gate, audience });
+    registerServingGauges(this.registry, { runtime, gate, audience, audienceCache });
   }
 }

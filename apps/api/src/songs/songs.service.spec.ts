@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
 import { topicNames } from '@debut/messaging';
-import { GateService } from '@debut/serving';
+import { AudienceCache, GateService } from '@debut/serving';
 import { InMemoryCatalog, servingStack } from '../../../../libs/serving/src/testing/fakes';
 import { SongsService } from './songs.service';
 
@@ -27,6 +27,7 @@ async function setUp() {
     new GateService(stack.runtime, stack.embeddings, stack.interactions),
     stack.publisher.asPublisher,
     topics,
+    new AudienceCache(stack.audiences, stack.audienceFeed),
   );
   return { catalog, service, publisher: stack.publisher, topic: topics.songAudienceSelected };
 }

@@ -2,12 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
 import { EventPublisher, TOPICS, type TopicNames } from '@debut/messaging';
 import {
+  AudienceCache,
   AudienceService,
   GateService,
   ModelRuntime,
   audienceRow,
   UnknownEntityError,
   publishAudiences,
+  requireActive,
   songContent,
 } from '@debut/serving';
 
@@ -23,6 +25,7 @@ export class SongsService {
     private readonly gate: GateService,
     private readonly publisher: EventPublisher,
     @Inject(TOPICS) private readonly topics: TopicNames,
+    private readonly audienceCache: AudienceCache,
   ) {}
 
   /**
@@ -37,14 +40,18 @@ export class SongsService {
     const selected = await this.audienceService.select(songId, songContent(song));
     const row = audienceRow(selected, null);
     await this.audiences.replace(row);
+    this.audienceCache.drop([songId]); // this process answers with the new one at once; others after their next poll
     await publishAudiences(this.publisher, this.topics.songAudienceSelected, this.audiences, [row]);
     return this.audience(songId, limit);
   }
 
   async audience(songId: string, limit: number) {
-    await this.requireSong(songId);
-    const a = await this.audiences.latest(songId);
-    if (!a) throw new UnknownEntityError('audience', [songId]);
+    // A stored audience implies the song exists (the row goes with the song), so a hit needs no song read.
+    const a = await this.audienceCache.latest(songId);
+    if (!a) {
+      await this.requireSong(songId);
+      throw new UnknownEntityError('audience', [songId]);
+    }
     const members = a.members.slice(0, limit);
     const verdicts = await this.gate.verdicts(
       songId,
@@ -65,11 +72,16 @@ export class SongsService {
 
   /** Nearest established songs in the active I2I space (the neighbours an audience comes from). */
   async similar(songId: string, limit: number) {
-    const song = await this.requireSong(songId);
-    const { version, encoder, warm } = this.runtime.require('i2i');
-    const vector =
-      (await this.embeddings.songVectorsFor(version, [songId])).get(songId) ??
-      encoder.embed([songContent(song)]);
+    const state = this.runtime.state;
+    // A song with a vector in memory exists (its vectors go with it): no read on this path.
+    const held = state.i2i?.vectors?.get(songId);
+    // An unknown song is a 404 whether or not a model is active.
+    const song = held ? null : await this.requireSong(songId);
+    const { version, encoder, warm } = requireActive(state, 'i2i');
+    const vector = held
+      ? Float32Array.from(held)
+      : ((await this.embeddings.songVectorsFor(version, [songId])).get(songId) ??
+        encoder.embed([songContent(song!)]));
     const similar = warm
       .search(vector, limit, { exclude: new Set([songId]) })
       .map((n) => ({ songId: n.id, similarity: n.score }));

@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { feedHorizon, readStampedRows, type FeedCursor, type StampedFeed } from './stamped-feed';
 
 /** Song vectors per model version, and users' (u, b) vectors per DSSM version. */
 export class EmbeddingRepository {
@@ -68,10 +69,8 @@ export class EmbeddingRepository {
    * log: every transaction below this point is finished, so its effects are in what was read.
    */
   async changeHorizon(): Promise<ChangeCursor> {
-    const [{ upto }] = await this.ds.query<Array<{ upto: string }>>(
-      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS upto',
-    );
-    return `${upto}/0`;
+    // The same point as the stamped feeds' horizon (`<xid>/`), in the pool log's `<xid>/<id>` form.
+    return `${await feedHorizon(this.ds)}0`;
   }
 
   /**
@@ -188,51 +187,33 @@ export class EmbeddingRepository {
   }
 
   /** Where a reader that has just read every user vector of a version starts following their feed. */
-  async userVectorHorizon(): Promise<UserVectorCursor> {
-    // The same point as the pool log's horizon: both feeds are ordered by writer xid.
-    const [xid] = parseCursor(await this.changeHorizon());
-    return `${xid}/`;
+  userVectorHorizon(): Promise<UserVectorCursor> {
+    return feedHorizon(this.ds);
   }
 
   /**
    * Users whose vectors under this version were written after `cursor`, with the vectors, in
-   * (transaction, user) order, and the cursor to continue from. As in changesAfter, only rows of
-   * transactions below the oldest one in progress are read, so a refresh that commits later can
-   * never land behind the cursor (each row carries its writer's xid: migration 1765100000000).
+   * writer order, and the cursor to continue from; commit-safe (readStampedRows; each row
+   * carries its writer's xid: migration 1765100000000).
    */
   async userVectorsAfter(
     modelVersion: string,
     cursor: UserVectorCursor,
     limit = 10_000,
   ): Promise<UserVectorBatch> {
-    const [xid, userId] = parseUserVectorCursor(cursor);
-    const rows: Array<{
-      upto: string;
-      xid: string | null;
-      user_id: string | null;
-      user_vector: number[] | null;
-      boundary_vector: number[] | null;
-    }> = await this.ds.query(
-      `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto)
-       SELECT h.upto::text AS upto, v.xid::text AS xid, v.user_id, v.user_vector, v.boundary_vector
-         FROM h LEFT JOIN LATERAL (
-           SELECT u.xid, u.user_id, u.user_vector, u.boundary_vector FROM user_vectors u
-            WHERE u.model_version = $1 AND (u.xid, u.user_id) > ($2::xid8, $3::text) AND u.xid < h.upto
-            ORDER BY u.xid, u.user_id LIMIT $4) v ON true
-        ORDER BY v.xid, v.user_id`,
-      [modelVersion, xid, userId, limit],
+    const page = await readStampedRows<{ user_vector: number[]; boundary_vector: number[] }>(
+      this.ds,
+      USER_VECTOR_FEED,
+      cursor,
+      limit,
+      [modelVersion],
     );
-    const found = rows.filter((r) => r.user_id !== null);
-    const last = found[found.length - 1];
-    // A full page may stop inside a transaction's rows; otherwise everything below the horizon is read.
-    let next = found.length === limit && last ? `${last.xid}/${last.user_id}` : `${rows[0].upto}/`;
-    if (compareUserVectorCursors(next, cursor) < 0) next = cursor;
     return {
-      cursor: next,
-      users: found.map((r) => ({
-        userId: r.user_id!,
-        user: Float32Array.from(r.user_vector!),
-        boundary: Float32Array.from(r.boundary_vector!),
+      cursor: page.cursor,
+      users: page.rows.map((r) => ({
+        userId: r.key,
+        user: Float32Array.from(r.user_vector),
+        boundary: Float32Array.from(r.boundary_vector),
       })),
     };
   }
@@ -299,26 +280,19 @@ export interface PoolChangeBatch {
   cursor: ChangeCursor;
 }
 
-/** A position in the user-vector feed: `<xid8>/<user id>`, exclusive (an empty id: the whole transaction). */
-export type UserVectorCursor = string;
+/** A position in the user-vector feed (`<xid8>/<user id>`). */
+export type UserVectorCursor = FeedCursor;
+
+const USER_VECTOR_FEED: StampedFeed = {
+  table: 'user_vectors',
+  key: 'user_id',
+  columns: ['user_vector', 'boundary_vector'],
+  where: 't.model_version = $4',
+};
 
 export interface UserVectorBatch {
   users: Array<{ userId: string; user: Float32Array; boundary: Float32Array }>;
   cursor: UserVectorCursor;
-}
-
-function parseUserVectorCursor(cursor: UserVectorCursor): [string, string] {
-  const m = /^(\d+)\/(.*)$/s.exec(cursor);
-  if (!m) throw new Error(`bad user vector cursor ${JSON.stringify(cursor)}`);
-  return [m[1], m[2]];
-}
-
-function compareUserVectorCursors(a: UserVectorCursor, b: UserVectorCursor): number {
-  const [ax, au] = parseUserVectorCursor(a);
-  const [bx, bu] = parseUserVectorCursor(b);
-  if (ax !== bx) return BigInt(ax) < BigInt(bx) ? -1 : 1;
-  // Text order as PostgreSQL's "C" collation would give it is not assumed: only equality matters here.
-  return au === bu ? 0 : au === '' ? -1 : bu === '' ? 1 : 0;
 }
 
 function parseCursor(cursor: ChangeCursor): [string, string] {

@@ -11,6 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type {
   AudienceEntity,
+  AudienceFeedRepository,
+  FeedCursor,
   ChangeCursor,
   UserVectorBatch,
   UserVectorCursor,
@@ -226,6 +228,8 @@ interface State {
   changeLog: Array<{ songId: string; version: string | null }>;
   /** Every user-vector write, in commit order (what the xid column orders in PostgreSQL). */
   userVectorLog: Array<{ userId: string; version: string }>;
+  /** Songs whose audience was written, in commit order (what audiences.xid orders). */
+  audienceLog: string[];
   /** pending_audiences: song → event id, in queue order. */
   pendingAudiences: Map<string, string | null>;
 }
@@ -253,6 +257,7 @@ export class InMemoryCatalog {
     versions: new Map(),
     changeLog: [],
     userVectorLog: [],
+    audienceLog: [],
     pendingAudiences: new Map(),
   };
   readonly writes: Write[] = [];
@@ -285,6 +290,7 @@ export class InMemoryCatalog {
     return {
       songs: this.songs as unknown as SongRepository,
       audiences: this.audiences as unknown as AudienceRepository,
+      audienceFeed: new FakeAudienceFeedRepository(this) as unknown as AudienceFeedRepository,
       embeddings: this.embeddings as unknown as EmbeddingRepository,
       interactions: this.interactions as unknown as InteractionRepository,
       processed: this.processed as unknown as ProcessedEventRepository,
@@ -475,6 +481,7 @@ export class InMemoryCatalog {
       ...row,
     };
     this.state.audiences.push(a);
+    this.state.audienceLog.push(a.songId);
     return a;
   }
 
@@ -627,6 +634,7 @@ export class FakeAudienceRepository implements AudiencesApi {
       if (this.c.s.audiences.some((a) => a.songId === r.songId && a.modelVersion === r.modelVersion))
         continue;
       this.c.s.audiences.push({ ...r });
+      this.c.s.audienceLog.push(r.songId);
       got.add(r.songId);
     }
     this.c.wrote('audiences.insertMany', manager);
@@ -639,6 +647,7 @@ export class FakeAudienceRepository implements AudiencesApi {
     if (i >= 0)
       this.c.s.audiences[i] = { ...a, publishedAt: null }; // the new selection is owed
     else this.c.s.audiences.push({ ...a });
+    this.c.s.audienceLog.push(a.songId);
     this.c.wrote('audiences.replace');
   }
 
@@ -688,6 +697,23 @@ export class FakeAudienceRepository implements AudiencesApi {
     return this.c.s.audiences
       .filter((a) => a.songId === songId)
       .sort((a, b) => new Date(b.selectedAt).getTime() - new Date(a.selectedAt).getTime())[0];
+  }
+}
+
+/** The audience feed over the fake's write log (positions stand in for xids). */
+export class FakeAudienceFeedRepository implements Pick<AudienceFeedRepository, 'horizon' | 'changedAfter'> {
+  constructor(private readonly c: InMemoryCatalog) {}
+
+  async horizon(): Promise<FeedCursor> {
+    this.c.hit('audienceFeed.horizon');
+    return `${this.c.s.audienceLog.length}/`;
+  }
+
+  async changedAfter(cursor: FeedCursor, limit = 10_000): Promise<{ songIds: string[]; cursor: FeedCursor }> {
+    this.c.hit('audienceFeed.changedAfter');
+    const from = Number(cursor.split('/')[0]);
+    const songIds = this.c.s.audienceLog.slice(from, from + limit);
+    return { songIds, cursor: `${from + songIds.length}/` };
   }
 }
 
