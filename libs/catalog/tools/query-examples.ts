@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { AudienceFeedRepository } from '../src/repositories/audience-feed.repository';
 import { AudienceRepository } from '../src/repositories/audience.repository';
 import { DatabaseAdmin } from '../src/repositories/database-admin';
 import { DatabaseRepository } from '../src/repositories/database.repository';
@@ -132,6 +133,10 @@ export const targets: QueryTarget[] = [
     upsertUserVectors: [(r) => r.upsertUserVectors('dssm-1', ['u-1'], vectors(1), vectors(1), 2)],
     userVectors: [(r) => r.userVectors('dssm-1', ['u-1'])],
     allUserVectors: [(r) => r.allUserVectors('dssm-1')],
+  }),
+  target('audience-feed.repository', ({ ds }) => new AudienceFeedRepository(ds), {
+    horizon: [(r) => r.horizon()],
+    changedAfter: [(r) => r.changedAfter('0/'), (r) => r.changedAfter('0/', 1)],
   }),
   target('audience.repository', ({ ds }) => new AudienceRepository(ds), {
     insert: [(r) => r.insert(audience('s-1', 'i2i-1'))],
