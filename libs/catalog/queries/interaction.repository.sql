@@ -29,6 +29,12 @@ SELECT i.song_id AS "songId", s.title, s.pool, i.kind, i.weight, i.occurred_at A
    FROM interactions i LEFT JOIN songs s ON s.id = i.song_id
   WHERE i.user_id = $1 ORDER BY i.occurred_at DESC, i.id DESC LIMIT $2;
 
+-- InteractionRepository.coldPlays
+SELECT DISTINCT i.user_id, i.song_id FROM interactions i JOIN songs s ON s.id = i.song_id AND s.pool = 'cold'
+  WHERE i.kind <> 'skip';
+SELECT DISTINCT i.user_id, i.song_id FROM interactions i JOIN songs s ON s.id = i.song_id AND s.pool = 'cold'
+  WHERE i.kind <> 'skip' AND i.user_id = ANY($1);
+
 -- InteractionRepository.markUsersStale
 UPDATE users SET vectors_stale = true, stale_since = CASE WHEN vectors_stale THEN stale_since ELSE now() END
   WHERE id = ANY($1);

@@ -101,6 +101,7 @@ export const targets: QueryTarget[] = [
     listenersOfMany: [(r) => r.listenersOfMany(['s-1', 's-3'])],
     recentHistories: [(r) => r.recentHistories(['u-1', 'u-2'], 10)],
     recentOf: [(r) => r.recentOf('u-1', 20)],
+    coldPlays: [(r) => r.coldPlays(), (r) => r.coldPlays(['u-1'])],
     markUsersStale: [(r) => r.markUsersStale(['u-1'])],
     staleUsers: [(r) => r.staleUsers(100)],
     clearStale: [(r) => r.clearStale(['u-1'])],

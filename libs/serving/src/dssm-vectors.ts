@@ -55,17 +55,20 @@ export class DssmVectors {
     return row && { user: row.subarray(0, this.dim), boundary: row.subarray(this.dim) };
   }
 
-  /** Reads the user vectors written since the last call; returns how many users changed. */
-  async followUsers(source: VectorSource): Promise<number> {
-    let changed = 0;
+  /** Reads the user vectors written since the last call; returns the users that changed. */
+  async followUsers(source: VectorSource): Promise<string[]> {
+    const changed: string[] = [];
     for (;;) {
       const batch = await source.userVectorsAfter(this.version, this.userCursor, USER_PAGE);
-      for (const u of batch.users) this.users.set(u.userId, u.user, u.boundary);
+      for (const u of batch.users) {
+        this.users.set(u.userId, u.user, u.boundary);
+        changed.push(u.userId);
+      }
       this.userCursor = batch.cursor;
-      changed += batch.users.length;
       if (batch.users.length < USER_PAGE) break;
     }
-    if (changed) this.log.debug('user vectors followed', { version: this.version, users: changed });
+    if (changed.length)
+      this.log.debug('user vectors followed', { version: this.version, users: changed.length });
     return changed;
   }
 

@@ -118,4 +118,25 @@ describe('GateService with the DSSM vectors in memory', () => {
       ]),
     );
   });
+
+  it('lists cold recommendations without a read, leaving out cold songs the user played', async () => {
+    const { gate, catalog, runtime } = await setUp();
+    await settle();
+    const [answer, reads] = await readsDuring(catalog, () => gate.coldRecommendations('u1', 10));
+    expect(reads).toEqual([]);
+    expect(answer.decisions.map((d) => d.songId)).toEqual(['c1']);
+    // u1 plays c1; the worker refreshes u1's vectors, which the next poll follows.
+    catalog.addPlay('u1', 'c1');
+    catalog.setUserVectors('dssm-1', 'u1', [1, 0, 0, 0], [0.5, 0.5, 0, 0]);
+    await runtime.refresh();
+    await settle();
+    const [after, readsAfter] = await readsDuring(catalog, () => gate.coldRecommendations('u1', 10));
+    expect(after.decisions).toEqual([]);
+    expect(readsAfter).toEqual([]);
+  });
 });
+
+/** Lets the background reads that follow a poll (ColdPlays) finish. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}

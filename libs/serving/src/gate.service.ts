@@ -1,7 +1,8 @@
 import { InterestBoundary, noHistoryDecisions, type GateDecision } from '@debut/audience';
 import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog';
 import { BoundedCache } from './bounded-cache';
-import { ModelRuntime, requireActive, type ActiveDssm } from './model-runtime';
+import { ColdPlays } from './cold-plays';
+import { ModelRuntime, requireActive, type ActiveDssm, type ServingState } from './model-runtime';
 import { UserVectorRefresher } from './user-vector-refresher';
 
 export class UnknownEntityError extends Error {
@@ -53,6 +54,8 @@ class VersionCaches {
 export class GateService {
   private caches: VersionCaches | null = null;
   private readonly refresher: UserVectorRefresher;
+  /** Played cold songs per user, held where the DSSM vectors are held (the api). */
+  private readonly coldPlays: ColdPlays;
 
   constructor(
     private readonly runtime: ModelRuntime,
@@ -60,6 +63,16 @@ export class GateService {
     private readonly interactions: InteractionRepository,
   ) {
     this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, embeddings);
+    this.coldPlays = new ColdPlays(interactions);
+    const loadColdPlays = (state: ServingState) => {
+      if (state.dssm?.vectors) void this.coldPlays.ensureLoaded().catch(() => undefined);
+    };
+    loadColdPlays(runtime.state);
+    runtime.onSwitch(loadColdPlays);
+    runtime.onUserVectors((_version, userIds) => {
+      const step = this.coldPlays.loaded ? this.coldPlays.refresh(userIds) : this.coldPlays.ensureLoaded();
+      void step.catch(() => undefined); // logged by ColdPlays; the database answers meanwhile
+    });
     runtime.onChanges((version, songIds) => {
       const c = this.caches;
       if (c?.version !== version) return;
@@ -112,9 +125,11 @@ export class GateService {
     const { version, cold } = dssm;
     const boundary = await this.interestOf(dssm, this.cachesFor(version), userId);
     if (!boundary) return { userId, modelVersion: version, basis: 'no-history', decisions: [] };
-    const heard = await this.interactions.recentHistories([userId], 10_000);
+    const exclude =
+      (dssm.vectors && this.coldPlays.of(userId)) ||
+      new Set((await this.interactions.recentHistories([userId], 10_000)).get(userId));
     const candidates = cold
-      .search(boundary.interest.user, limit, { exclude: new Set(heard.get(userId)) })
+      .search(boundary.interest.user, limit, { exclude })
       .map((n) => ({ songId: n.id, score: n.score }));
     return { userId, modelVersion: version, basis: 'model', decisions: boundary.above(candidates, limit) };
   }

@@ -105,6 +105,7 @@ export class ModelRuntime {
   private cursors = new Map<string, ChangeCursor>();
   private readonly changeListeners: Array<(version: string, songIds: string[]) => void> = [];
   private readonly switchListeners: Array<(state: ServingState) => void> = [];
+  private readonly userListeners: Array<(version: string, userIds: string[]) => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly log = new Log('model-runtime');
@@ -211,7 +212,8 @@ export class ModelRuntime {
     if (i2iState) await this.applyChanges(i2iState.version, i2iState.warm, 'warm', i2iState.vectors);
     if (dssmState) {
       await this.applyChanges(dssmState.version, dssmState.cold, 'cold', dssmState.vectors?.songs ?? null);
-      await dssmState.vectors?.followUsers(this.embeddings);
+      const users = dssmState.vectors ? await dssmState.vectors.followUsers(this.embeddings) : [];
+      if (users.length) for (const l of this.userListeners) l(dssmState.version, users);
     }
     // One assignment: requests see either every old version or every new one.
     if (i2iState !== was.i2i || dssmState !== was.dssm || audienceState !== was.audience) {
@@ -238,6 +240,11 @@ export class ModelRuntime {
   /** Called with the new state each time a version is switched (or a kind is deactivated). */
   onSwitch(listener: (state: ServingState) => void): void {
     this.switchListeners.push(listener);
+  }
+
+  /** Called with the users whose held DSSM vectors were refreshed (only where vectors are held). */
+  onUserVectors(listener: (version: string, userIds: string[]) => void): void {
+    this.userListeners.push(listener);
   }
 
   /** Called with the songs whose state changed under a version each time the pools follow the log. */

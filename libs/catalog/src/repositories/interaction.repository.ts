@@ -119,6 +119,26 @@ export class InteractionRepository {
     return out;
   }
 
+  /**
+   * The cold songs each user has played (skips aside, as in recentHistories), for all users or
+   * the given ones: what cold recommendations leave out. Cold songs are new, so these are few.
+   */
+  async coldPlays(userIds?: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>((userIds ?? []).map((u) => [u, []]));
+    if (userIds && !userIds.length) return out;
+    const rows: Array<{ user_id: string; song_id: string }> = await this.ds.query(
+      `SELECT DISTINCT i.user_id, i.song_id FROM interactions i JOIN songs s ON s.id = i.song_id AND s.pool = 'cold'
+        WHERE i.kind <> 'skip' ${userIds ? 'AND i.user_id = ANY($1)' : ''}`,
+      userIds ? [userIds] : [],
+    );
+    for (const r of rows) {
+      let songs = out.get(r.user_id);
+      if (!songs) out.set(r.user_id, (songs = []));
+      songs.push(r.song_id);
+    }
+    return out;
+  }
+
   /** A user's latest interactions of every kind, newest first, with the song's title and pool. */
   recentOf(userId: string, limit: number): Promise<RecentInteraction[]> {
     return this.ds.query(

@@ -930,6 +930,7 @@ type InteractionsApi = Pick<
   | 'refreshStale'
   | 'userPages'
   | 'userExists'
+  | 'coldPlays'
 >;
 
 export class FakeInteractionRepository implements InteractionsApi {
@@ -976,6 +977,19 @@ export class FakeInteractionRepository implements InteractionsApi {
   }
 
   /** Each user's distinct non-skip songs, most recent first, at most `perUser`. */
+  async coldPlays(userIds?: string[]): Promise<Map<string, string[]>> {
+    this.c.hit('interactions.coldPlays');
+    const out = new Map<string, string[]>((userIds ?? []).map((u) => [u, []]));
+    for (const i of this.c.s.interactions) {
+      if (i.kind === 'skip' || this.c.s.songs.get(i.songId)?.pool !== 'cold') continue;
+      if (userIds && !userIds.includes(i.userId)) continue;
+      const songs = out.get(i.userId) ?? [];
+      if (!songs.includes(i.songId)) songs.push(i.songId);
+      out.set(i.userId, songs);
+    }
+    return out;
+  }
+
   async recentHistories(userIds: string[], perUser: number): Promise<Map<string, string[]>> {
     this.c.hit('interactions.recentHistories');
     const out = new Map<string, string[]>();
