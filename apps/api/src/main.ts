@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { BadRequestException, type NestApplicationOptions, ValidationPipe } from '@nestjs/common';
+import { type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DEBUT_CONFIG, DebutConfig, Log, assertSafeForProduction, loadConfig } from '@debut/config';
@@ -7,6 +7,7 @@ import { initTf } from '@debut/models';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyHelmet from '@fastify/helmet';
 import { AppModule } from './app.module';
+import { DebutValidationPipe } from './common/validation.pipe';
 import { MAX_BODY_BYTES, MAX_PARAM_LENGTH, parseJsonBody, requestGuard } from './common/request-guard';
 
 const log = new Log('api');
@@ -42,22 +43,7 @@ export async function createApp(factory: AppFactory = defaultFactory): Promise<N
       done(e as Error, undefined);
     }
   });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      // One readable sentence per bad field, e.g. "songIds must contain no more than 500 elements".
-      exceptionFactory: (errors) =>
-        new BadRequestException({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: errors.flatMap((e) =>
-            Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }),
-          ),
-        }),
-    }),
-  );
+  app.useGlobalPipes(new DebutValidationPipe());
   const doc = new DocumentBuilder()
     .setTitle('Debut')
     .setDescription(

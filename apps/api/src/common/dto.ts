@@ -30,6 +30,21 @@ export class ColdGateBody {
   @IsString({ each: true })
   @Length(1, 128, { each: true })
   songIds: string[];
+
+  /**
+   * True only for bodies the decorators above accept (a subset of them: ids are counted in UTF-16
+   * units, which never undercounts), checked in a few µs; everything else goes through
+   * class-validator, which names what is wrong. The gate is the hottest route (DebutValidationPipe).
+   */
+  static accepts(body: unknown): boolean {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+    const keys = Object.keys(body);
+    if (keys.length !== 1 || keys[0] !== 'songIds') return false;
+    const ids = (body as { songIds: unknown }).songIds;
+    if (!Array.isArray(ids) || ids.length < 1 || ids.length > 500) return false;
+    for (const id of ids) if (typeof id !== 'string' || id.length < 1 || id.length > 128) return false;
+    return true;
+  }
 }
 
 export class GateDecisionDto {

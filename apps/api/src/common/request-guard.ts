@@ -84,7 +84,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function parseJsonBody(buf: Buffer): unknown {
   if (buf.length === 0) return undefined;
-  verifyJsonDepth(buf);
+  const escapesUnicode = verifyJsonDepth(buf);
   let text: string;
   try {
     text = utf8.decode(buf);
@@ -92,27 +92,34 @@ export function parseJsonBody(buf: Buffer): unknown {
     throw clientError(400, 'body is not valid UTF-8');
   }
   try {
-    return JSON.parse(text, refuseUnstorableStrings) as unknown;
+    // NUL and lone surrogates can only arrive as \u escapes: JSON refuses raw control characters
+    // and valid UTF-8 cannot encode a surrogate. Without one, no string needs checking.
+    return (escapesUnicode ? JSON.parse(text, refuseUnstorableStrings) : JSON.parse(text)) as unknown;
   } catch (e) {
     if (typeof (e as { status?: unknown }).status === 'number') throw e;
     throw clientError(400, `invalid JSON: ${(e as Error).message}`);
   }
 }
 
-function verifyJsonDepth(buf: Buffer): void {
+/** Refuses too deep a body; returns whether any string holds a \u escape. */
+function verifyJsonDepth(buf: Buffer): boolean {
   let depth = 0;
   let inString = false;
+  let escapesUnicode = false;
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i];
     if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
+      if (c === 0x5c) {
+        if (buf[i + 1] === 0x75) escapesUnicode = true;
+        i++;
+      } else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
       if (++depth > MAX_JSON_DEPTH)
         throw clientError(400, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
+  return escapesUnicode;
 }
 
 /** JSON.parse's reviver: strings storage cannot hold (NUL, lone surrogates) are refused at parse time. */
