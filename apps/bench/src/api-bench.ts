@@ -354,13 +354,13 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
     });
     verdicts.push({
       target: `api ≤ ${RSS_TARGET_MB} MiB RSS per process`,
-      measured: `peak ${Math.max(...memory.api.processes.map((p) => p.peakRssMb))} MiB`,
+      measured: `peak ${Math.max(0, ...memory.api.processes.map((p) => p.peakRssMb))} MiB`,
       met: withinRssTarget(memory.api),
     });
     if (worker)
       verdicts.push({
         target: `worker ≤ ${RSS_TARGET_MB} MiB RSS per process`,
-        measured: `peak ${Math.max(...worker.processes.map((p) => p.peakRssMb))} MiB`,
+        measured: `peak ${Math.max(0, ...worker.processes.map((p) => p.peakRssMb))} MiB`,
         met: withinRssTarget(worker),
       });
 
