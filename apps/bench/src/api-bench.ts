@@ -1,8 +1,17 @@
 /**
- * bench:api (DESIGN.md §7): autocannon against the real api process on loopback. The target is
- * the cold gate (100 candidate songs per request), which needs an active DSSM; without one the
- * read endpoints (/similar, /audience) are measured instead and the output says so.
+ * bench:api (DESIGN.md §7, issue 13): autocannon against the real api process on loopback, every
+ * run measuring every route — the cold gate (100 candidate cold songs, a different user per
+ * request), a released song's audience (default query, gate verdicts included), /similar on
+ * warm songs — and, in the same run with the same connections and duration, a bare Fastify
+ * server doing the gate's arithmetic (reference-gate-server.ts) as the yardstick for the gate.
+ *
+ * From a fresh clone it makes its own preconditions: the bench catalogue, an active DSSM
+ * (trained and activated when missing) and released cold songs with stored audiences (through
+ * the real worker when there are too few). Only HTTP routes, Kafka topics and the tables below
+ * are used, never the api's or the worker's internals.
  */
+import * as os from 'node:os';
+import * as path from 'node:path';
 import {
   AudienceRepository,
   EmbeddingRepository,
@@ -12,6 +21,24 @@ import {
   openDatabase,
 } from '@debut/catalog';
 import {
+  API_ROUTES,
+  GATE_TO_REFERENCE_TARGET,
+  apiRow,
+  gateToReference,
+  routeVerdicts,
+  type ApiRoute,
+  type ApiRow,
+  type AutocannonResult,
+  type Verdict,
+} from './api-report';
+import {
+  RSS_TARGET_MB,
+  describeTreeMemory,
+  treeMemory,
+  withinRssTarget,
+  type TreeMemory,
+} from './process-rss';
+import {
   BenchBroker,
   BenchKafka,
   DEFAULT_CATALOGUE,
@@ -20,25 +47,19 @@ import {
   benchEnv,
   describeData,
   ensureCatalogue,
+  loadLine,
   log,
   machineLine,
+  machineReport,
   offerReleases,
-  sleep,
   trainer,
   verdict,
   waitUntil,
+  writeJsonReport,
+  type MachineReport,
   type SeenRecord,
 } from './services';
 
-// autocannon ships no types; only what is used here.
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { average: number; p50: number; p90: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  statusCodeStats?: Record<string, { count: number }>;
-}
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
@@ -48,29 +69,56 @@ export interface ApiBenchOptions {
   connections: number;
   candidates: number;
   epochs: number;
+  /** Writes ApiBenchReport as JSON here. */
+  out?: string;
 }
 
-const RPS_TARGET = 5000;
-const P99_TARGET_MS = 10;
+/** What `bench:api --out F` writes (DESIGN.md §7: machine, data, rows; the rest added). */
+export interface ApiBenchReport {
+  machine: MachineReport;
+  data: string;
+  dssmVersion: string;
+  connections: number;
+  seconds: number;
+  candidates: number;
+  rows: ApiRow[];
+  /** cold-gate req/s ÷ reference-fastify-gate req/s in this run. */
+  gateToReference: number | null;
+  memory: { api: TreeMemory; reference: TreeMemory; worker: TreeMemory | null };
+  verdicts: Verdict[];
+}
+
+/** Released songs with a stored audience the audience route cycles over (released when fewer). */
+const MIN_AUDIENCE_SONGS = 100;
+const SAMPLE = 2000;
+const WARM_UP_SECONDS = 3;
+
+interface RouteLoad {
+  route: ApiRoute;
+  base: string;
+  method: 'GET' | 'POST';
+  /** What the row and the printed line call the path. */
+  path: string;
+  what: string;
+  request: (i: number) => { path: string; body?: string };
+}
 
 async function load(
-  name: string,
-  base: string,
-  o: ApiBenchOptions,
-  request: (i: number) => { method: string; path: string; body?: string },
+  label: string,
+  r: RouteLoad,
+  o: { connections: number; seconds: number },
 ): Promise<AutocannonResult> {
   let i = 0;
-  const first = request(0);
   const result = await autocannon({
-    url: base,
+    url: r.base,
     connections: o.connections,
     duration: o.seconds,
     requests: [
       {
-        method: first.method,
+        method: r.method,
         headers: { 'content-type': 'application/json' },
         // A different user / song per request, so no single cached answer is measured.
-        setupRequest: (req: Record<string, unknown>) => ({ ...req, ...request(i++) }),
+        setupRequest: (req: Record<string, unknown>) => ({ ...req, ...r.request(i++) }),
       },
     ],
   });
@@ -78,29 +126,37 @@ async function load(
     .map(([c, s]) => `${c}×${s.count}`)
     .join(' ');
   console.log(
-    `${name}: ${Math.round(result.requests.average).toLocaleString('en')} req/s (${result.requests.total.toLocaleString('en')} requests in ${o.seconds} s, ` +
+    `${label}: ${Math.round(result.requests.average).toLocaleString('en')} req/s (${result.requests.total.toLocaleString('en')} requests in ${o.seconds} s, ` +
       `${o.connections} connections), latency ms p50 ${result.latency.p50} p90 ${result.latency.p90} p99 ${result.latency.p99} max ${result.latency.max}; ` +
       `status ${codes}; non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`,
   );
   return result;
 }
 
-/** True when this build has `trainer train dssm` (otherwise the gate cannot be measured). */
-async function dssmTrainable(vars: Record<string, string>): Promise<boolean> {
-  try {
-    const help = await trainer(['train', '--help'], vars);
-    return /\bdssm\b/.test(help);
-  } catch {
-    return false;
-  }
+/** Waits until GET `url` answers 2xx; throws when the process exits or after `timeoutMs`. */
+async function waitForHttp(url: string, proc: ServiceProcess, timeoutMs = 120_000): Promise<void> {
+  const ok = await waitUntil(
+    async () => {
+      if (!proc.running) throw new Error(`${proc.name} exited; see ${proc.logFile}`);
+      return fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    timeoutMs,
+    500,
+  );
+  if (!ok)
+    throw new Error(`${proc.name} not answering ${url} after ${timeoutMs / 1000} s; see ${proc.logFile}`);
 }
 
 /**
- * The gate needs cold songs with vectors of the active DSSM: releases them through the real
- * worker (song.released → audience), so a fresh clone measures the gate on its first run.
+ * Releases `count` cold songs through the real worker (song.released → DSSM vector + audience),
+ * so the gate has candidates and the audience route has stored audiences. Returns the worker's
+ * memory just before it is stopped.
  */
-async function releaseColdSongs(env: ReturnType<typeof benchEnv>, count: number): Promise<void> {
-  log(`releasing ${count} cold songs through the worker first (the gate needs candidates)`);
+async function releaseThroughWorker(env: ReturnType<typeof benchEnv>, count: number): Promise<TreeMemory> {
+  log(`releasing ${count} cold songs through the worker first (gate candidates and stored audiences)`);
   const worker = new ServiceProcess('worker', env.vars);
   const k = new BenchKafka(env.config);
   try {
@@ -113,132 +169,237 @@ async function releaseColdSongs(env: ReturnType<typeof benchEnv>, count: number)
     const seen = () => new Set([...arrived.values()].map((r) => r.key));
     if (!(await waitUntil(() => [...sent.keys()].every((id) => seen().has(id)), 240_000, 500)))
       throw new Error(`the worker did not select audiences for the released songs; see ${worker.logFile}`);
+    return treeMemory(worker.pid);
   } finally {
     await worker.stop();
     await k.close();
   }
 }
 
+/** The active DSSM, trained on the synthetic catalogue and activated when there is none. */
+async function ensureDssm(env: ReturnType<typeof benchEnv>): Promise<{ version: string }> {
+  const active = async () => {
+    const ds = await openDatabase(env.config.db, { migrate: false });
+    try {
+      return await new ModelVersionRepository(ds).active('dssm');
+    } finally {
+      await ds.destroy();
+    }
+  };
+  const found = await active();
+  if (found) return found;
+  log('no active DSSM in the bench database; training one (`trainer train dssm`) and activating it');
+  const out = await trainer(['train', 'dssm', '--dataset', 'synthetic', '--seed', '42'], env.vars);
+  const version = /registered (dssm-\S+)/.exec(out)?.[1];
+  if (!version) throw new Error('`trainer train dssm` registered no version');
+  await trainer(['activate', version], env.vars);
+  const now = await active();
+  if (!now) throw new Error(`${version} was activated but no DSSM is active`);
+  return now;
+}
+
+interface Inputs {
+  users: string[];
+  warmSongs: string[];
+  withAudience: string[];
+  cold: string[];
+}
+
+/** Users with stored (u, b) vectors, warm songs, songs with an audience, and the gate's candidates. */
+async function readInputs(
+  env: ReturnType<typeof benchEnv>,
+  version: string,
+  candidates: number,
+): Promise<Inputs> {
+  const ds = await openDatabase(env.config.db, { migrate: false });
+  try {
+    const embeddings = new EmbeddingRepository(ds);
+    const sample = await new UserRepository(ds).sample(SAMPLE);
+    // Known users with vectors: the gate's common case (the reference holds exactly these).
+    const stored = await embeddings.userVectors(version, sample);
+    return {
+      users: sample.filter((u) => stored.has(u)),
+      warmSongs: await new SongRepository(ds).sampleIds('warm', SAMPLE),
+      withAudience: await new AudienceRepository(ds).sampleSongIds(SAMPLE),
+      cold: await embeddings.embeddedSongIds(version, 'cold', candidates),
+    };
+  } finally {
+    await ds.destroy();
+  }
+}
+
 export async function runApiBench(o: ApiBenchOptions): Promise<void> {
+  const loadBefore = os.loadavg();
   const env = benchEnv('api', { LOG_LEVEL: 'warn' });
   const broker = new BenchBroker(); // the api's own consumers/producers need a broker to start
   const api = new ServiceProcess('api', env.vars);
+  const referencePort = Number(process.env.BENCH_REFERENCE_PORT ?? env.config.http.port + 1);
+  let reference: ServiceProcess | null = null;
   try {
     await broker.start();
     await ensureCatalogue(env.config, env.vars, { ...DEFAULT_CATALOGUE, epochs: o.epochs });
-    let ds = await openDatabase(env.config.db, { migrate: false });
-    let dssm = await new ModelVersionRepository(ds).active('dssm');
-    let gateNote = '';
-    if (!dssm) {
-      if (await dssmTrainable(env.vars)) {
-        await ds.destroy();
-        log('no active DSSM in the bench database; training one (`trainer train dssm`) and activating it');
-        const out = await trainer(['train', 'dssm', '--dataset', 'synthetic', '--seed', '42'], env.vars);
-        const version = /registered (dssm-\S+)/.exec(out)?.[1];
-        if (version) await trainer(['activate', version], env.vars);
-        ds = await openDatabase(env.config.db, { migrate: false });
-        dssm = await new ModelVersionRepository(ds).active('dssm');
-      } else {
-        gateNote = '`trainer train dssm` does not exist in this build yet, so no DSSM can be active';
-      }
+    const dssm = await ensureDssm(env);
+    let inputs = await readInputs(env, dssm.version, o.candidates);
+    const release = Math.max(
+      inputs.cold.length < o.candidates ? o.candidates - inputs.cold.length + 20 : 0,
+      MIN_AUDIENCE_SONGS - inputs.withAudience.length,
+    );
+    let worker: TreeMemory | null = null;
+    if (release > 0) {
+      worker = await releaseThroughWorker(env, release);
+      inputs = await readInputs(env, dssm.version, o.candidates);
     }
-    if (dssm) {
-      const have = (await new EmbeddingRepository(ds).embeddedSongIds(dssm.version, 'cold', o.candidates))
-        .length;
-      if (have < o.candidates) {
-        await ds.destroy();
-        await releaseColdSongs(env, o.candidates - have + 20);
-        ds = await openDatabase(env.config.db, { migrate: false });
-      }
-    }
-    const users = await new UserRepository(ds).sample(2000);
-    const warmSongs = await new SongRepository(ds).sampleIds('warm', 2000);
-    const withAudience = await new AudienceRepository(ds).sampleSongIds(2000);
-    const cold = dssm
-      ? await new EmbeddingRepository(ds).embeddedSongIds(dssm.version, 'cold', o.candidates)
-      : [];
-    await ds.destroy();
+    const { users, warmSongs, withAudience, cold } = inputs;
+    if (cold.length < o.candidates)
+      throw new Error(`only ${cold.length} cold songs have ${dssm.version} vectors (need ${o.candidates})`);
+    if (!users.length) throw new Error(`no sampled user has ${dssm.version} vectors`);
+    if (!withAudience.length)
+      throw new Error('no song has a stored audience after releasing through the worker');
 
     api.start();
+    reference = new ServiceProcess('reference-gate', env.vars, [
+      path.join('dist', 'apps', 'bench', 'src', 'reference-gate-server.js'),
+      '--version',
+      dssm.version,
+      '--port',
+      String(referencePort),
+    ]);
+    reference.start();
     const base = `http://127.0.0.1:${env.config.http.port}`;
-    for (
-      let t = 0;
-      t < 240 &&
-      !(await fetch(`${base}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ));
-      t++
-    ) {
-      if (!api.running) throw new Error(`api exited; see ${api.logFile}`);
-      await sleep(500);
-    }
+    const referenceBase = `http://127.0.0.1:${referencePort}`;
+    await waitForHttp(`${base}/health`, api, 120_000);
+    await waitForHttp(`${referenceBase}/health`, reference, 120_000);
+
+    const data = `${await describeData(env.config)}; DSSM ${dssm.version}; ${users.length} users with vectors, ${cold.length} candidate cold songs, ${withAudience.length} songs with an audience, ${warmSongs.length} warm songs`;
     console.log('\n=== bench:api ===');
-    console.log(`machine: ${machineLine()} — autocannon and the api share these cores`);
-    console.log(`data: ${await describeData(env.config)}; DSSM ${dssm?.version ?? 'none active'}`);
+    console.log(`machine: ${machineLine()} — autocannon, the api and the reference share these cores`);
+    console.log(`data: ${data}`);
     console.log(
-      `api: real process (node dist/apps/api/src/main.js) on ${base}, loopback, HTTP/1.1 keep-alive`,
+      `api: real process (node dist/apps/api/src/main.js) on ${base}; reference-fastify-gate: one bare Fastify process on ${referenceBase} (same vectors in Float32Arrays); loopback, HTTP/1.1 keep-alive, ${o.connections} connections, ${o.seconds} s per route after a ${WARM_UP_SECONDS} s warm-up`,
     );
 
-    let gateMeasured = false;
-    if (dssm && cold.length >= o.candidates) {
-      const body = JSON.stringify({ songIds: cold });
-      const probe = await fetch(`${base}/v1/users/${users[0]}/cold-gate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      if (probe.ok) {
-        await load('warm-up', base, { ...o, seconds: 3 }, (i) => ({
-          method: 'POST',
-          path: `/v1/users/${users[i % users.length]}/cold-gate`,
-          body,
-        }));
-        const r = await load(
-          `POST /v1/users/:id/cold-gate (${o.candidates} candidate cold songs)`,
-          base,
-          o,
-          (i) => ({ method: 'POST', path: `/v1/users/${users[i % users.length]}/cold-gate`, body }),
-        );
-        gateMeasured = true;
-        console.log(
-          `target: ≥ ${RPS_TARGET} req/s → ${verdict(r.requests.average >= RPS_TARGET && r.non2xx === 0)}; p99 ≤ ${P99_TARGET_MS} ms → ${verdict(r.latency.p99 <= P99_TARGET_MS)}`,
-        );
-      } else {
-        gateNote = `the gate answered ${probe.status}: ${(await probe.text()).slice(0, 200)}`;
-      }
-    } else if (dssm) {
-      gateNote = `only ${cold.length} cold songs have ${dssm.version} vectors (need ${o.candidates}) even after releasing some through the worker`;
-    }
-    if (!gateMeasured) {
-      console.log(
-        `GATE NOT MEASURED: ${gateNote}. Targets (≥ ${RPS_TARGET} req/s, p99 ≤ ${P99_TARGET_MS} ms) not assessed for the gate; read endpoints instead:`,
-      );
-      await load('warm-up', base, { ...o, seconds: 3 }, (i) => ({
-        method: 'GET',
-        path: `/v1/songs/${warmSongs[i % warmSongs.length]}/similar?limit=10`,
-      }));
-      const sim = await load(
-        'GET /v1/songs/:id/similar?limit=10 (warm songs, FAISS search)',
+    const gateBody = JSON.stringify({ songIds: cold });
+    const gatePath = (i: number) => `/v1/users/${encodeURIComponent(users[i % users.length])}/cold-gate`;
+    const loads: Record<ApiRoute, RouteLoad> = {
+      'cold-gate': {
+        route: 'cold-gate',
         base,
-        o,
-        (i) => ({ method: 'GET', path: `/v1/songs/${warmSongs[i % warmSongs.length]}/similar?limit=10` }),
-      );
-      console.log(
-        `  (gate's targets applied to /similar for reference: ≥ ${RPS_TARGET} req/s ${verdict(sim.requests.average >= RPS_TARGET)}, p99 ≤ ${P99_TARGET_MS} ms ${verdict(sim.latency.p99 <= P99_TARGET_MS)})`,
-      );
-      if (withAudience.length) {
-        const aud = await load('GET /v1/songs/:id/audience?limit=100 (released songs)', base, o, (i) => ({
-          method: 'GET',
-          path: `/v1/songs/${withAudience[i % withAudience.length]}/audience?limit=100`,
-        }));
+        method: 'POST',
+        path: '/v1/users/:id/cold-gate',
+        what: `${o.candidates} candidate cold songs, a different user per request`,
+        request: (i) => ({ path: gatePath(i), body: gateBody }),
+      },
+      'reference-fastify-gate': {
+        route: 'reference-fastify-gate',
+        base: referenceBase,
+        method: 'POST',
+        path: '/v1/users/:id/cold-gate',
+        what: `bare Fastify, the gate's arithmetic on the same users and ${o.candidates} songs`,
+        request: (i) => ({ path: gatePath(i), body: gateBody }),
+      },
+      audience: {
+        route: 'audience',
+        base,
+        method: 'GET',
+        path: '/v1/songs/:id/audience',
+        what: 'released songs, default query (gate verdicts included)',
+        request: (i) => ({
+          path: `/v1/songs/${encodeURIComponent(withAudience[i % withAudience.length])}/audience`,
+        }),
+      },
+      similar: {
+        route: 'similar',
+        base,
+        method: 'GET',
+        path: '/v1/songs/:id/similar?limit=10',
+        what: 'warm songs, FAISS search',
+        request: (i) => ({
+          path: `/v1/songs/${encodeURIComponent(warmSongs[i % warmSongs.length])}/similar?limit=10`,
+        }),
+      },
+    };
+
+    const rows: ApiRow[] = [];
+    for (const route of API_ROUTES) {
+      const r = loads[route];
+      const first = r.request(0);
+      const probe = await fetch(`${r.base}${first.path}`, {
+        method: r.method,
+        headers: { 'content-type': 'application/json' },
+        body: first.body,
+      });
+      if (!probe.ok)
         console.log(
-          `  (gate's targets applied to /audience for reference: ≥ ${RPS_TARGET} req/s ${verdict(aud.requests.average >= RPS_TARGET)}, p99 ≤ ${P99_TARGET_MS} ms ${verdict(aud.latency.p99 <= P99_TARGET_MS)})`,
+          `WARNING ${route}: the probe answered ${probe.status}: ${(await probe.text()).slice(0, 200)} — measured anyway, the row counts the errors`,
         );
-      }
+      await load(`${route} warm-up`, r, {
+        connections: o.connections,
+        seconds: Math.min(WARM_UP_SECONDS, o.seconds),
+      });
+      const result = await load(`${route}: ${r.method} ${r.path} (${r.what})`, r, o);
+      const row = apiRow(route, r.method, r.path, result);
+      rows.push(row);
+      for (const v of routeVerdicts(row))
+        console.log(`  target ${v.target}: ${v.measured} → ${verdict(v.met)}`);
     }
+
+    const memory = { api: treeMemory(api.pid), reference: treeMemory(reference.pid), worker };
+    const machine = machineReport(loadBefore);
+    const ratio = gateToReference(rows);
+    const verdicts = rows.flatMap(routeVerdicts);
+    verdicts.push({
+      target: `cold-gate ≥ ${GATE_TO_REFERENCE_TARGET * 100}% of reference-fastify-gate req/s (same run)`,
+      measured: ratio === null ? 'no reference measured' : `${(ratio * 100).toFixed(1)}%`,
+      met: ratio !== null && ratio >= GATE_TO_REFERENCE_TARGET,
+    });
+    verdicts.push({
+      target: `api ≤ ${RSS_TARGET_MB} MiB RSS per process`,
+      measured: `peak ${Math.max(0, ...memory.api.processes.map((p) => p.peakRssMb))} MiB`,
+      met: withinRssTarget(memory.api),
+    });
+    if (worker)
+      verdicts.push({
+        target: `worker ≤ ${RSS_TARGET_MB} MiB RSS per process`,
+        measured: `peak ${Math.max(0, ...worker.processes.map((p) => p.peakRssMb))} MiB`,
+        met: withinRssTarget(worker),
+      });
+
+    console.log('\n--- summary ---');
+    console.log(`machine: ${loadLine(machine)}`);
+    console.log(describeTreeMemory('api', memory.api));
+    console.log(describeTreeMemory('reference-fastify-gate', memory.reference));
+    console.log(
+      worker
+        ? describeTreeMemory('worker (while releasing the cold songs, before the api routes)', worker)
+        : 'worker: not run (cold songs and audiences were already there)',
+    );
+    const gate = rows.find((r) => r.route === 'cold-gate')!;
+    const ref = rows.find((r) => r.route === 'reference-fastify-gate')!;
+    if (ref.errors)
+      console.log(`WARNING: the reference answered ${ref.errors} errors; the ratio is not meaningful`);
+    console.log(
+      `gate / reference-fastify-gate: ${gate.reqPerSec} / ${ref.reqPerSec} req/s = ${ratio === null ? '—' : `${(ratio * 100).toFixed(1)}%`}`,
+    );
+    for (const v of verdicts) console.log(`target ${v.target}: ${v.measured} → ${verdict(v.met)}`);
     console.log(`api crashes: ${api.crashes.length}`);
+
+    if (o.out) {
+      const report: ApiBenchReport = {
+        machine,
+        data,
+        dssmVersion: dssm.version,
+        connections: o.connections,
+        seconds: o.seconds,
+        candidates: o.candidates,
+        rows,
+        gateToReference: ratio,
+        memory,
+        verdicts,
+      };
+      writeJsonReport(o.out, report);
+    }
   } finally {
+    await reference?.stop();
     await api.stop();
     await broker.release();
   }

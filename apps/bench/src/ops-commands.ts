@@ -57,9 +57,28 @@ export function registerOpsBenches(bench: Command): void {
     .option('--seconds <n>', 'measured duration', num, 60)
     .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
     .option('--index-kind <kind>', "the worker's warm index: flat | hnsw", kind, 'hnsw')
-    .action(async (o: { rate: number; seconds: number; epochs: number; indexKind: 'flat' | 'hnsw' }) => {
-      await runPipelineBench(o);
-    });
+    .option(
+      '--drain-seconds <n>',
+      'after the last publish, how long a release may take before it counts as lost',
+      num,
+      60,
+    )
+    .option(
+      '--out <file>',
+      'JSON: { machine, data, rate, seconds, sustainedPerSec, p50Ms, p99Ms, lost, … } (DESIGN.md §7)',
+    )
+    .action(
+      async (o: {
+        rate: number;
+        seconds: number;
+        epochs: number;
+        indexKind: 'flat' | 'hnsw';
+        drainSeconds: number;
+        out?: string;
+      }) => {
+        await runPipelineBench(o);
+      },
+    );
 
   bench
     .command('faults')
@@ -96,13 +115,25 @@ export function registerOpsBenches(bench: Command): void {
   bench
     .command('api')
     .description(
-      'DESIGN.md §7: autocannon against POST /v1/users/:id/cold-gate (100 candidates); falls back to /similar and /audience without a DSSM',
+      'DESIGN.md §7: autocannon on cold-gate (100 candidates), audience, similar and a bare-Fastify reference gate, in one run',
     )
-    .option('--seconds <n>', 'duration per endpoint', num, 15)
+    .option('--seconds <n>', 'duration per route', num, 15)
     .option('--connections <n>', 'concurrent keep-alive connections', num, 32)
     .option('--candidates <n>', 'candidate cold songs per gate request', num, 100)
     .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
-    .action(async (o: { seconds: number; connections: number; candidates: number; epochs: number }) => {
-      await runApiBench(o);
-    });
+    .option(
+      '--out <file>',
+      'JSON: { machine, data, rows: [{ route, reqPerSec, p50Ms, p99Ms, errors, … }], gateToReference, memory, verdicts }',
+    )
+    .action(
+      async (o: {
+        seconds: number;
+        connections: number;
+        candidates: number;
+        epochs: number;
+        out?: string;
+      }) => {
+        await runApiBench(o);
+      },
+    );
 }

@@ -70,6 +70,43 @@ export function machineLine(): string {
   return `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${l1.toFixed(2)} / ${l5.toFixed(2)} (1/5 min), Node ${process.version}`;
 }
 
+/** The machine in a benchmark's JSON: what machineLine() prints, with the load before and after the run. */
+export interface MachineReport {
+  cores: number;
+  cpu: string;
+  node: string;
+  /** os.loadavg() (1, 5, 15 min) when the benchmark started. */
+  loadBefore: number[];
+  /** os.loadavg() when it finished. */
+  loadAfter: number[];
+  line: string;
+}
+
+/** Call at the end of a run with the loadavg taken at its start. */
+export function machineReport(loadBefore: number[]): MachineReport {
+  const round = (l: number[]) => l.map((v) => Math.round(v * 100) / 100);
+  return {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? '?',
+    node: process.version,
+    loadBefore: round(loadBefore),
+    loadAfter: round(os.loadavg()),
+    line: machineLine(),
+  };
+}
+
+/** `load average 1.20 → 1.85 (1 min, before → after)`. */
+export function loadLine(m: MachineReport): string {
+  return `load average ${m.loadBefore[0].toFixed(2)} → ${m.loadAfter[0].toFixed(2)} (1 min, start → end of the run; 5 min ${m.loadAfter[1].toFixed(2)}) on ${m.cores} cores`;
+}
+
+/** Writes a benchmark's `--out` JSON (directories created). */
+export function writeJsonReport(file: string, report: unknown): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -201,7 +238,7 @@ export class BenchBroker {
   }
 }
 
-/** `node dist/apps/<name>/src/main.js` as a child with the bench environment; logs under .data/bench/logs. */
+/** `node dist/apps/<name>/src/main.js` (or another script) as a child with the bench environment; logs under .data/bench/logs. */
 export class ServiceProcess {
   private child: ChildProcess | null = null;
   private expectExit = false;
@@ -210,8 +247,10 @@ export class ServiceProcess {
   readonly logFile: string;
 
   constructor(
-    readonly name: 'api' | 'worker',
+    readonly name: 'api' | 'worker' | 'reference-gate',
     private readonly vars: Record<string, string>,
+    /** Script (relative to the project root) and its arguments; default the app's dist main.js. */
+    private readonly entry: string[] = [path.join('dist', 'apps', name, 'src', 'main.js')],
   ) {
     fs.mkdirSync(path.join(BENCH_DIR, 'logs'), { recursive: true });
     this.logFile = path.join(BENCH_DIR, 'logs', `${name}.log`);
@@ -229,14 +268,10 @@ export class ServiceProcess {
     const out = fs.openSync(this.logFile, 'a');
     fs.writeSync(out, `\n===== ${new Date().toISOString()} bench starts ${this.name} =====\n`);
     this.expectExit = false;
-    const child = spawn(
-      process.execPath,
-      [path.join(projectRoot, 'dist', 'apps', this.name, 'src', 'main.js')],
-      {
-        env: { ...process.env, ...this.vars },
-        stdio: ['ignore', out, out],
-      },
-    );
+    const child = spawn(process.execPath, [path.join(projectRoot, this.entry[0]), ...this.entry.slice(1)], {
+      env: { ...process.env, ...this.vars },
+      stdio: ['ignore', out, out],
+    });
     fs.closeSync(out);
     child.on('exit', (code, signal) => {
       if (!this.expectExit) this.crashes.push({ code, signal });
