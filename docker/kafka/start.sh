@@ -2,7 +2,8 @@
 # Starts Apache Kafka's own broker (KRaft, single node: broker+controller) on 127.0.0.1 for
 # development and tests, from its Maven Central artifacts. Unattended, idempotent, re-runnable.
 #
-#   bash docker/kafka/start.sh          # or: npm run kafka:start
+#   bash docker/kafka/start.sh              # or: npm run kafka:start
+#   bash docker/kafka/start.sh --jars-only  # resolve and cache the jars, start nothing (benches' own brokers)
 #
 # Environment:
 #   KAFKA_BROKERS          first host:port is where the broker listens (default 127.0.0.1:9092)
@@ -43,7 +44,10 @@ timeout_s="${KAFKA_START_TIMEOUT:-60}"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-if port_open "$host" "$port"; then
+jars_only=0
+[[ "${1:-}" == "--jars-only" ]] && jars_only=1
+
+if [[ $jars_only == 0 ]] && port_open "$host" "$port"; then
   log "something already answers on $host:$port; assuming it is a Kafka broker, nothing to do."
   exit 0
 fi
@@ -73,6 +77,7 @@ else
   touch "$marker"
   log "resolved $(ls "$libs"/*.jar | wc -l) jars in $((SECONDS - t0)) s."
 fi
+[[ $jars_only == 1 ]] && exit 0
 
 # --- 2. already started by us and still booting? -------------------------------------------
 mkdir -p "$data"

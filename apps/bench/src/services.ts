@@ -154,7 +154,8 @@ export class BenchBroker {
       return;
     }
     const libs = path.join(projectRoot, '.cache', 'kafka', 'libs');
-    if (!fs.existsSync(libs)) await run('bash', [path.join(projectRoot, 'docker', 'kafka', 'start.sh')]); // resolves the jars once
+    if (!fs.existsSync(libs))
+      await run('bash', [path.join(projectRoot, 'docker', 'kafka', 'start.sh'), '--jars-only']); // resolves the jars once
     fs.mkdirSync(this.dir, { recursive: true });
     const props = path.join(this.dir, 'server.properties');
     const template = fs.readFileSync(
