@@ -190,6 +190,8 @@ export class ApiCluster {
 export function shareMetricsWithPrimary(registry: Registry, slot: string): void {
   registry.setDefaultLabels({ api_process: slot });
   AggregatorRegistry.setRegistries([registry]);
+  // prom-client answers the primary's requests once an AggregatorRegistry exists in the worker.
+  new AggregatorRegistry();
 }
 
 /** In the primary: every api process's metrics in one scrape, on its own port (`API_METRICS_PORT`). */
