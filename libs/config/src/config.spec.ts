@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from './config';
+import * as os from 'node:os';
+import { ConfigError, MAX_API_PROCESSES, loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('gives working local defaults with an empty environment', () => {
@@ -42,5 +43,31 @@ describe('loadConfig', () => {
 
   it('rejects a short API key', () => {
     expect(() => loadConfig({ API_KEY: 'short' })).toThrow(/API_KEY.*at least 8/);
+  });
+
+  describe('API_PROCESSES', () => {
+    const cores = Math.min(os.availableParallelism(), MAX_API_PROCESSES);
+
+    it('is one process on a developer machine and in tests, one per core in production', () => {
+      expect(loadConfig({}).http.processes).toBe(1);
+      expect(loadConfig({ NODE_ENV: 'test' }).http.processes).toBe(1);
+      expect(loadConfig({ NODE_ENV: 'production' }).http.processes).toBe(cores);
+    });
+
+    it('takes a count or auto', () => {
+      expect(loadConfig({ API_PROCESSES: '2' }).http.processes).toBe(2);
+      expect(loadConfig({ NODE_ENV: 'production', API_PROCESSES: '1' }).http.processes).toBe(1);
+      expect(loadConfig({ API_PROCESSES: 'auto' }).http.processes).toBe(cores);
+    });
+
+    it.each(['0', '-1', '1.5', 'many', String(MAX_API_PROCESSES + 1)])('refuses %s', (value) => {
+      expect(() => loadConfig({ API_PROCESSES: value })).toThrow(/API_PROCESSES/);
+    });
+
+    it('has a port for the cluster metrics', () => {
+      expect(loadConfig({}).http.clusterMetricsPort).toBe(9465);
+      expect(loadConfig({ API_METRICS_PORT: '9999' }).http.clusterMetricsPort).toBe(9999);
+      expect(() => loadConfig({ API_METRICS_PORT: '0' })).toThrow(/API_METRICS_PORT/);
+    });
   });
 });

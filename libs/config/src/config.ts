@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 
@@ -14,6 +15,22 @@ const bool = z
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+/**
+ * Each api process holds its own model state (vectors, FAISS indexes) and database pool, so
+ * memory and connections grow with the count: `auto` stops here even on a large machine.
+ */
+export const MAX_API_PROCESSES = 16;
+
+/**
+ * How many api processes to run: as configured, else one per core in production (the issue's
+ * "use both cores") and one on a developer machine or in tests, where a single process is
+ * easier to debug and the tests start their own.
+ */
+function apiProcesses(value: number | 'auto' | undefined, env: string): number {
+  const wanted = value ?? (env === 'production' ? 'auto' : 1);
+  return wanted === 'auto' ? Math.min(os.availableParallelism(), MAX_API_PROCESSES) : wanted;
+}
+
 /** The public development key: fine on a laptop, refused in production (assertSafeForProduction). */
 export const DEFAULT_API_KEY = 'debut-local-dev-key';
 
@@ -24,6 +41,12 @@ const schema = z.object({
   HTTP_PORT: port.default(3000),
   API_KEY: z.string().min(8, 'must be at least 8 characters').default(DEFAULT_API_KEY),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(12_000),
+  /** api processes sharing HTTP_PORT (node:cluster); `auto` = one per core. Unset: see apiProcesses. */
+  API_PROCESSES: z
+    .union([z.literal('auto'), z.coerce.number().int().min(1).max(MAX_API_PROCESSES)])
+    .optional(),
+  /** Where the api's cluster primary serves every api process's metrics in one scrape (API_PROCESSES > 1). */
+  API_METRICS_PORT: port.default(9465),
   PGHOST: z.string().min(1).default('127.0.0.1'),
   PGPORT: port.default(5432),
   PGUSER: z.string().min(1).default('postgres'),
@@ -86,7 +109,17 @@ const schema = z.object({
 export interface DebutConfig {
   env: 'development' | 'test' | 'production';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  http: { host: string; port: number; apiKey: string; rateLimitPerMinute: number };
+  http: {
+    host: string;
+    port: number;
+    apiKey: string;
+    rateLimitPerMinute: number;
+    /** api processes sharing the port (1: no cluster, the process serves alone). */
+    processes: number;
+    /** Port of the cluster primary's aggregated /metrics (only when processes > 1). */
+    clusterMetricsPort: number;
+  };
+  /** Connections per process (each api process and each worker has its own pool). */
   db: { host: string; port: number; user: string; password: string; database: string; poolSize: number };
   kafka: {
     brokers: string[];
@@ -147,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
       port: e.HTTP_PORT,
       apiKey: e.API_KEY,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      processes: apiProcesses(e.API_PROCESSES, e.NODE_ENV),
+      clusterMetricsPort: e.API_METRICS_PORT,
     },
     db: {
       host: e.PGHOST,
