@@ -6,6 +6,7 @@ import { CatalogModule } from '@debut/catalog';
 import { MessagingModule } from '@debut/messaging';
 import { ServingModule } from '@debut/serving';
 import { ApiKeyGuard } from './common/api-key.guard';
+import { FixedWindowThrottlerStorage } from './common/fixed-window-throttler.storage';
 import { ConsoleModule } from './console/console.module';
 import { DomainErrorFilter } from './common/error.filter';
 import { HealthController } from './health/health.controller';
@@ -28,7 +29,10 @@ import { UsersController } from './users/users.controller';
     ConsoleModule,
     ThrottlerModule.forRootAsync({
       inject: [DEBUT_CONFIG],
-      useFactory: (c: DebutConfig) => [{ ttl: 60_000, limit: c.http.rateLimitPerMinute }],
+      useFactory: (c: DebutConfig) => ({
+        throttlers: [{ ttl: 60_000, limit: c.http.rateLimitPerMinute }],
+        storage: new FixedWindowThrottlerStorage(),
+      }),
     }),
   ],
   controllers: [
