@@ -69,6 +69,8 @@ export interface ApiBenchOptions {
   connections: number;
   candidates: number;
   epochs: number;
+  /** API_PROCESSES for the api under test (production's `auto` is one per core). */
+  apiProcesses: number;
   /** Writes ApiBenchReport as JSON here. */
   out?: string;
 }
@@ -78,6 +80,7 @@ export interface ApiBenchReport {
   machine: MachineReport;
   data: string;
   dssmVersion: string;
+  apiProcesses: number;
   connections: number;
   seconds: number;
   candidates: number;
@@ -230,7 +233,7 @@ async function readInputs(
 
 export async function runApiBench(o: ApiBenchOptions): Promise<void> {
   const loadBefore = os.loadavg();
-  const env = benchEnv('api', { LOG_LEVEL: 'warn' });
+  const env = benchEnv('api', { LOG_LEVEL: 'warn', API_PROCESSES: String(o.apiProcesses) });
   const broker = new BenchBroker(); // the api's own consumers/producers need a broker to start
   const api = new ServiceProcess('api', env.vars);
   const referencePort = Number(process.env.BENCH_REFERENCE_PORT ?? env.config.http.port + 1);
@@ -275,7 +278,7 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
     console.log(`machine: ${machineLine()} — autocannon, the api and the reference share these cores`);
     console.log(`data: ${data}`);
     console.log(
-      `api: real process (node dist/apps/api/src/main.js) on ${base}; reference-fastify-gate: one bare Fastify process on ${referenceBase} (same vectors in Float32Arrays); loopback, HTTP/1.1 keep-alive, ${o.connections} connections, ${o.seconds} s per route after a ${WARM_UP_SECONDS} s warm-up`,
+      `api: real process (node dist/apps/api/src/main.js, API_PROCESSES=${o.apiProcesses}) on ${base}; reference-fastify-gate: one bare Fastify process on ${referenceBase} (same vectors in Float32Arrays); loopback, HTTP/1.1 keep-alive, ${o.connections} connections, ${o.seconds} s per route after a ${WARM_UP_SECONDS} s warm-up`,
     );
 
     const gateBody = JSON.stringify({ songIds: cold });
@@ -388,6 +391,7 @@ export async function runApiBench(o: ApiBenchOptions): Promise<void> {
         machine,
         data,
         dssmVersion: dssm.version,
+        apiProcesses: o.apiProcesses,
         connections: o.connections,
         seconds: o.seconds,
         candidates: o.candidates,

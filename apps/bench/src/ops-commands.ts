@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import type { Command } from 'commander';
 import { DEFAULT_I2I_CONFIG } from '@debut/models';
 import { runIndexBench } from './index-bench';
@@ -122,6 +123,12 @@ export function registerOpsBenches(bench: Command): void {
     .option('--candidates <n>', 'candidate cold songs per gate request', num, 100)
     .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
     .option(
+      '--api-processes <n>',
+      "the api's API_PROCESSES (default: one per core, as production's auto)",
+      num,
+      os.availableParallelism(),
+    )
+    .option(
       '--out <file>',
       'JSON: { machine, data, rows: [{ route, reqPerSec, p50Ms, p99Ms, errors, … }], gateToReference, memory, verdicts }',
     )
@@ -131,6 +138,7 @@ export function registerOpsBenches(bench: Command): void {
         connections: number;
         candidates: number;
         epochs: number;
+        apiProcesses: number;
         out?: string;
       }) => {
         await runApiBench(o);
