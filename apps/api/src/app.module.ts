@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { DEBUT_CONFIG, DebutConfig, DebutConfigModule } from '@debut/config';
 import { CatalogModule } from '@debut/catalog';
@@ -12,7 +12,6 @@ import { DomainErrorFilter } from './common/error.filter';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { PoolCheckController } from './health/pool-check.controller';
-import { HttpMetricsInterceptor } from './metrics/http-metrics.interceptor';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { ReleasesController } from './releases/releases.controller';
@@ -49,7 +48,6 @@ import { UsersController } from './users/users.controller';
     SongsService,
     ApiKeyGuard,
     { provide: APP_GUARD, useClass: ThrottlerGuard },
-    { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
     { provide: APP_FILTER, useClass: DomainErrorFilter },
   ],
 })

@@ -6,9 +6,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DEBUT_CONFIG, DebutConfig, Log, assertSafeForProduction, loadConfig } from '@debut/config';
 import { initTf } from '@debut/models';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import fastifyHelmet from '@fastify/helmet';
 import { AppModule } from './app.module';
+import { registerSecurityHeaders } from './common/security-headers';
 import { DebutValidationPipe } from './common/validation.pipe';
+import { recordHttpMetrics } from './metrics/http-metrics.hook';
 import { MAX_BODY_BYTES, MAX_PARAM_LENGTH, parseJsonBody, requestGuard } from './common/request-guard';
 import { MetricsService } from './metrics/metrics.service';
 import {
@@ -39,7 +40,8 @@ export async function createApp(factory: AppFactory = defaultFactory): Promise<N
   // Nest's own body parsers off: the JSON parser below is the only one.
   const app = await factory(adapter, { bodyParser: false });
   const fastify = app.getHttpAdapter().getInstance();
-  await app.register(fastifyHelmet);
+  await registerSecurityHeaders(fastify);
+  recordHttpMetrics(fastify, app.get(MetricsService));
   if (cluster.isWorker) {
     // Several api processes share the port: say which one answered (tests, debugging a node).
     const pid = String(process.pid);

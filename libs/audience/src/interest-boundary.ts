@@ -54,11 +54,11 @@ export class InterestBoundary {
   }
 
   /** Decisions for candidate songs whose vectors are looked up one by one (no packing copy). */
-  gateEach(songIds: string[], vectorOf: (songId: string) => Float32Array): GateDecision[] {
+  gateEach(songIds: string[], vectorOf: (songId: string, index: number) => Float32Array): GateDecision[] {
     const dim = this.interest.user.length;
     const out = new Array<GateDecision>(songIds.length);
     for (let i = 0; i < songIds.length; i++) {
-      const item = vectorOf(songIds[i]);
+      const item = vectorOf(songIds[i], i);
       if (item.length !== dim)
         throw new Error(`item ${songIds[i]} has ${item.length} values, expected ${dim}`);
       const score = dot(this.interest.user, item);

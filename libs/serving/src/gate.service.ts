@@ -2,6 +2,7 @@ import { InterestBoundary, noHistoryDecisions, type GateDecision } from '@debut/
 import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog';
 import { BoundedCache } from './bounded-cache';
 import { ColdPlays } from './cold-plays';
+import type { DssmVectors } from './dssm-vectors';
 import { ModelRuntime, requireActive, type ActiveDssm, type ServingState } from './model-runtime';
 import { UserVectorRefresher } from './user-vector-refresher';
 
@@ -17,6 +18,17 @@ export class UnknownEntityError extends Error {
     );
     this.name = 'UnknownEntityError';
   }
+}
+
+/** The held item vector of every song, in order, or null when one is not held (one lookup each). */
+function heldRows(held: DssmVectors, songIds: string[]): Float32Array[] | null {
+  const rows = new Array<Float32Array>(songIds.length);
+  for (let i = 0; i < songIds.length; i++) {
+    const row = held.songs.get(songIds[i]);
+    if (!row) return null;
+    rows[i] = row;
+  }
+  return rows;
 }
 
 export interface GateAnswer {
@@ -92,14 +104,15 @@ export class GateService {
     const { version } = dssm;
     const held = dssm.vectors;
     const interest = held?.user(userId);
-    if (held && interest && songIds.every((id) => held.songs.has(id))) {
+    const rows = interest && heldRows(held!, songIds);
+    if (interest && rows) {
       // The fast path, synchronous from here: no await between reading the rows and using them.
       const boundary = new InterestBoundary(interest, dssm.model.gateOffset ?? 0);
       return {
         userId,
         modelVersion: version,
         basis: 'model',
-        decisions: boundary.gateEach(songIds, (id) => held.songs.get(id)!),
+        decisions: boundary.gateEach(songIds, (_id, i) => rows[i]),
       };
     }
     const unique = [...new Set(songIds)];

@@ -24,13 +24,19 @@ export function requestGuard(req: FastifyRequest, _reply: FastifyReply, done: Ho
 
 export function requestProblem(url: string, headers: FastifyRequest['headers']): Error | null {
   const [rawPath, rawQuery = ''] = url.split('?', 2);
+  // Without a percent sign nothing decodes, and a NUL or a lone surrogate can only arrive
+  // percent-encoded (the HTTP parser refuses a raw NUL; raw bytes read as Latin-1, never a
+  // surrogate), so only lengths are left to check.
+  const plain = !url.includes('%');
   for (const segment of rawPath.split('/')) {
-    const problem = segmentProblem(segment);
+    const problem = plain ? lengthProblem(segment) : segmentProblem(segment);
     if (problem) return clientError(400, `path segment ${preview(segment)}: ${problem}`);
   }
-  for (const part of rawQuery.split('&')) {
-    const problem = decodedProblem(part.replace(/\+/g, ' '));
-    if (problem) return clientError(400, `query ${preview(part)}: ${problem}`);
+  if (!plain) {
+    for (const part of rawQuery.split('&')) {
+      const problem = decodedProblem(part.replace(/\+/g, ' '));
+      if (problem) return clientError(400, `query ${preview(part)}: ${problem}`);
+    }
   }
   if (hasBody(headers) && !isJson(headers['content-type'])) {
     return clientError(
@@ -50,10 +56,11 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 function segmentProblem(segment: string): string | null {
-  const problem = decodedProblem(segment);
-  if (problem) return problem;
-  if (decodeURIComponent(segment).length > MAX_ID_LENGTH) return `longer than ${MAX_ID_LENGTH} characters`;
-  return null;
+  return decodedProblem(segment) ?? lengthProblem(decodeURIComponent(segment));
+}
+
+function lengthProblem(decoded: string): string | null {
+  return decoded.length > MAX_ID_LENGTH ? `longer than ${MAX_ID_LENGTH} characters` : null;
 }
 
 function decodedProblem(raw: string): string | null {
