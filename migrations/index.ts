@@ -4,6 +4,7 @@ import { DeadLetters1764700000000 } from './1764700000000-dead-letters';
 import { ServingState1764800000000 } from './1764800000000-serving-state';
 import { AudienceReceivedAt1764900000000 } from './1764900000000-audience-received-at';
 import { OutboxSweepIndex1765000000000 } from './1765000000000-outbox-sweep-index';
+import { AudienceLz41765200000000 } from './1765200000000-audience-lz4';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   ServingState1764800000000,
   AudienceReceivedAt1764900000000,
   OutboxSweepIndex1765000000000,
+  AudienceLz41765200000000,
 ];
