@@ -23,8 +23,8 @@ export class AudienceLz41765200000000 implements MigrationInterface {
 }
 
 async function hasLz4(q: QueryRunner): Promise<boolean> {
-  const rows: unknown[] = await q.query(
+  const rows = (await q.query(
     `SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)`,
-  );
+  )) as unknown[];
   return rows.length > 0;
 }
