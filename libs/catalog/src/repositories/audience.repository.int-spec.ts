@@ -68,6 +68,20 @@ describe('AudienceRepository on PostgreSQL', () => {
     });
   });
 
+  it('members and neighbours are lz4-compressed where the server has lz4 (migration 1765200000000)', async () => {
+    const [{ lz4 }] = await db().query<Array<{ lz4: boolean }>>(
+      `SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`,
+    );
+    const columns = await db().query<Array<{ attname: string; attcompression: string }>>(
+      `SELECT attname, attcompression FROM pg_attribute
+        WHERE attrelid = 'audiences'::regclass AND attname IN ('members', 'neighbours') ORDER BY attname`,
+    );
+    expect(columns.map((c) => [c.attname, c.attcompression])).toEqual([
+      ['members', lz4 ? 'l' : ''],
+      ['neighbours', lz4 ? 'l' : ''],
+    ]);
+  });
+
   it('is an outbox: rows start unpublished and markPublished marks exactly the given (song, version) keys', async () => {
     await audiences().insertMany([
       audience('s-1', 'i2i-1'),
