@@ -6,6 +6,7 @@ import { AudienceReceivedAt1764900000000 } from './1764900000000-audience-receiv
 import { OutboxSweepIndex1765000000000 } from './1765000000000-outbox-sweep-index';
 import { UserVectorFeed1765100000000 } from './1765100000000-user-vector-feed';
 import { AudienceFeed1765150000000 } from './1765150000000-audience-feed';
+import { AudienceLz41765200000000 } from './1765200000000-audience-lz4';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   OutboxSweepIndex1765000000000,
   UserVectorFeed1765100000000,
   AudienceFeed1765150000000,
+  AudienceLz41765200000000,
 ];

@@ -261,6 +261,23 @@ describe('ReleasePipeline', () => {
     expect(publisher.sent).toEqual([]);
   });
 
+  it('reads the queue of releases waiting for a model once, not once per chunk, while nothing was queued', async () => {
+    const { catalog, pipeline } = await setUp();
+    await pipeline.handleBatch([consumed(releaseEvent('n1', [1, 0, 0, 0]))]);
+    await pipeline.handleBatch([consumed(releaseEvent('n2', [1, 0, 0, 0]))]);
+    await pipeline.handleBatch([consumed(releaseEvent('n3', [1, 0, 0, 0]))]);
+    expect(catalog.reads.filter((r) => r === 'audiences.pending')).toHaveLength(1);
+  });
+
+  it('checks the re-release rule with the pools of the chunk’s songs, in one read', async () => {
+    const { catalog, pipeline } = await setUp();
+    await pipeline.handleBatch([
+      consumed(releaseEvent('n1', [1, 0, 0, 0]), 0),
+      consumed(releaseEvent('n2', [0, 1, 0, 0]), 1),
+    ]);
+    expect(catalog.reads.filter((r) => r.startsWith('songs.'))).toEqual(['songs.poolsOf']);
+  });
+
   it('validates against the active model’s feature schema', async () => {
     const { runtime, pipeline } = await setUp();
     expect(pipeline.schema).toBe(runtime.require('i2i').encoder.schema);

@@ -75,19 +75,52 @@ export class ReleasePipeline {
       audienceTopic,
     );
     runtime.onSwitch((state) => {
+      this.pendingMaybe = true;
       if (state.i2i) void this.replayPending();
     });
   }
 
   private readonly pendingReplay: PendingAudienceReplay;
+  /**
+   * Whether releases may be queued for an audience: at start, after a switch, after this process
+   * queued some, after a replay that published some (there may be more) or failed. Otherwise the
+   * queue is looked at only every PENDING_RECHECK_MS (another process may have queued songs and
+   * died before its own switch replayed them), not once per chunk.
+   */
+  private pendingMaybe = true;
+  private pendingCheckedAt = 0;
 
   /** Audiences for releases queued while no I2I model was active; a failure is retried on the next chunk. */
   private async replayPending(): Promise<void> {
+    if (!this.pendingMaybe && Date.now() - this.pendingCheckedAt < PENDING_RECHECK_MS) return;
+    this.pendingMaybe = false;
+    this.pendingCheckedAt = Date.now();
     try {
       const published = await this.pendingReplay.replay();
-      if (published) this.log.info('queued releases got their audience', { published });
+      if (published) {
+        this.pendingMaybe = true;
+        this.log.info('queued releases got their audience', { published });
+      }
     } catch (e) {
+      this.pendingMaybe = true;
       this.log.warn('replaying queued releases failed; retried later', { error: String(e) });
+    }
+  }
+
+  /**
+   * Reads the established songs' listener lists into the cache before the first release (see
+   * CachedListenerSource.warm), within `budgetMs`; a failure only leaves the cache to fill lazily.
+   */
+  async warmListeners(budgetMs = LISTENER_WARM_BUDGET_MS): Promise<void> {
+    const t0 = performance.now();
+    try {
+      const warmed = await this.audienceService.listeners.warm(this.songs.idPages('warm'), { budgetMs });
+      this.log.info('listener lists warmed', {
+        ...warmed,
+        seconds: Math.round(performance.now() - t0) / 1000,
+      });
+    } catch (e) {
+      this.log.warn('warming the listener cache failed; it fills as releases ask', { error: String(e) });
     }
   }
 
@@ -129,8 +162,8 @@ export class ReleasePipeline {
    */
   private async warmSongs(ids: string[]): Promise<Set<string>> {
     if (!ids.length) return new Set();
-    const known = await this.songs.findByIds([...new Set(ids)]);
-    return new Set(known.filter((s) => s.pool === 'warm').map((s) => s.id));
+    const pools = await this.songs.poolsOf([...new Set(ids)]);
+    return new Set([...pools].filter(([, pool]) => pool === 'warm').map(([id]) => id));
   }
 
   async processMany(
@@ -157,26 +190,29 @@ export class ReleasePipeline {
   ): Promise<BatchOutcome> {
     const i2i = this.runtime.i2i;
     const dssm = this.runtime.dssm;
+    const timer = new StageTimer();
     // The same event twice in one chunk: the first copy counts, later ones are redeliveries.
     const seen = new Set<string>();
     const firstCopies = events.filter((e) => !seen.has(e.eventId) && seen.add(e.eventId));
     // One row per song (a re-release in the same chunk: its latest content wins).
     const bySong = new Map(firstCopies.map((e) => [e.songId, e] as const));
     const songs = [...bySong.values()].map((e) => ({ songId: e.songId, content: songContent(e) }));
-    const t0 = performance.now();
     // Model work before the transaction, so no transaction stays open while the model runs.
     const selected = i2i ? await this.audienceService.selectMany(songs) : [];
-    const t1 = performance.now();
+    timer.lap('select');
     const dssmRows = dssm
       ? new SongRows(songs, dssm.model.embedItems(songs.map((s) => s.content)), dssm.model.dim)
       : null;
+    timer.lap('dssm');
 
+    // One transaction for the whole chunk: the claim of its event ids and every row they cause.
     const { claimedSongs, inserted } = await this.ds.transaction(async (m) => {
       const fresh = await this.processed.unclaimed(
         m,
         firstCopies.map((e) => e.eventId),
         topic,
       );
+      timer.lap('claim');
       const claimedSongs = new Set(firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => e.songId));
       const none = { claimedSongs, inserted: [] as AudienceEntity[] };
       if (!claimedSongs.size) return none;
@@ -184,6 +220,7 @@ export class ReleasePipeline {
         [...claimedSongs].map((id) => toSong(bySong.get(id)!)),
         m,
       );
+      timer.lap('songs');
       if (dssm && dssmRows) {
         const { ids, vectors } = dssmRows.only(claimedSongs);
         await this.embeddings.upsertSongVectors(dssm.version, ids, vectors, dssm.model.dim, m);
@@ -196,28 +233,26 @@ export class ReleasePipeline {
           m,
           [...claimedSongs].map((songId) => ({ songId, eventId: eventOf(songId) ?? null })),
         );
+        this.pendingMaybe = true;
         return none;
       }
       const mine = selected.filter((s) => claimedSongs.has(s.songId));
       const i2iRows = new SongRows(mine, concat(mine.map((s) => s.vector)), i2i.encoder.dim);
       await this.embeddings.upsertSongVectors(i2i.version, i2iRows.ids, i2iRows.vectors, i2i.encoder.dim, m);
+      timer.lap('vectors');
       const eventOf = new Map(
         firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => [e.songId, e.eventId] as const),
       );
       // A re-release of a song that already has an audience under this version keeps the first.
       const rows = mine.map((s) => audienceRow(s, eventOf.get(s.songId) ?? null, receivedAt));
       const got = await this.audiences.insertMany(rows, m);
+      timer.lap('audiences');
       return { claimedSongs, inserted: rows.filter((r) => got.has(r.songId)) };
     });
+    timer.lap('commit');
 
-    const t2 = performance.now();
-    // The pools follow the change log; reading it now makes this chunk's songs searchable here at
-    // once (other processes catch up on their next poll). A failure leaves that to the poll.
-    if (claimedSongs.size)
-      await this.runtime
-        .refresh()
-        .catch((e: unknown) => this.log.warn('pool refresh after a release failed', { error: String(e) }));
     await this.publish(inserted);
+    timer.lap('publish');
     // Redeliveries publish again only what never reached the broker (a crash after the commit, or
     // after the broker's acknowledgement but before the mark: the topic is read back for those).
     const duplicateSongs = [...new Set(events.map((e) => e.songId).filter((id) => !claimedSongs.has(id)))];
@@ -234,14 +269,17 @@ export class ReleasePipeline {
       if (alreadyOut)
         this.log.info('owed audiences were already on the topic; marked, not re-sent', { alreadyOut });
     }
+    // The DSSM cold pool follows the change log; reading it now makes this chunk's songs gateable
+    // here at once (other processes catch up on their next poll). After the publish, so the
+    // audiences do not wait for it; without a DSSM the chunk changed no pool (its songs are cold,
+    // the I2I pool is the warm one). A failure leaves it to the poll.
+    if (claimedSongs.size && dssm)
+      await this.runtime
+        .refresh()
+        .catch((e: unknown) => this.log.warn('pool refresh after a release failed', { error: String(e) }));
     if (i2i) await this.replayPending();
-    const ms = (a: number, b: number) => Math.round(b - a);
-    this.log.debug('release chunk', {
-      events: events.length,
-      selectMs: ms(t0, t1),
-      writeMs: ms(t1, t2),
-      publishMs: ms(t2, performance.now()),
-    });
+    timer.lap('after');
+    this.log.debug('release chunk', { events: events.length, ...timer.ms() });
     if (!i2i && claimedSongs.size) {
       this.log.warn('songs stored without an audience: queued until an I2I model is active', {
         songs: claimedSongs.size,
@@ -260,6 +298,28 @@ export class ReleasePipeline {
     if (!rows.length) return;
     await publishAudiences(this.publisher, this.audienceTopic, this.audiences, rows);
     this.onPublished?.(rows);
+  }
+}
+
+/** How long a worker start may spend reading listener lists before it consumes. */
+const LISTENER_WARM_BUDGET_MS = 60_000;
+
+/** How long the queue of releases waiting for a model goes unread when nothing says it has any. */
+const PENDING_RECHECK_MS = 30_000;
+
+/** Wall-clock milliseconds of a chunk's stages, for the debug log. */
+class StageTimer {
+  private last = performance.now();
+  private readonly stages: Record<string, number> = {};
+
+  lap(stage: string): void {
+    const now = performance.now();
+    this.stages[`${stage}Ms`] = Math.round(now - this.last);
+    this.last = now;
+  }
+
+  ms(): Record<string, number> {
+    return this.stages;
   }
 }
 

@@ -73,6 +73,8 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Before joining the group: the first releases then find their neighbours' listeners cached.
+    await this.pipeline.warmListeners();
     this.consumer = new TopicConsumer(this.kafka, {
       topic: this.topics.songReleased,
       groupId: consumerGroup(this.config.kafka.groupId, 'songReleased'),

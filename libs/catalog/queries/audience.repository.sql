@@ -6,8 +6,10 @@ INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, se
 
 -- AudienceRepository.insertMany
 INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::text[],
-                       $8::timestamptz[])
+  SELECT song_id, model_version, members, neighbours, event_id, selected_at, method, received_at
+    FROM json_to_recordset($1::json) AS t(song_id text, model_version text, members jsonb, neighbours jsonb,
+                                         event_id text, selected_at timestamptz, method text,
+                                         received_at timestamptz)
   ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id;
 
 -- AudienceRepository.replace

@@ -36,6 +36,9 @@ SELECT
   FROM "songs" "SongEntity"
   WHERE (("SongEntity"."id" IN ($1, $2)));
 
+-- SongRepository.poolsOf
+SELECT id, pool FROM songs WHERE id = ANY($1);
+
 -- SongRepository.existingIds
 SELECT id FROM songs WHERE id = ANY($1);
 
@@ -48,9 +51,10 @@ INSERT INTO songs (id, title, artist_id, language, genres, released_at, features
 
 -- SongRepository.upsertMany
 INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
-  SELECT id, title, artist_id, language, ARRAY(SELECT jsonb_array_elements_text(genres_json)), released_at, features, pool
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::jsonb[], $8::text[])
-      AS t(id, title, artist_id, language, genres_json, released_at, features, pool)
+  SELECT id, title, artist_id, language, ARRAY(SELECT json_array_elements_text(genres)), released_at, features, pool
+    FROM json_to_recordset($1::json)
+      AS t(id text, title text, artist_id text, language text, genres json, released_at timestamptz,
+           features jsonb, pool text)
   ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
     language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
     features = EXCLUDED.features, updated_at = now();
@@ -97,6 +101,9 @@ SELECT
   WHERE "s"."id" > $1 AND "s"."pool" = $2
   ORDER BY "s"."id" ASC
   LIMIT 5000;
+
+-- SongRepository.idPages
+SELECT id FROM songs WHERE pool = $1 AND id > $2 ORDER BY id LIMIT $3;
 
 -- SongRepository.withoutVector
 SELECT

@@ -65,12 +65,7 @@ export class AudienceService {
       this.listeners.listenersOf([...new Set(neighbours.flat().map((n) => n.songId))]),
       this.interactions.listenersOfMany(songs.map((s) => s.songId)),
     ]);
-    this.log.debug('selected', {
-      songs: songs.length,
-      encodeMs: Math.round(t1 - t0),
-      searchMs: Math.round(t2 - t1),
-      listenersMs: Math.round(performance.now() - t2),
-    });
+    const t3 = performance.now();
     const out: SelectedAudience[] = [];
     const items = this.methods.itemVectors(
       method,
@@ -107,6 +102,14 @@ export class AudienceService {
         method,
       });
     }
+    this.log.debug('selected', {
+      songs: songs.length,
+      encodeMs: Math.round(t1 - t0),
+      searchMs: Math.round(t2 - t1),
+      listenersMs: Math.round(t3 - t2),
+      aggregateMs: Math.round(performance.now() - t3),
+      listenerCache: { ...this.listeners.lookups, ...this.listeners.size() },
+    });
     return out;
   }
 }

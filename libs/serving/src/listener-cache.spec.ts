@@ -107,4 +107,59 @@ describe('CachedListenerSource', () => {
     await cache.listenersOf(['b', 'c', 'a']);
     expect(big.asked).toEqual([['a', 'b'], ['c'], ['a']]);
   });
+
+  it('warm() reads page by page ahead of the releases, which then hit the cache and count as hits', async () => {
+    const cache = new CachedListenerSource(source, 60_000);
+    async function* pages() {
+      yield ['w1', 'nobody'];
+      yield ['w2'];
+    }
+    expect(await cache.warm(pages())).toEqual({ songs: 3, listeners: 3, complete: true });
+    expect(source.asked).toEqual([['w1', 'nobody'], ['w2']]);
+    const out = await cache.listenersOf(['w1', 'w2', 'nobody']);
+    expect(out.get('w2')).toEqual(w2);
+    expect(source.asked).toHaveLength(2);
+    expect(cache.lookups).toEqual({ hits: 3, misses: 0 });
+  });
+
+  it('warm() spreads the expiries of what it read over the second half of the TTL', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `s${i}`);
+    const cache = new CachedListenerSource(source, 60_000);
+    async function* pages() {
+      yield ids;
+    }
+    await cache.warm(pages());
+    now += 29_999; // before half the TTL: all still cached
+    await cache.listenersOf(ids);
+    expect(source.asked).toHaveLength(1);
+    now += 15_000; // some, not all, expired
+    await cache.listenersOf(ids);
+    const reread = source.asked[1]?.length ?? 0;
+    expect(reread).toBeGreaterThan(0);
+    expect(reread).toBeLessThan(ids.length);
+    now += 15_001; // past the TTL: every warmed entry expired
+    await cache.listenersOf(ids.filter((id) => !source.asked[1]?.includes(id)));
+    expect(source.asked[2]).toHaveLength(ids.length - reread);
+  });
+
+  it('warm() stops at its share of the bounds and within its budget, leaving room for releases', async () => {
+    const cache = new CachedListenerSource(source, 60_000, 10);
+    async function* pages() {
+      for (let p = 0; p < 5; p++) yield [0, 1, 2, 3].map((i) => `p${p}-${i}`);
+    }
+    expect(await cache.warm(pages(), { share: 0.5 })).toEqual({ songs: 5, listeners: 0, complete: false });
+    expect(cache.size().songs).toBe(5);
+
+    const slow = new CachedListenerSource(source, 60_000);
+    async function* clock() {
+      yield ['w1'];
+      now += 10_001;
+      yield ['w2'];
+    }
+    expect(await slow.warm(clock(), { budgetMs: 10_000 })).toEqual({
+      songs: 1,
+      listeners: 1,
+      complete: false,
+    });
+  });
 });

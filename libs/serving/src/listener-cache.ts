@@ -25,6 +25,9 @@ export class CachedListenerSource implements ListenerSource {
     private readonly maxListeners = 2_000_000,
   ) {}
 
+  /** Songs answered from the cache and read from the source, since the process started. */
+  readonly lookups = { hits: 0, misses: 0 };
+
   /** What the cache holds (metrics). */
   size(): { songs: number; listeners: number } {
     return { songs: this.cache.size, listeners: this.listeners };
@@ -37,11 +40,13 @@ export class CachedListenerSource implements ListenerSource {
     for (const id of new Set(songIds)) {
       const hit = this.cache.get(id);
       if (hit && now - hit.at < this.ttlMs) {
+        this.lookups.hits++;
         if (hit.list.length) out.set(id, hit.list);
       } else {
         missing.push(id);
       }
     }
+    this.lookups.misses += missing.length;
     if (missing.length) {
       const fetched = await this.inner.listenersOf(missing);
       for (const id of missing) {
@@ -56,6 +61,43 @@ export class CachedListenerSource implements ListenerSource {
       }
     }
     return out;
+  }
+
+  /**
+   * Fills the cache ahead of the first releases, one page of songs (one read) at a time, until
+   * the pages end, `budgetMs` has passed, or the cache holds `share` of its bounds (room stays for
+   * what releases ask next). Without it the first minutes of a worker read the neighbours'
+   * listeners a few at a time, and those reads, not the model, set the latency of the first
+   * releases. Expiries are spread over the second half of the TTL, so the songs warmed together
+   * are not all read again in the same second.
+   */
+  async warm(
+    pages: AsyncIterable<string[]>,
+    options: { budgetMs?: number; share?: number } = {},
+  ): Promise<{ songs: number; listeners: number; complete: boolean }> {
+    const deadline = Date.now() + (options.budgetMs ?? 60_000);
+    const share = options.share ?? 0.8;
+    const room = () => this.cache.size < this.maxSongs * share && this.listeners < this.maxListeners * share;
+    let songs = 0;
+    let listeners = 0;
+    for await (const page of pages) {
+      if (Date.now() > deadline || !room()) return { songs, listeners, complete: false };
+      const missing = page.filter((id) => !this.cache.has(id));
+      if (!missing.length) continue;
+      const fetched = await this.inner.listenersOf(missing);
+      const now = Date.now();
+      for (const id of missing) {
+        const list = fetched.get(id) ?? [];
+        if (!room() || this.listeners + list.length > this.maxListeners * share)
+          return { songs, listeners, complete: false };
+        this.drop(id);
+        this.cache.set(id, { at: now - (Math.random() * this.ttlMs) / 2, list });
+        this.listeners += list.length;
+        songs++;
+        listeners += list.length;
+      }
+    }
+    return { songs, listeners, complete: true };
   }
 
   /** Drops cached lists (e.g. after this process stored plays of these songs). */

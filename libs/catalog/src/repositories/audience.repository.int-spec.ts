@@ -37,6 +37,51 @@ describe('AudienceRepository on PostgreSQL', () => {
     expect(await audiences().insertMany([])).toEqual(new Set());
   });
 
+  it('insertMany stores every field as given: text that needs escaping, millisecond times, null and set receipts', async () => {
+    const tricky = 'u-"quoted", \\back\\slash, {braces}, NUL-free ünïcödé 🎵';
+    const selectedAt = new Date('2024-05-01T12:34:56.789Z');
+    const receivedAt = new Date('2024-05-01T12:34:56.123Z');
+    await audiences().insertMany([
+      audience('s-1', 'i2i-1', {
+        members: [{ userId: tricky, score: 1 / 3, because: ['s-2', tricky] }],
+        neighbours: [{ songId: 's-2', similarity: -0.125 }],
+        eventId: 'e-"1"',
+        selectedAt,
+        receivedAt,
+        method: 'fusion',
+      }),
+      audience('s-2', 'i2i-1', { members: [], neighbours: [], receivedAt: null }),
+    ]);
+    expect(await audiences().find('s-1', 'i2i-1')).toMatchObject({
+      members: [{ userId: tricky, score: 1 / 3, because: ['s-2', tricky] }],
+      neighbours: [{ songId: 's-2', similarity: -0.125 }],
+      eventId: 'e-"1"',
+      selectedAt,
+      receivedAt,
+      method: 'fusion',
+      publishedAt: null,
+    });
+    expect(await audiences().find('s-2', 'i2i-1')).toMatchObject({
+      members: [],
+      neighbours: [],
+      receivedAt: null,
+    });
+  });
+
+  it('members and neighbours are lz4-compressed where the server has lz4 (migration 1765200000000)', async () => {
+    const [{ lz4 }] = await db().query<Array<{ lz4: boolean }>>(
+      `SELECT 'lz4' = ANY (enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`,
+    );
+    const columns = await db().query<Array<{ attname: string; attcompression: string }>>(
+      `SELECT attname, attcompression FROM pg_attribute
+        WHERE attrelid = 'audiences'::regclass AND attname IN ('members', 'neighbours') ORDER BY attname`,
+    );
+    expect(columns.map((c) => [c.attname, c.attcompression])).toEqual([
+      ['members', lz4 ? 'l' : ''],
+      ['neighbours', lz4 ? 'l' : ''],
+    ]);
+  });
+
   it('is an outbox: rows start unpublished and markPublished marks exactly the given (song, version) keys', async () => {
     await audiences().insertMany([
       audience('s-1', 'i2i-1'),

@@ -45,23 +45,34 @@ export class AudienceRepository {
     return rows.length === 1;
   }
 
-  /** Inserts several; returns the song ids that got their row (the others already had one under that version). */
+  /**
+   * Inserts several in one statement; returns the song ids that got their row (the others already
+   * had one under that version). The rows travel as one JSON document: a text[]/jsonb[] parameter
+   * of a few MB of JSON (a chunk of 256 audiences of 200 members) spends most of its time in
+   * PostgreSQL's array-literal parser, several times what parsing the same JSON as a document costs.
+   */
   async insertMany(rows: AudienceEntity[], manager: EntityManager = this.ds.manager): Promise<Set<string>> {
     if (!rows.length) return new Set();
     const inserted: Array<{ song_id: string }> = await manager.query(
       `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::text[],
-                            $8::timestamptz[])
+       SELECT song_id, model_version, members, neighbours, event_id, selected_at, method, received_at
+         FROM json_to_recordset($1::json) AS t(song_id text, model_version text, members jsonb, neighbours jsonb,
+                                              event_id text, selected_at timestamptz, method text,
+                                              received_at timestamptz)
        ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
       [
-        rows.map((a) => a.songId),
-        rows.map((a) => a.modelVersion),
-        rows.map((a) => JSON.stringify(a.members)),
-        rows.map((a) => JSON.stringify(a.neighbours)),
-        rows.map((a) => a.eventId),
-        rows.map((a) => new Date(a.selectedAt).toISOString()),
-        rows.map((a) => a.method),
-        rows.map((a) => (a.receivedAt ? new Date(a.receivedAt).toISOString() : null)),
+        JSON.stringify(
+          rows.map((a) => ({
+            song_id: a.songId,
+            model_version: a.modelVersion,
+            members: a.members,
+            neighbours: a.neighbours,
+            event_id: a.eventId,
+            selected_at: new Date(a.selectedAt).toISOString(),
+            method: a.method,
+            received_at: a.receivedAt ? new Date(a.receivedAt).toISOString() : null,
+          })),
+        ),
       ],
     );
     return new Set(inserted.map((r) => r.song_id));

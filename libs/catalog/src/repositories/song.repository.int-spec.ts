@@ -44,6 +44,28 @@ describe('SongRepository on PostgreSQL', () => {
     await expect(songs().findByIds([])).resolves.toEqual([]);
   });
 
+  it('upsertMany stores text that needs escaping and millisecond release times as given', async () => {
+    const title = 'He said "hi" \\ {x,y} ünïcödé 🎵';
+    const releasedAt = new Date('2024-05-01T12:34:56.789Z');
+    await songs().upsertMany([song('s-1', 'cold', { title, genres: ['a "b"', 'c,d', '{e}'], releasedAt })]);
+    expect(await songs().findById('s-1')).toMatchObject({
+      title,
+      genres: ['a "b"', 'c,d', '{e}'],
+      releasedAt,
+    });
+  });
+
+  it('poolsOf names the pool of each stored song and leaves unknown ids out', async () => {
+    await songs().insertMany([song('s-1', 'warm'), song('s-2', 'cold')]);
+    expect(await songs().poolsOf(['s-1', 's-2', 's-9'])).toEqual(
+      new Map([
+        ['s-1', 'warm'],
+        ['s-2', 'cold'],
+      ]),
+    );
+    expect(await songs().poolsOf([])).toEqual(new Map());
+  });
+
   it('insertMany loads every chunk and never overwrites a song that is already there', async () => {
     await songs().upsert(song('s-3', 'cold', { title: 'Released before the import' }));
     const batch = ['s-1', 's-2', 's-3', 's-4', 's-5'].map((id) =>

@@ -33,6 +33,16 @@ export class SongRepository {
     return ids.length ? this.repo.findBy({ id: In(ids) }) : Promise.resolve([]);
   }
 
+  /** The pool of each of these songs that exists (the release path checks the re-release rule with it). */
+  async poolsOf(ids: string[]): Promise<Map<string, SongPool>> {
+    if (!ids.length) return new Map();
+    const rows: Array<{ id: string; pool: SongPool }> = await this.ds.query(
+      'SELECT id, pool FROM songs WHERE id = ANY($1)',
+      [ids],
+    );
+    return new Map(rows.map((r) => [r.id, r.pool]));
+  }
+
   async existingIds(ids: string[]): Promise<Set<string>> {
     if (!ids.length) return new Set();
     const rows: Array<{ id: string }> = await this.ds.query('SELECT id FROM songs WHERE id = ANY($1)', [ids]);
@@ -62,19 +72,35 @@ export class SongRepository {
 
   /**
    * Inserts or updates releases in one statement (a batch of song.released). Ids must be
-   * unique within the call: PostgreSQL refuses to update one row twice in a statement.
+   * unique within the call: PostgreSQL refuses to update one row twice in a statement. The rows
+   * travel as one JSON document (see AudienceRepository.insertMany: cheaper to parse than arrays
+   * of JSON text).
    */
   async upsertMany(songs: NewSong[], manager = this.ds.manager): Promise<void> {
     if (!songs.length) return;
     await manager.query(
       `INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
-       SELECT id, title, artist_id, language, ARRAY(SELECT jsonb_array_elements_text(genres_json)), released_at, features, pool
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::jsonb[], $8::text[])
-           AS t(id, title, artist_id, language, genres_json, released_at, features, pool)
+       SELECT id, title, artist_id, language, ARRAY(SELECT json_array_elements_text(genres)), released_at, features, pool
+         FROM json_to_recordset($1::json)
+           AS t(id text, title text, artist_id text, language text, genres json, released_at timestamptz,
+                features jsonb, pool text)
        ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
          language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
          features = EXCLUDED.features, updated_at = now()`,
-      songColumns(songs),
+      [
+        JSON.stringify(
+          songs.map((s) => ({
+            id: s.id,
+            title: s.title,
+            artist_id: s.artistId,
+            language: s.language,
+            genres: s.genres,
+            released_at: s.releasedAt.toISOString(),
+            features: s.features,
+            pool: s.pool,
+          })),
+        ),
+      ],
     );
   }
 
@@ -110,6 +136,20 @@ export class SongRepository {
       if (!page.length) return;
       yield page;
       after = page[page.length - 1].id;
+    }
+  }
+
+  /** The ids of one pool in id order, page by page (ids only: warming caches of a whole pool). */
+  async *idPages(pool: SongPool, pageSize = 2000): AsyncGenerator<string[]> {
+    let after = '';
+    for (;;) {
+      const rows: Array<{ id: string }> = await this.ds.query(
+        'SELECT id FROM songs WHERE pool = $1 AND id > $2 ORDER BY id LIMIT $3',
+        [pool, after, pageSize],
+      );
+      if (!rows.length) return;
+      yield rows.map((r) => r.id);
+      after = rows[rows.length - 1].id;
     }
   }
 

@@ -523,11 +523,13 @@ type SongsApi = Pick<
   SongRepository,
   | 'findById'
   | 'findByIds'
+  | 'poolsOf'
   | 'existingIds'
   | 'upsertMany'
   | 'setPool'
   | 'refreshListenerCounts'
   | 'pages'
+  | 'idPages'
   | 'withoutVector'
 >;
 
@@ -542,6 +544,11 @@ export class FakeSongRepository implements SongsApi {
   async findByIds(ids: string[]): Promise<SongEntity[]> {
     this.c.hit('songs.findByIds');
     return ids.flatMap((id) => this.c.s.songs.get(id) ?? []);
+  }
+
+  async poolsOf(ids: string[]): Promise<Map<string, SongPool>> {
+    this.c.hit('songs.poolsOf');
+    return new Map(ids.flatMap((id) => (this.c.s.songs.has(id) ? [[id, this.c.s.songs.get(id)!.pool]] : [])));
   }
 
   async existingIds(ids: string[]): Promise<Set<string>> {
@@ -598,6 +605,15 @@ export class FakeSongRepository implements SongsApi {
     }
     this.c.wrote('songs.refreshListenerCounts');
     return out;
+  }
+
+  async *idPages(pool: SongPool, pageSize = 2000): AsyncGenerator<string[]> {
+    this.c.hit('songs.idPages');
+    const ids = [...this.c.s.songs.values()]
+      .filter((s) => s.pool === pool)
+      .map((s) => s.id)
+      .sort();
+    for (let i = 0; i < ids.length; i += pageSize) yield ids.slice(i, i + pageSize);
   }
 
   async *pages(pageSize = 5000, pool?: SongPool): AsyncGenerator<SongEntity[]> {
