@@ -182,14 +182,16 @@ export async function runScaleBench(o: ScaleBenchOptions): Promise<ScaleRow[]> {
   const batches = batchSizes(o);
 
   // I2I encoder: its cost does not depend on the catalogue size, so it is measured once.
-  const encodeUs = measureEncoder(o, batches);
+  const { us: encodeUs, weightBytes, inputDim } = measureEncoder(o, batches);
   for (const [b, us] of encodeUs)
     add(
       row({
         stage: 'encode',
         batch: b,
         usPerRelease: us,
-        note: `DEFAULT_I2I_CONFIG tower (fields ${DEFAULT_I2I_CONFIG.fieldDim}-d, hidden ${DEFAULT_I2I_CONFIG.hidden.join('/')}, out ${DEFAULT_I2I_CONFIG.outputDim}), initialised weights, synthetic schema`,
+        bytes: weightBytes,
+        unit: 'model (weights)',
+        note: `${inputDim}-wide input, DEFAULT_I2I_CONFIG tower (fields ${DEFAULT_I2I_CONFIG.fieldDim}-d, hidden ${DEFAULT_I2I_CONFIG.hidden.join('/')}, out ${DEFAULT_I2I_CONFIG.outputDim}), initialised weights, synthetic schema`,
       }),
     );
 
@@ -310,7 +312,10 @@ async function measureSize(
   );
 }
 
-function measureEncoder(o: ScaleBenchOptions, batches: number[]): Map<number, number> {
+function measureEncoder(
+  o: ScaleBenchOptions,
+  batches: number[],
+): { us: Map<number, number>; weightBytes: number; inputDim: number } {
   const cat = generateSynthetic({
     seed: o.seed,
     songs: Math.max(256, o.batch * 4),
@@ -339,8 +344,9 @@ function measureEncoder(o: ScaleBenchOptions, batches: number[]): Map<number, nu
       }),
     );
   }
+  const weightBytes = tower.variables().reduce((sum, v) => sum + v.size * 4, 0); // float32
   encoder.dispose();
-  return out;
+  return { us: out, weightBytes, inputDim: featurizer.inputDim };
 }
 
 async function buildIndex(
