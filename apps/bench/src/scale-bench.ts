@@ -84,7 +84,7 @@ export interface ScaleBenchOptions {
   queries: number;
   flatMax: number;
   ivfpq: number[];
-  pq: number;
+  pq: string;
   nprobe: number[];
   rerank: number;
   neighbours: number;
@@ -379,12 +379,13 @@ function measureIvfPq(
 ): ScaleRow[] {
   const faiss = loadFaiss();
   const nlist = 2 ** Math.round(Math.log2(Math.sqrt(n)));
-  const descriptor = `IVF${nlist},PQ${o.pq}`;
+  const descriptor = `IVF${nlist},${o.pq}`;
   const rows: ScaleRow[] = [];
   const t0 = now();
   const trained = faiss.Index.fromFactory(o.dim, descriptor, 0 /* faiss METRIC_INNER_PRODUCT */);
-  const sample = Math.min(n, 64 * nlist);
+  const sample = Math.min(n, 40 * nlist); // faiss asks for ≥ 39 training points per list
   trained.train(Array.from(base.subarray(0, sample * o.dim)));
+  const trainSeconds = (now() - t0) / 1000;
   const step = 16_384 * o.dim;
   for (let s = 0; s < base.length; s += step)
     trained.add(Array.from(base.subarray(s, Math.min(base.length, s + step))));
@@ -397,7 +398,7 @@ function measureIvfPq(
       seconds,
       bytes: buf.length / n,
       unit: 'vector',
-      note: `${descriptor}, inner product, trained on ${sample.toLocaleString('en')} vectors; serialised size (codes, list ids, centroids)`,
+      note: `${descriptor}, inner product, trained on ${sample.toLocaleString('en')} vectors in ${trainSeconds.toFixed(1)} s; serialised size (codes, list ids, centroids)`,
     }),
   );
   const at = locateIvfNprobe(buf, nlist);
@@ -416,11 +417,12 @@ function measureIvfPq(
     const index = faiss.Index.fromBuffer(buf);
     const search = (first: number, count: number, fetch: number) =>
       index.search(Array.from(queries.subarray(first * o.dim, (first + count) * o.dim)), fetch).labels;
-    const topIds = (labels: number[], fetch: number, qi: number, rescore: boolean) => {
-      const mine = labels.slice(qi * fetch, (qi + 1) * fetch).filter((l) => l >= 0);
+    /** Query `first + i` of a search over queries first.. : its ids, PQ order or rescored. */
+    const topIds = (labels: number[], fetch: number, first: number, i: number, rescore: boolean) => {
+      const mine = labels.slice(i * fetch, (i + 1) * fetch).filter((l) => l >= 0);
       const ranked = rescore
         ? mine
-            .map((l) => ({ l, s: dot(qi, l) }))
+            .map((l) => ({ l, s: dot(first + i, l) }))
             .sort((a, b) => b.s - a.s)
             .map((x) => x.l)
         : mine;
@@ -433,13 +435,13 @@ function measureIvfPq(
       const approx: string[][] = [];
       const us = perRelease(nq, o.batch, (first, count) => {
         const labels = search(first, count, fetch);
-        for (let i = 0; i < count; i++) approx.push(topIds(labels, fetch, i, rescore));
+        for (let i = 0; i < count; i++) approx.push(topIds(labels, fetch, first, i, rescore));
       });
       // Recall over every query (the timed loop may have stopped early).
       for (let first = approx.length; first < nq; first += o.batch) {
         const count = Math.min(o.batch, nq - first);
         const labels = search(first, count, fetch);
-        for (let i = 0; i < count; i++) approx.push(topIds(labels, fetch, i, rescore));
+        for (let i = 0; i < count; i++) approx.push(topIds(labels, fetch, first, i, rescore));
       }
       rows.push(
         row({
@@ -481,9 +483,9 @@ function measureAggregation(
       entries += lists.get(songId)!.length;
     }
   const options = { k: o.neighbours, n: o.audienceSize, explain: 3, exclude: new Set<string>() };
-  for (let i = 0; i < Math.min(20, neighbours.length); i++) aggregateAudience(neighbours[i], lists, options);
-  const us = perRelease(neighbours.length, 1, (first) =>
-    aggregateAudience(neighbours[first], lists, options),
+  for (const nb of neighbours) aggregateAudience(nb, lists, options); // warm-up pass (JIT)
+  const us = perRelease(5 * neighbours.length, 1, (i) =>
+    aggregateAudience(neighbours[i % neighbours.length], lists, options),
   );
   return { us, entries: entries / neighbours.length };
 }
@@ -584,11 +586,13 @@ async function measureUserState(users: number, dim: number): Promise<ScaleRow> {
   b.fill(1);
   const m1 = await settled();
   const bytes = (m1.js - m0.js) / users;
+  // Read after the measurement, so that the collector cannot take the state before it.
+  const held = rowOf.size + u[0] + b[0] - 2;
   return row({
     stage: 'user-state',
     bytes,
     unit: 'user',
-    note: `${users.toLocaleString('en')} users: Map<id, row> + u and b as ${dim}-d Float32 rows (${2 * dim * 4} bytes of vectors)`,
+    note: `${held.toLocaleString('en')} users: Map<id, row> + u and b as ${dim}-d Float32 rows (${2 * dim * 4} bytes of vectors)`,
   });
 }
 
@@ -676,7 +680,11 @@ export function registerScaleBench(bench: Command): void {
       1_000_000,
     )
     .option('--ivfpq <list>', "sizes that also get a faiss IVF-PQ index ('none' to skip)", ints, [1_000_000])
-    .option('--pq <bytes>', 'IVF-PQ code size in bytes per vector', positive, 16)
+    .option(
+      '--pq <code>',
+      'faiss PQ code of the IVF-PQ rows: PQ32x4fs = 32 four-bit codes (16 bytes, fast-scan); PQ16 = 16 eight-bit codes (16 bytes)',
+      'PQ32x4fs',
+    )
     .option('--nprobe <list>', 'IVF lists searched per query', ints, [8, 32])
     .option('--rerank <n>', 'IVF-PQ candidates rescored exactly in the rerank rows', positive, 200)
     .option('--neighbours <n>', 'AUDIENCE_NEIGHBOURS', positive, 50)

@@ -88,6 +88,14 @@ describe('locateIvfNprobe (real faiss IVF-PQ)', () => {
     expect(all).toBe(k);
   });
 
+  it('finds it in the fast-scan (4-bit) variant too', () => {
+    const fs = faiss.Index.fromFactory(dim, 'IVF16,PQ8x4fs', 0);
+    fs.train(Array.from(base));
+    const b = fs.toBuffer();
+    expect(b.toString('latin1', 0, 4)).toBe('IwPf');
+    expect(locateIvfNprobe(b, 16)).toBe(locateIvfNprobe(buf, 16));
+  });
+
   it('refuses other layouts and a wrong nlist', () => {
     expect(locateIvfNprobe(buf, 32)).toBeNull();
     expect(locateIvfNprobe(faiss.Index.fromFactory(dim, 'HNSW8,Flat', 0).toBuffer(), 16)).toBeNull();

@@ -75,14 +75,14 @@ export function recallAtK(
 }
 
 /**
- * Byte offset of `nprobe` in a serialised faiss IndexIVFPQ ("IwPQ"), or null when the layout is
- * not the expected one. faiss-node 0.5.1 has no setter for nprobe (the IVF lists searched per
- * query, default 1), and faiss 1.7.x writes it right after the index header and nlist:
- * fourcc, d (int32), ntotal (int64), two int64 dummies, is_trained (byte), metric (int32)
- * [+ metric_arg (float) for metrics beyond L2], nlist (size_t), nprobe (size_t).
+ * Byte offset of `nprobe` in a serialised faiss IndexIVFPQ ("IwPQ") or IndexIVFPQFastScan
+ * ("IwPf"), or null when the layout is not the expected one. faiss-node 0.5.1 has no setter for
+ * nprobe (the IVF lists searched per query, default 1), and faiss 1.7.x writes it right after
+ * the index header and nlist: fourcc, d (int32), ntotal (int64), two int64 dummies, is_trained
+ * (byte), metric (int32) [+ metric_arg (float) for metrics beyond L2], nlist (size_t), nprobe (size_t).
  */
 export function locateIvfNprobe(buf: Buffer, nlist: number): number | null {
-  if (buf.length < 53 || buf.toString('latin1', 0, 4) !== 'IwPQ') return null;
+  if (buf.length < 53 || !['IwPQ', 'IwPf'].includes(buf.toString('latin1', 0, 4))) return null;
   const metric = buf.readInt32LE(33);
   const at = 37 + (metric > 1 ? 4 : 0);
   if (Number(buf.readBigUInt64LE(at)) !== nlist) return null;
