@@ -84,9 +84,10 @@ export interface ScaleBenchOptions {
   queries: number;
   flatMax: number;
   ivfpq: number[];
-  pq: string;
+  pq: string[];
   nprobe: number[];
-  rerank: number;
+  rerank: number[];
+  hnsw: boolean;
   neighbours: number;
   audienceSize: number;
   playsPerSong: number;
@@ -241,18 +242,69 @@ async function measureSize(
   const base = all.subarray(0, n * o.dim);
   const queries = all.subarray(n * o.dim);
   const q = (first: number, count: number) => queries.subarray(first * o.dim, (first + count) * o.dim);
+  let exactHits: IndexHit[][] | null = null;
   let exact: string[][] | null = null;
+  if (!o.hnsw && n > o.flatMax) throw new Error(`--no-hnsw needs the exact index: ${n} > --flat-max`);
 
   if (n <= o.flatMax) {
     const flat = await buildIndex('flat', n, o.dim, base);
     add(row({ songs: n, stage: 'flat.build', seconds: flat.seconds, bytes: flat.bytes, unit: 'vector' }));
-    exact = flat.index.searchBatch(queries, K).map((hits) => hits.map((h) => h.id));
+    exactHits = flat.index.searchBatch(queries, K);
+    exact = exactHits.map((hits) => hits.map((h) => h.id));
     for (const b of batchSizes(o)) {
       const us = perRelease(o.queries, b, (f, c) => flat.index.searchBatch(q(f, c), K));
       add(row({ songs: n, stage: 'flat.search', batch: b, usPerRelease: us, recall10: 1 }));
     }
   }
 
+  const hnswUs = o.hnsw ? await measureHnsw(o, n, base, queries, exact, add) : null;
+  if (o.ivfpq.includes(n) && exact)
+    for (const code of o.pq) for (const r of measureIvfPq(o, n, code, base, queries, exact, K)) add(r);
+
+  // Audience aggregation over the neighbours the HNSW search found (exact ones without HNSW).
+  const found = hnswUs?.found ?? exactHits!;
+  const neighbours = found.map((hits) =>
+    topNeighbours(
+      hits.map((h) => ({ songId: h.id, similarity: h.score })),
+      o.neighbours,
+    ),
+  );
+  const counts = zipfListenerCounts({ songs: n, meanPerSong: o.playsPerSong, users, exponent: o.zipf });
+  const agg = measureAggregation(neighbours, (id) => counts[songIndex(id)], users, o);
+  add(
+    row({
+      songs: n,
+      stage: 'aggregate',
+      batch: 1,
+      usPerRelease: agg.us,
+      note: `${fmt(agg.entries, 0)} listener entries per release (mean), ${users.toLocaleString('en')} users`,
+    }),
+  );
+  if (hnswUs)
+    add(
+      row({
+        songs: n,
+        stage: 'release',
+        batch: o.batch,
+        usPerRelease: encodeUs.get(o.batch)! + hnswUs.searchUs.get(o.batch)! + agg.us,
+        note: 'encode + hnsw.search + aggregate; no PostgreSQL, no Kafka',
+      }),
+    );
+}
+
+type IndexHit = { id: string; score: number };
+
+/** The worker's warm index: HNSW build, memory, search per release, recall against exact. */
+async function measureHnsw(
+  o: ScaleBenchOptions,
+  n: number,
+  base: Float32Array,
+  queries: Float32Array,
+  exact: string[][] | null,
+  add: (r: ScaleRow) => void,
+): Promise<{ found: IndexHit[][]; searchUs: Map<number, number> }> {
+  const K = o.neighbours + 1;
+  const q = (first: number, count: number) => queries.subarray(first * o.dim, (first + count) * o.dim);
   const hnsw = await buildIndex('hnsw', n, o.dim, base);
   add(
     row({
@@ -280,36 +332,7 @@ async function measureSize(
     );
     add(row({ songs: n, stage: 'hnsw.search', batch: b, usPerRelease: searchUs.get(b)!, recall10: recall }));
   }
-
-  if (o.ivfpq.includes(n) && exact) for (const r of measureIvfPq(o, n, base, queries, exact, K)) add(r);
-
-  // Audience aggregation over the neighbours the HNSW search found.
-  const neighbours = found.map((hits) =>
-    topNeighbours(
-      hits.map((h) => ({ songId: h.id, similarity: h.score })),
-      o.neighbours,
-    ),
-  );
-  const counts = zipfListenerCounts({ songs: n, meanPerSong: o.playsPerSong, users, exponent: o.zipf });
-  const agg = measureAggregation(neighbours, (id) => counts[songIndex(id)], users, o);
-  add(
-    row({
-      songs: n,
-      stage: 'aggregate',
-      batch: 1,
-      usPerRelease: agg.us,
-      note: `${fmt(agg.entries, 0)} listener entries per release (mean), ${users.toLocaleString('en')} users`,
-    }),
-  );
-  add(
-    row({
-      songs: n,
-      stage: 'release',
-      batch: o.batch,
-      usPerRelease: encodeUs.get(o.batch)! + searchUs.get(o.batch)! + agg.us,
-      note: 'encode + hnsw.search + aggregate; no PostgreSQL, no Kafka',
-    }),
-  );
+  return { found, searchUs };
 }
 
 function measureEncoder(
@@ -372,6 +395,7 @@ async function buildIndex(
 function measureIvfPq(
   o: ScaleBenchOptions,
   n: number,
+  code: string,
   base: Float32Array,
   queries: Float32Array,
   exact: string[][],
@@ -379,7 +403,7 @@ function measureIvfPq(
 ): ScaleRow[] {
   const faiss = loadFaiss();
   const nlist = 2 ** Math.round(Math.log2(Math.sqrt(n)));
-  const descriptor = `IVF${nlist},${o.pq}`;
+  const descriptor = `IVF${nlist},${code}`;
   const rows: ScaleRow[] = [];
   const t0 = now();
   const trained = faiss.Index.fromFactory(o.dim, descriptor, 0 /* faiss METRIC_INNER_PRODUCT */);
@@ -428,10 +452,11 @@ function measureIvfPq(
         : mine;
       return ranked.slice(0, K).map((l) => `s-${l}`);
     };
-    for (const [stage, fetch, rescore] of [
+    const variants: Array<[string, number, boolean]> = [
       ['ivfpq.search', K, false],
-      ['ivfpq.rerank', Math.max(K, o.rerank), true],
-    ] as const) {
+      ...o.rerank.map((r): [string, number, boolean] => ['ivfpq.rerank', Math.max(K, r), true]),
+    ];
+    for (const [stage, fetch, rescore] of variants) {
       const approx: string[][] = [];
       const us = perRelease(nq, o.batch, (first, count) => {
         const labels = search(first, count, fetch);
@@ -450,7 +475,7 @@ function measureIvfPq(
           batch: o.batch,
           usPerRelease: us,
           recall10: recallAtK(approx, exact, 10),
-          note: `nprobe ${nprobe}/${nlist}${rescore ? `, top ${fetch} by PQ rescored with the float vectors` : ''}`,
+          note: `${code}, nprobe ${nprobe}/${nlist}${rescore ? `, top ${fetch} by PQ rescored with the float vectors` : ''}`,
         }),
       );
     }
@@ -681,12 +706,17 @@ export function registerScaleBench(bench: Command): void {
     )
     .option('--ivfpq <list>', "sizes that also get a faiss IVF-PQ index ('none' to skip)", ints, [1_000_000])
     .option(
-      '--pq <code>',
-      'faiss PQ code of the IVF-PQ rows: PQ32x4fs = 32 four-bit codes (16 bytes, fast-scan); PQ16 = 16 eight-bit codes (16 bytes)',
-      'PQ32x4fs',
+      '--pq <codes>',
+      'faiss PQ codes of the IVF-PQ rows, comma list: PQ32x4fs = 32 four-bit codes (16 bytes, fast-scan); PQ16 = 16 eight-bit codes (16 bytes)',
+      (v: string) => v.split(',').map((c) => c.trim()),
+      ['PQ32x4fs'],
     )
     .option('--nprobe <list>', 'IVF lists searched per query', ints, [8, 32])
-    .option('--rerank <n>', 'IVF-PQ candidates rescored exactly in the rerank rows', positive, 200)
+    .option('--rerank <list>', 'IVF-PQ candidates rescored exactly, one rerank row each', ints, [200])
+    .option(
+      '--no-hnsw',
+      'skip the HNSW index (its 1M build is the long part); aggregation then uses exact neighbours',
+    )
     .option('--neighbours <n>', 'AUDIENCE_NEIGHBOURS', positive, 50)
     .option('--audience-size <n>', 'AUDIENCE_SIZE', positive, 200)
     .option(
