@@ -389,7 +389,7 @@ async function buildIndex(
 
 /**
  * faiss IVF-PQ (raw faiss-node: the project's VectorIndex has flat and HNSW only) on the same
- * vectors: coarse quantiser of nlist ≈ √n lists, PQ codes of `pq` bytes per vector, searched at
+ * vectors: coarse quantiser of nlist ≈ √n lists, the PQ `code` (a faiss factory string), searched at
  * each nprobe (patched into the serialised index, faiss-node has no setter), raw and re-ranked.
  */
 function measureIvfPq(
