@@ -7,6 +7,7 @@ import { runQualitySeeds } from './quality-seeds';
 import { runTrainBench } from './train-bench';
 import { registerGateBench } from './gate-bench';
 import { registerOpsBenches } from './ops-commands';
+import { registerScaleBench } from './scale-bench';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -84,4 +85,5 @@ export function registerBenches(bench: Command): void {
 
   registerGateBench(bench);
   registerOpsBenches(bench);
+  registerScaleBench(bench);
 }
