@@ -28,7 +28,8 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type { Command } from 'commander';
-import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { StatsRepository, openDatabase } from '@debut/catalog';
 import {
   InterestBoundary,
   aggregateAudience,
@@ -621,52 +622,32 @@ async function measureUserState(users: number, dim: number): Promise<ScaleRow> {
   });
 }
 
-const STORED = ['song_embeddings', 'user_vectors', 'audiences', 'interactions'] as const;
-
 /**
  * Bytes per row of the tables the scale arithmetic multiplies, in the bench database (created
  * by the bench:pipeline / bench:api catalogue; never created here).
  */
 async function measureStoredRows(): Promise<ScaleRow[]> {
   const db = { ...loadConfig().db, database: process.env.BENCH_PGDATABASE ?? 'debut_bench' };
-  const client = new Client({
-    host: db.host,
-    port: db.port,
-    user: db.user,
-    password: db.password,
-    database: db.database,
-  });
+  let ds: DataSource;
   try {
-    await client.connect();
+    ds = await openDatabase(db, { migrate: false });
   } catch (e) {
-    const why =
-      (e as { code?: string }).code === '3D000' ? `${db.database} does not exist` : (e as Error).message;
+    const why = /does not exist/.test(String(e)) ? `${db.database} does not exist` : (e as Error).message;
     return [row({ stage: 'pg.*', note: `NOT MEASURED: ${why} (bench:pipeline or bench:api creates it)` })];
   }
   try {
-    const rows: ScaleRow[] = [];
-    for (const table of STORED) {
-      // A size read for this report, not part of the product's data access (hence not a repository).
-      const extra = table === 'audiences' ? ', avg(jsonb_array_length(members))::float8 AS members' : '';
-      const { rows: r } = await client.query<{ bytes: string; n: string; members?: number }>(
-        `SELECT pg_total_relation_size('${table}')::bigint AS bytes, count(*)::bigint AS n${extra} FROM ${table}`,
-      );
-      const bytes = Number(r[0].bytes);
-      const n = Number(r[0].n);
-      rows.push(
-        row({
-          stage: `pg.${table}`,
-          bytes: n ? bytes / n : null,
-          unit: 'row',
-          note:
-            `${n.toLocaleString('en')} rows, ${(bytes / 2 ** 20).toFixed(1)} MiB with indexes and TOAST in ${db.database}` +
-            (r[0].members ? `; ${r[0].members.toFixed(0)} members per row` : ''),
-        }),
-      );
-    }
-    return rows;
+    return (await new StatsRepository(ds).storedRowSizes()).map((r) =>
+      row({
+        stage: `pg.${r.table}`,
+        bytes: r.rows ? r.bytes / r.rows : null,
+        unit: 'row',
+        note:
+          `${r.rows.toLocaleString('en')} rows, ${(r.bytes / 2 ** 20).toFixed(1)} MiB with indexes and TOAST in ${db.database}` +
+          (r.members ? `; ${r.members.toFixed(0)} members per row` : ''),
+      }),
+    );
   } finally {
-    await client.end();
+    await ds.destroy();
   }
 }
 

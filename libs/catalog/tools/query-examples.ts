@@ -167,6 +167,7 @@ export const targets: QueryTarget[] = [
     count: [(r) => r.count()],
   }),
   target('stats.repository', ({ ds }) => new StatsRepository(ds), {
+    storedRowSizes: [(r) => r.storedRowSizes()],
     catalogueSize: [(r) => r.catalogueSize()],
     releaseTally: [(r) => r.releaseTally('s-', ['e-1'])],
   }),

@@ -45,4 +45,28 @@ export class StatsRepository {
     );
     return row;
   }
+
+  /**
+   * Bytes per stored row of the tables that grow with the catalogue (with indexes and TOAST),
+   * and the mean audience size, for the scale report.
+   */
+  async storedRowSizes(): Promise<StoredRowSize[]> {
+    return this.ds.query<StoredRowSize[]>(
+      `SELECT t.name AS "table", pg_total_relation_size(t.name::regclass)::float8 AS bytes, t.n::float8 AS rows,
+              t.members
+         FROM (SELECT 'song_embeddings' AS name, (SELECT count(*) FROM song_embeddings) AS n, NULL::float8 AS members
+               UNION ALL SELECT 'user_vectors', (SELECT count(*) FROM user_vectors), NULL
+               UNION ALL SELECT 'audiences', (SELECT count(*) FROM audiences),
+                                (SELECT avg(jsonb_array_length(members))::float8 FROM audiences)
+               UNION ALL SELECT 'interactions', (SELECT count(*) FROM interactions), NULL) t`,
+    );
+  }
+}
+
+export interface StoredRowSize {
+  table: 'song_embeddings' | 'user_vectors' | 'audiences' | 'interactions';
+  bytes: number;
+  rows: number;
+  /** Mean members per audience (audiences only). */
+  members: number | null;
 }
