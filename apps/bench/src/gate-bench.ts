@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InterestBoundary } from '@debut/audience';
 import { loadWithSplit, parseDataset } from '@debut/evaluation';
 import { DEFAULT_DSSM_ARCH, backendName, initTf, loadDssmModel, mulberry32 } from '@debut/models';
+import { positive } from './cli-args';
 
 interface GateBenchOptions {
   model?: string;
@@ -21,12 +22,6 @@ interface GateData {
   items: Float32Array;
   describe: string;
 }
-
-const num = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${v}`);
-  return n;
-};
 
 /** Random vectors: the gate is arithmetic, its cost does not depend on the values. */
 function randomData(o: GateBenchOptions): GateData {
@@ -147,13 +142,13 @@ export function registerGateBench(bench: Command): void {
     .option(
       '--dim <n>',
       "vector dimension without --model (default: the DSSM's dim)",
-      num,
+      positive,
       DEFAULT_DSSM_ARCH.dim,
     )
-    .option('--users <n>', 'distinct users', num, 10_000)
-    .option('--candidates <n>', 'candidate songs per call', num, 100)
-    .option('--calls <n>', 'timed gate calls', num, 50_000)
-    .option('--seed <n>', 'vector / candidate seed', num, 42)
+    .option('--users <n>', 'distinct users', positive, 10_000)
+    .option('--candidates <n>', 'candidate songs per call', positive, 100)
+    .option('--calls <n>', 'timed gate calls', positive, 50_000)
+    .option('--seed <n>', 'vector / candidate seed', positive, 42)
     .action(async (o: GateBenchOptions) => {
       await runGateBench(o);
     });

@@ -5,17 +5,13 @@ import { runIndexBench } from './index-bench';
 import { runPipelineBench } from './pipeline-bench';
 import { runFaultsBench } from './faults-bench';
 import { runApiBench } from './api-bench';
+import { positive } from './cli-args';
 
 const list = (v: string) =>
   v.split(',').map((s) => Number(s.trim().replace(/k$/i, '000').replace(/m$/i, '000000')));
 const kind = (v: string) => {
   if (v !== 'flat' && v !== 'hnsw') throw new Error(`--index-kind must be flat or hnsw, got ${v}`);
   return v;
-};
-const num = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${v}`);
-  return n;
 };
 
 /** bench:index, bench:api, bench:pipeline, bench:faults (registered under `bench`). */
@@ -29,12 +25,12 @@ export function registerOpsBenches(bench: Command): void {
     .option(
       '--dim <n>',
       "vector dimension (default: the I2I encoder's output dimension)",
-      num,
+      positive,
       DEFAULT_I2I_CONFIG.outputDim,
     )
-    .option('--queries <n>', 'held-out queries per size', num, 1000)
+    .option('--queries <n>', 'held-out queries per size', positive, 1000)
     .option('--ef-search <list>', 'HNSW efSearch values to report', list, [64, 128, 256])
-    .option('--seed <n>', 'vector seed', num, 42)
+    .option('--seed <n>', 'vector seed', positive, 42)
     .option('--no-raw-faiss', 'skip the diagnostic row of a raw faiss HNSW built in one add() call')
     .action(
       (o: {
@@ -54,14 +50,14 @@ export function registerOpsBenches(bench: Command): void {
     .description(
       'DESIGN.md §7: song.released → song.audience.selected through the real broker and worker; events/s, p50/p95/p99',
     )
-    .option('--rate <n>', 'offered releases per second', num, 200)
-    .option('--seconds <n>', 'measured duration', num, 60)
-    .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
+    .option('--rate <n>', 'offered releases per second', positive, 200)
+    .option('--seconds <n>', 'measured duration', positive, 60)
+    .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', positive, 2)
     .option('--index-kind <kind>', "the worker's warm index: flat | hnsw", kind, 'hnsw')
     .option(
       '--drain-seconds <n>',
       'after the last publish, how long a release may take before it counts as lost',
-      num,
+      positive,
       60,
     )
     .option(
@@ -86,10 +82,10 @@ export function registerOpsBenches(bench: Command): void {
     .description(
       'DESIGN.md §7: kill -9 worker, broker restart, PostgreSQL restart mid-stream (lost / duplicated); 10,000 malformed events (crashes / DLQ)',
     )
-    .option('--events <n>', 'releases in the stream', num, 3000)
-    .option('--rate <n>', 'offered releases per second', num, 100)
-    .option('--malformed <n>', 'malformed releases', num, 10_000)
-    .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
+    .option('--events <n>', 'releases in the stream', positive, 3000)
+    .option('--rate <n>', 'offered releases per second', positive, 100)
+    .option('--malformed <n>', 'malformed releases', positive, 10_000)
+    .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', positive, 2)
     .option(
       '--poison <n>',
       'poison records (valid JSON that storage or the DLQ refuses) interleaved with valid ones; 0 skips',
@@ -118,14 +114,14 @@ export function registerOpsBenches(bench: Command): void {
     .description(
       'DESIGN.md §7: autocannon on cold-gate (100 candidates), audience, similar and a bare-Fastify reference gate, in one run',
     )
-    .option('--seconds <n>', 'duration per route', num, 15)
-    .option('--connections <n>', 'concurrent keep-alive connections', num, 32)
-    .option('--candidates <n>', 'candidate cold songs per gate request', num, 100)
-    .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', num, 2)
+    .option('--seconds <n>', 'duration per route', positive, 15)
+    .option('--connections <n>', 'concurrent keep-alive connections', positive, 32)
+    .option('--candidates <n>', 'candidate cold songs per gate request', positive, 100)
+    .option('--epochs <n>', 'I2I epochs when the bench catalogue needs a model', positive, 2)
     .option(
       '--api-processes <n>',
       "the api's API_PROCESSES (default: one per core, as production's auto)",
-      num,
+      positive,
       os.availableParallelism(),
     )
     .option(

@@ -65,6 +65,7 @@ import {
   zipfListenerCounts,
   type ListenerModel,
 } from './scale-model';
+import { positive } from './cli-args';
 
 export interface ScaleRow {
   songs: number | null;
@@ -651,11 +652,6 @@ async function measureStoredRows(): Promise<ScaleRow[]> {
   }
 }
 
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${v}`);
-  return n;
-};
 const ints = (v: string) => (v === 'none' ? [] : parseSizes(v));
 
 /** bench:scale (registered under `bench`). */
