@@ -142,6 +142,7 @@ export const targets: QueryTarget[] = [
     changedAfter: [(r) => r.changedAfter('0/'), (r) => r.changedAfter('0/', 1)],
   }),
   target('audience.repository', ({ ds }) => new AudienceRepository(ds), {
+    whileRepublishing: [(r) => r.whileRepublishing(() => Promise.resolve())],
     insert: [(r) => r.insert(audience('s-1', 'i2i-1'))],
     insertMany: [(r) => r.insertMany([audience('s-2', 'i2i-1'), audience('s-3', 'i2i-2')])],
     replace: [(r) => r.replace(audience('s-1', 'i2i-1', { selectedAt: new Date(T0.getTime() + 1000) }))],

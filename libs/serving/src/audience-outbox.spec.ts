@@ -15,6 +15,7 @@ function owedRows(rows: AudienceEntity[]) {
       if (owed.length) await fn(owed);
       return owed.length;
     },
+    whileRepublishing: <T>(fn: () => Promise<T>) => fn(),
     markPublished: async (keys: Array<{ songId: string; modelVersion: string }>) => {
       for (const k of keys) {
         const row = rows.find((r) => r.songId === k.songId && r.modelVersion === k.modelVersion);

@@ -76,10 +76,21 @@ export async function publishOwedAudiences(
   publisher: AudiencePublisher,
   published: PublishedRecords,
   topic: string,
-  audiences: Pick<AudienceRepository, 'markPublished'>,
+  audiences: Pick<AudienceRepository, 'markPublished' | 'whileRepublishing'>,
   rows: AudienceEntity[],
 ): Promise<{ sent: AudienceEntity[]; alreadyOut: number }> {
   if (!rows.length) return { sent: [], alreadyOut: 0 };
+  // One republisher at a time across processes: the read-back below then sees what the last one sent.
+  return audiences.whileRepublishing(() => republish(publisher, published, topic, audiences, rows));
+}
+
+async function republish(
+  publisher: AudiencePublisher,
+  published: PublishedRecords,
+  topic: string,
+  audiences: Pick<AudienceRepository, 'markPublished'>,
+  rows: AudienceEntity[],
+): Promise<{ sent: AudienceEntity[]; alreadyOut: number }> {
   const since = Math.min(...rows.map((r) => new Date(r.selectedAt).getTime())) - CLOCK_SKEW_MARGIN_MS;
   const seen = new Set<string>();
   for (const record of await published.recordsSince(topic, since)) {
@@ -169,7 +180,10 @@ export class OutboxSweep {
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly audiences: Pick<AudienceRepository, 'sweepUnpublished' | 'markPublished'>,
+    private readonly audiences: Pick<
+      AudienceRepository,
+      'sweepUnpublished' | 'markPublished' | 'whileRepublishing'
+    >,
     private readonly publisher: AudiencePublisher,
     private readonly published: PublishedRecords,
     private readonly topic: string,

@@ -219,6 +219,27 @@ export class AudienceRepository {
   }
 
   /**
+   * Runs `fn` while this process holds the lock that every republisher of owed audiences takes
+   * (the outbox sweep and a worker's redelivery path), waiting for it if another holds it. Each
+   * republisher reads the topic back inside the lock, so it sees what the one before it sent and
+   * marks it instead of sending it again: two of them never both send the same owed row.
+   */
+  async whileRepublishing<T>(fn: () => Promise<T>): Promise<T> {
+    const runner = this.ds.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SELECT pg_advisory_lock($1)', [OWED_REPUBLISH_LOCK]);
+      try {
+        return await fn();
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [OWED_REPUBLISH_LOCK]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
    * The outbox sweep's read: audience rows selected over `olderThanSeconds` ago and still not
    * marked published, oldest first — what a process that died between commit and publish left
    * behind with no redelivery to finish it (a recompute over HTTP). `fn` runs while this process
@@ -259,3 +280,5 @@ export class AudienceRepository {
 
 /** pg advisory lock key of the outbox sweep (any constant unique to it). */
 const OUTBOX_SWEEP_LOCK = 0x64656275;
+/** pg advisory lock key held while owed audiences are checked against the topic and republished. */
+const OWED_REPUBLISH_LOCK = 0x64656276;

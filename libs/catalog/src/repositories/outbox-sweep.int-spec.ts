@@ -43,3 +43,21 @@ describe('AudienceRepository.sweepUnpublished on PostgreSQL', () => {
     expect(await audiences().sweepUnpublished(60, 10, () => Promise.resolve())).toBe(2);
   });
 });
+
+describe('AudienceRepository.whileRepublishing on PostgreSQL', () => {
+  it('lets one republisher in at a time, across connections (as across processes)', async () => {
+    const log: string[] = [];
+    const step = (name: string, ms: number) =>
+      audiences().whileRepublishing(async () => {
+        log.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`${name} out`);
+        return name;
+      });
+    const first = step('a', 300);
+    await new Promise((r) => setTimeout(r, 50)); // a holds the lock
+    const results = await Promise.all([first, step('b', 10)]);
+    expect(results).toEqual(['a', 'b']);
+    expect(log).toEqual(['a in', 'a out', 'b in', 'b out']);
+  });
+});

@@ -667,6 +667,11 @@ export class FakeAudienceRepository implements AudiencesApi {
     this.c.wrote('audiences.replace');
   }
 
+  /** One process here: the lock is only a call. */
+  whileRepublishing<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async markPublished(
     keys: Array<{ songId: string; modelVersion: string; selectedAt?: Date }>,
   ): Promise<void> {
