@@ -6,6 +6,7 @@
  * Every module exposes `variables()` (for the optimizer) and `weights()` (named, for artifacts).
  */
 import type { FieldSpec } from '@debut/features';
+import { isNativeBackend, nativeRandomNormal } from './native-ops';
 import type { SparseFieldBatch } from './sparse-inputs';
 import { tf } from './tf';
 
@@ -141,10 +142,15 @@ export function transformFields(
       out = tf.mul<tf.Tensor2D>(out, m);
     }
     if (noiseScale > 0) {
-      out = tf.mul<tf.Tensor2D>(
-        out,
-        tf.add(1, tf.randomNormal([n, width], 0, noiseScale, 'float32', noiseSeed)),
-      );
+      // tf.randomNormal draws in JS; the native backend draws on the device (native-ops.ts).
+      const noise = isNativeBackend()
+        ? nativeRandomNormal<tf.Rank.R2>(
+            [n, width],
+            noiseScale,
+            noiseSeed ?? Math.floor(Math.random() * 2 ** 31),
+          )
+        : tf.randomNormal([n, width], 0, noiseScale, 'float32', noiseSeed);
+      out = tf.mul<tf.Tensor2D>(out, tf.add(1, noise));
     }
     return out;
   });

@@ -38,7 +38,9 @@ import type { FieldSpec } from '@debut/features';
 import { copyRowsByField } from '../i2i-trainer';
 import { rowDot } from '../losses';
 import { mulberry32, randInt } from '../random';
+import { SparseInputs, disposeSparseBatch } from '../sparse-inputs';
 import { backendName, tf } from '../tf';
+import { transformFields } from '../towers';
 import { TrainProgress, planBatches, runTrainingLoop } from '../training-loop';
 import { DEFAULT_DSSM_ARCH, DssmArchConfig, DssmTowers } from './towers';
 
@@ -193,7 +195,11 @@ export async function trainDssm(
   const B = batches.batchSize;
   const M = cfg.negatives;
   const popCum = popularityTable(data, cfg.negativePower);
-  const fieldBufs = data.fields.map((f) => new Float32Array((B + M) * f.width));
+  // Native backend: the batch's non-zeros only, embedded by kernel-row gathers (as trainI2I
+  // does, sparse-inputs.ts); wasm: dense per-field buffers and matmuls.
+  const sparse =
+    backendName() === 'tensorflow' ? new SparseInputs(data.inputs, data.inputDim, data.fields) : null;
+  const fieldBufs = sparse ? [] : data.fields.map((f) => new Float32Array((B + M) * f.width));
   const rows = new Int32Array(B + M);
   const pooled = new Float32Array(B * d);
 
@@ -226,13 +232,26 @@ export async function trainDssm(
     }
     for (let r = B; r < B + M; r++)
       rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
-    copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
-    const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
+    const sb = sparse ? sparse.batch(rows) : null;
+    if (!sparse) copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
+    const x = sparse ? [] : data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
     const pooledT = tf.tensor2d(pooled, [B, d]);
     const noiseSeed = Math.floor(rng() * 2 ** 31);
     const loss = optimizer.minimize(
       () => {
-        const v = towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
+        const v = sb
+          ? towers.item.fromFieldMatrix(
+              cfg.itemNoise > 0
+                ? transformFields(
+                    towers.item.fieldMatrixSparse(sb),
+                    data.fields.length,
+                    undefined,
+                    cfg.itemNoise,
+                    noiseSeed,
+                  )
+                : towers.item.fieldMatrixSparse(sb),
+            )
+          : towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
         const [vp, vn] = tf.split<tf.Tensor2D>(v, [B, M], 0);
         const { u, b } = towers.userAndBoundary(towers.userInput(pooledT));
         const ub = tf.reshape(rowDot(u, b), [B, 1]);
@@ -247,6 +266,7 @@ export async function trainDssm(
       vars,
     );
     x.forEach((t) => t.dispose());
+    if (sb) disposeSparseBatch(sb);
     pooledT.dispose();
     const value = loss!.dataSync()[0];
     loss!.dispose();
