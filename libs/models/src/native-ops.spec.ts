@@ -1,6 +1,6 @@
 import type { Neighbour } from '@debut/audience';
 import { ContentBlendSearch } from './methods/content-blend';
-import { isNativeBackend, nativeRandomNormal } from './native-ops';
+import { isNativeBackend, nativeRandomNormal, nativeRelu } from './native-ops';
 import { mulberry32 } from './random';
 import { initTf, tf } from './tf';
 
@@ -34,6 +34,20 @@ it('nativeRandomNormal: N(0, σ²), the same numbers for the same seed, others f
   expect(d.dataSync()[0]).not.toBe(x[0]);
   [a, b, c, d].forEach((t) => t.dispose());
   expect(tf.memory().numTensors).toBe(before);
+});
+
+it('nativeRelu: the values and the gradient of tf.relu', () => {
+  if (!native()) return;
+  const x = tf.tensor2d([-2, -0.5, 0, 0.25, 3, -1e-9, 1e-9, 7], [2, 4]);
+  const w = tf.tensor2d([1, -2, 3, -4, 5, -6, 7, -8], [2, 4]);
+  const f = (relu: (t: tf.Tensor2D) => tf.Tensor2D) => (t: tf.Tensor) =>
+    tf.sum(tf.mul(relu(t as tf.Tensor2D), w));
+  const [ours, theirs] = [nativeRelu, (t: tf.Tensor2D) => tf.relu(t)].map((relu) => ({
+    y: Array.from(relu(x).dataSync()),
+    dx: Array.from(tf.grad(f(relu))(x).dataSync()).map((v) => v + 0), // -0 and 0 alike
+  }));
+  expect(ours).toEqual(theirs);
+  expect(ours.dx).toEqual([0, 0, 0, -4, 5, 0, 7, -8]);
 });
 
 /** Unit rows of a random n × dim matrix, some of them repeated (ties in the scores). */

@@ -6,7 +6,7 @@
  * Every module exposes `variables()` (for the optimizer) and `weights()` (named, for artifacts).
  */
 import type { FieldSpec } from '@debut/features';
-import { isNativeBackend, nativeRandomNormal } from './native-ops';
+import { isNativeBackend, nativeRandomNormal, nativeRelu } from './native-ops';
 import type { SparseFieldBatch } from './sparse-inputs';
 import { tf } from './tf';
 
@@ -191,7 +191,7 @@ export interface MLPConfig {
 }
 
 function activate(x: tf.Tensor2D, a: Activation): tf.Tensor2D {
-  if (a === 'relu') return tf.relu(x);
+  if (a === 'relu') return isNativeBackend() ? nativeRelu(x) : tf.relu(x);
   if (a === 'tanh') return tf.tanh(x);
   return x;
 }

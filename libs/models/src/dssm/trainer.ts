@@ -37,6 +37,7 @@
 import type { FieldSpec } from '@debut/features';
 import { copyRowsByField } from '../i2i-trainer';
 import { rowDot } from '../losses';
+import { adam } from '../optimizer';
 import { mulberry32, randInt } from '../random';
 import { SparseInputs, disposeSparseBatch } from '../sparse-inputs';
 import { backendName, tf } from '../tf';
@@ -176,7 +177,7 @@ export async function trainDssm(
   const d = cfg.dim;
   const H = cfg.historyLength;
   const vars = towers.variables();
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = adam(cfg.learningRate);
 
   // Positives: every (user, song) pair of users with ≥ 2 songs (otherwise the history without
   // the target is empty and there is nothing to pool).
