@@ -1,4 +1,4 @@
-import { bprLossAllNegatives, infoNCELoss } from './losses';
+import { bprLossAllNegatives, infoNCELoss, meanSoftplus } from './losses';
 import { mulberry32 } from './random';
 import { initTf, tf } from './tf';
 import { l2Normalize } from './towers';
@@ -63,6 +63,12 @@ const cases: Array<{
     ours: (a, p, n) => bprLossAllNegatives(a, p, n, 10),
     plain: (a, p, n) => plainBpr(a, p, n, 10),
     inputs: () => [unit(matrix(24, 6)), unit(matrix(24, 6)), unit(matrix(30, 6))],
+  },
+  {
+    name: 'meanSoftplus',
+    ours: (x) => meanSoftplus(x),
+    plain: (x) => tf.mean(tf.softplus(x)),
+    inputs: () => [tf.mul<tf.Tensor2D>(matrix(24, 6), 8)],
   },
   { name: 'l2Normalize', ours: (x) => l2Normalize(x), plain: plainL2, inputs: () => [matrix(24, 6)] },
 ];

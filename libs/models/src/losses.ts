@@ -15,6 +15,23 @@ export function bprLoss(posScores: tf.Tensor1D, negScores: tf.Tensor1D, scale = 
   return tf.tidy<tf.Scalar>(() => tf.mean(tf.softplus(tf.mul(tf.sub(negScores, posScores), scale))));
 }
 
+/**
+ * mean softplus(x) (= mean −log σ(−x)) of a tensor. On the native backend with its gradient
+ * written out, σ(x)·dy / size: tfjs's Mean gradient fills a ones tensor of x's shape in JS.
+ */
+export function meanSoftplus(x: tf.Tensor): tf.Scalar {
+  if (!isNativeBackend()) return tf.mean(tf.softplus(x));
+  const f = tf.customGrad((...args: CustomArgs) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([input]);
+    return {
+      value: tf.mean<tf.Scalar>(tf.softplus(input)),
+      gradFunc: (dy: tf.Tensor, [inputS]: tf.Tensor[]) => tf.mul(tf.sigmoid(inputS), tf.div(dy, inputS.size)),
+    };
+  });
+  return f(x);
+}
+
 /** Row-wise inner product of two N × d matrices → N. */
 export function rowDot(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy<tf.Tensor1D>(() => tf.sum(tf.mul(a, b), 1));

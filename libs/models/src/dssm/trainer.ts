@@ -36,7 +36,7 @@
  */
 import type { FieldSpec } from '@debut/features';
 import { copyRowsByField } from '../i2i-trainer';
-import { rowDot } from '../losses';
+import { meanSoftplus, rowDot } from '../losses';
 import { adam } from '../optimizer';
 import { mulberry32, randInt } from '../random';
 import { SparseInputs, disposeSparseBatch } from '../sparse-inputs';
@@ -259,8 +259,8 @@ export async function trainDssm(
         const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
         // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
         const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
-        const lPos = tf.mean(tf.softplus(tf.neg(xPos)));
-        const lNeg = tf.mean(tf.softplus(xNeg));
+        const lPos = meanSoftplus(tf.neg(xPos));
+        const lNeg = meanSoftplus(xNeg);
         return tf.add<tf.Scalar>(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha));
       },
       true,
