@@ -7,6 +7,7 @@ import type { FieldSpec } from '@debut/features';
 import { FieldCorrelation, GroupingMode, assignGroups, viewMasks } from './grouping';
 import { bprLoss, bprLossAllNegatives, infoNCELoss, rowDot } from './losses';
 import { TrainingPairs, sampleNegatives } from './pairs';
+import { adam } from './optimizer';
 import { mulberry32 } from './random';
 import { SparseFieldBatch, SparseInputs, disposeSparseBatch } from './sparse-inputs';
 import { tf, backendName } from './tf';
@@ -162,7 +163,7 @@ export async function trainI2I(
   const useNCE = cfg.lambda > 0;
   const head = useNCE ? new ProjectionHead(cfg.outputDim, cfg.projection, cfg.seed + 17) : null;
   const trainVars = [...tower.variables(), ...(head ? head.variables() : [])];
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = adam(cfg.learningRate);
   const F = data.fields.length;
   const corr = new FieldCorrelation(F, cfg.corrMomentum);
   const D = data.inputDim;
@@ -175,6 +176,7 @@ export async function trainI2I(
   // rows are copied into per-field buffers and embedded by dense matmuls, as before.
   const sparse = backendName() === 'tensorflow' ? new SparseInputs(data.inputs, D, data.fields) : null;
   const fieldBufs = sparse ? [] : data.fields.map((f) => new Float32Array(3 * B * f.width));
+  const onePass = sparse !== null;
   const anchors = new Int32Array(B);
   const positives = new Int32Array(B);
 
@@ -197,8 +199,15 @@ export async function trainI2I(
     if (useNCE) {
       const groups = assignGroups(B, F, rng, cfg.grouping, corr);
       const [a, b] = viewMasks(groups, B, F, rng, cfg.maskRate);
-      m1 = tf.tensor2d(a, [B, F]);
-      m2 = tf.tensor2d(b, [B, F]);
+      if (onePass) {
+        const both = new Float32Array(2 * B * F);
+        both.set(a);
+        both.set(b, B * F);
+        m1 = tf.tensor2d(both, [2 * B, F]);
+      } else {
+        m1 = tf.tensor2d(a, [B, F]);
+        m2 = tf.tensor2d(b, [B, F]);
+      }
     }
     const x = sparse ? [] : data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [3 * B, f.width]));
     const wantNorms = useNCE && cfg.grouping === 'correlated' && stepIndex % cfg.corrEvery === 0;
@@ -206,39 +215,54 @@ export async function trainI2I(
     let parts: tf.Scalar[] = [];
     const noiseSeed1 = Math.floor(rng() * 2 ** 31);
     const noiseSeed2 = Math.floor(rng() * 2 ** 31);
-    const loss = optimizer.minimize(
-      () => {
-        const h = sb ? tower.fieldMatrixSparse(sb) : tower.fieldMatrix(x);
-        const v = tower.fromFieldMatrix(h);
-        const [va, vp, vn] = tf.split<tf.Tensor2D>(v, 3, 0);
-        const lb =
-          cfg.bprNegatives === 'batch'
-            ? bprLossAllNegatives(va, vp, vn, cfg.bprScale)
-            : bprLoss(rowDot(va, vp), rowDot(va, vn), cfg.bprScale);
-        let total: tf.Scalar = lb;
-        parts = [tf.keep(lb)];
-        if (useNCE && head && m1 && m2) {
-          const ha = tf.slice(h, [0, 0], [B, h.shape[1]]);
-          if (wantNorms) norms = tf.keep(fieldNorms(ha, F));
-          const z1 = head.apply(
-            tower.fromFieldMatrix(transformFields(ha, F, m1, cfg.noiseScale, noiseSeed1)),
-          );
-          const z2 = head.apply(
-            tower.fromFieldMatrix(transformFields(ha, F, m2, cfg.noiseScale, noiseSeed2)),
-          );
-          const ln = infoNCELoss(z1, z2, cfg.temperature);
-          parts.push(tf.keep(ln));
-          total = tf.add<tf.Scalar>(lb, tf.mul(ln, cfg.lambda));
-        }
-        if (cfg.weightDecay > 0) {
-          const l2 = tf.addN(tower.variables().map((w) => tf.sum(tf.square(w)))) as tf.Scalar;
-          total = tf.add<tf.Scalar>(total, tf.mul(l2, cfg.weightDecay));
-        }
-        return total;
-      },
-      true,
-      trainVars,
-    );
+    const bpr = (va: tf.Tensor2D, vp: tf.Tensor2D, vn: tf.Tensor2D): tf.Scalar =>
+      cfg.bprNegatives === 'batch'
+        ? bprLossAllNegatives(va, vp, vn, cfg.bprScale)
+        : bprLoss(rowDot(va, vp), rowDot(va, vn), cfg.bprScale);
+    const withDecay = (total: tf.Scalar): tf.Scalar => {
+      if (cfg.weightDecay <= 0) return total;
+      const l2 = tf.addN(tower.variables().map((w) => tf.sum(tf.square(w)))) as tf.Scalar;
+      return tf.add<tf.Scalar>(total, tf.mul(l2, cfg.weightDecay));
+    };
+    /** Three tower passes (pairs, view 1, view 2), as the wasm numbers were recorded. */
+    const threePasses = (): tf.Scalar => {
+      const h = sb ? tower.fieldMatrixSparse(sb) : tower.fieldMatrix(x);
+      const v = tower.fromFieldMatrix(h);
+      const [va, vp, vn] = tf.split<tf.Tensor2D>(v, 3, 0);
+      const lb = bpr(va, vp, vn);
+      let total: tf.Scalar = lb;
+      parts = [tf.keep(lb)];
+      if (useNCE && head && m1 && m2) {
+        const ha = tf.slice(h, [0, 0], [B, h.shape[1]]);
+        if (wantNorms) norms = tf.keep(fieldNorms(ha, F));
+        const z1 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m1, cfg.noiseScale, noiseSeed1)));
+        const z2 = head.apply(tower.fromFieldMatrix(transformFields(ha, F, m2, cfg.noiseScale, noiseSeed2)));
+        const ln = infoNCELoss(z1, z2, cfg.temperature);
+        parts.push(tf.keep(ln));
+        total = tf.add<tf.Scalar>(lb, tf.mul(ln, cfg.lambda));
+      }
+      return withDecay(total);
+    };
+    /**
+     * Native backend: the same loss with one tower pass over the 5B rows [pairs; view 1; view 2]
+     * and one head pass over both views (m1 holds both views' masks, one noise draw covers them):
+     * a third of the kernels of three passes, and matrices large enough for both cores.
+     */
+    const onePassLoss = (): tf.Scalar => {
+      const h = tower.fieldMatrixSparse(sb!);
+      const width = h.shape[1];
+      const ha = tf.slice(h, [0, 0], [B, width]);
+      if (wantNorms) norms = tf.keep(fieldNorms(ha, F));
+      const views = transformFields(tf.concat([ha, ha], 0), F, m1!, cfg.noiseScale, noiseSeed1);
+      const v = tower.fromFieldMatrix(tf.concat([h, views], 0));
+      const [va, vp, vn, vv] = tf.split<tf.Tensor2D>(v, [B, B, B, 2 * B], 0);
+      const [z1, z2] = tf.split<tf.Tensor2D>(head!.apply(vv), 2, 0);
+      const lb = bpr(va, vp, vn);
+      const ln = infoNCELoss(z1, z2, cfg.temperature);
+      parts = [tf.keep(lb), tf.keep(ln)];
+      return withDecay(tf.add<tf.Scalar>(lb, tf.mul(ln, cfg.lambda)));
+    };
+    const loss = optimizer.minimize(onePass && useNCE ? onePassLoss : threePasses, true, trainVars);
     x.forEach((t) => t.dispose());
     if (sb) disposeSparseBatch(sb);
     m1?.dispose();

@@ -161,6 +161,8 @@ export function fitRidge(
   const xty = crossProduct(x, y);
   const grid: RidgeFit['grid'] = [];
   let best = lambdas[0];
+  // The best λ's factor is kept from the grid: a Cholesky of d ≈ 2k costs seconds in JS.
+  let bestFactor: Float64Array | null = null;
   if (validate && lambdas.length > 1) {
     const q = validate.inputs;
     let bestScore = -Infinity;
@@ -189,10 +191,11 @@ export function fitRidge(
       if (score > bestScore) {
         bestScore = score;
         best = lambda;
+        bestFactor = l;
       }
     }
   }
-  const l = cholesky(g, d, best);
+  const l = bestFactor ?? cholesky(g, d, best);
   const w = choleskySolve(l, d, Float64Array.from(xty), u);
   return { lambda: best, weights: Float32Array.from(w), inputDim: d, users: u, grid };
 }

@@ -6,6 +6,7 @@
  * Every module exposes `variables()` (for the optimizer) and `weights()` (named, for artifacts).
  */
 import type { FieldSpec } from '@debut/features';
+import { isNativeBackend, nativeRandomNormal, nativeRelu } from './native-ops';
 import type { SparseFieldBatch } from './sparse-inputs';
 import { tf } from './tf';
 
@@ -39,7 +40,46 @@ export function zerosVar(n: number, name: string): tf.Variable {
 
 /** Row-wise L2 normalisation (safe for zero rows). */
 export function l2Normalize(x: tf.Tensor2D, eps = 1e-8): tf.Tensor2D {
+  if (isNativeBackend()) return l2NormalizeFused(x, eps);
   return tf.tidy<tf.Tensor2D>(() => tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), eps))));
+}
+
+/**
+ * The same y = x / √(Σx² + ε) with its gradient written out, dx = (dy − y·Σ(dy·y)) / n: five
+ * kernels instead of tfjs's chain rule through div, sqrt, add, sum and square (~15 kernels, and
+ * Sum's gradient fills a ones tensor in JS). Native backend only (wasm keeps its recorded numbers).
+ */
+function l2NormalizeFused(x: tf.Tensor2D, eps: number): tf.Tensor2D {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const norm = tf.sqrt(tf.add(tf.sum(tf.square(input), 1, true), eps));
+    const y = tf.div(input, norm);
+    save([y, norm]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, [yS, normS]: tf.Tensor[]) =>
+        tf.div(tf.sub(dy, tf.mul(yS, tf.sum(tf.mul(dy, yS), 1, true))), normS),
+    };
+  });
+  return f(x) as tf.Tensor2D;
+}
+
+/**
+ * Σ over each segment of vals[k] · W[cols[k]] (the sparse field embedding), with its gradient
+ * written out: dW = UnsortedSegmentSum(vals · dy[segments], cols). tfjs's chain rule through
+ * gather and UnsortedSegmentSum costs ~10 kernels over nnz × d values plus a JS-filled mask (its
+ * gradient allows negative segment ids, which a SparseFieldBatch never has).
+ */
+function sparseRowSums(W: tf.Tensor2D, b: SparseFieldBatch, numSegments: number): tf.Tensor2D {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [kernel] = args as [tf.Tensor2D];
+    return {
+      value: tf.unsortedSegmentSum(tf.mul(tf.gather(kernel, b.cols), b.vals), b.segments, numSegments),
+      gradFunc: (dy: tf.Tensor) =>
+        tf.unsortedSegmentSum(tf.mul(tf.gather(dy, b.segments), b.vals), b.cols, kernel.shape[0]),
+    };
+  });
+  return f(W) as tf.Tensor2D;
 }
 
 export interface FieldEmbeddingConfig {
@@ -93,15 +133,15 @@ export class FieldEmbedding implements Module {
 
   /**
    * The concatenated field embeddings (N × F·d, as `combineFields(apply(x))`) of a sparse batch:
-   * each non-zero gathers its kernel row, UnsortedSegmentSum adds them per (row, field). Needs
-   * gather's gradient, so the native backend only (see sparse-inputs.ts).
+   * each non-zero gathers its kernel row, UnsortedSegmentSum adds them per (row, field), with the
+   * gradient written out (sparseRowSums). Gather and UnsortedSegmentSum kernels are needed, so the
+   * native backend only (see sparse-inputs.ts).
    */
   applySparse(b: SparseFieldBatch): tf.Tensor2D {
     return tf.tidy(() => {
       const F = this.fields.length;
       const W = F === 1 ? this.kernels[0] : tf.concat(this.kernels, 0);
-      const rows = tf.mul(tf.gather(W, b.cols), b.vals);
-      const sums = tf.unsortedSegmentSum(rows, b.segments, b.rows * F);
+      const sums = sparseRowSums(W as tf.Tensor2D, b, b.rows * F);
       const bias = F === 1 ? this.biases[0] : tf.concat(this.biases, 0);
       return tf.add<tf.Tensor2D>(tf.reshape(sums, [b.rows, F * this.dim]), bias);
     });
@@ -141,10 +181,15 @@ export function transformFields(
       out = tf.mul<tf.Tensor2D>(out, m);
     }
     if (noiseScale > 0) {
-      out = tf.mul<tf.Tensor2D>(
-        out,
-        tf.add(1, tf.randomNormal([n, width], 0, noiseScale, 'float32', noiseSeed)),
-      );
+      // tf.randomNormal draws in JS; the native backend draws on the device (native-ops.ts).
+      const noise = isNativeBackend()
+        ? nativeRandomNormal<tf.Rank.R2>(
+            [n, width],
+            noiseScale,
+            noiseSeed ?? Math.floor(Math.random() * 2 ** 31),
+          )
+        : tf.randomNormal([n, width], 0, noiseScale, 'float32', noiseSeed);
+      out = tf.mul<tf.Tensor2D>(out, tf.add(1, noise));
     }
     return out;
   });
@@ -185,7 +230,7 @@ export interface MLPConfig {
 }
 
 function activate(x: tf.Tensor2D, a: Activation): tf.Tensor2D {
-  if (a === 'relu') return tf.relu(x);
+  if (a === 'relu') return isNativeBackend() ? nativeRelu(x) : tf.relu(x);
   if (a === 'tanh') return tf.tanh(x);
   return x;
 }

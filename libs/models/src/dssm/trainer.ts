@@ -36,9 +36,12 @@
  */
 import type { FieldSpec } from '@debut/features';
 import { copyRowsByField } from '../i2i-trainer';
-import { rowDot } from '../losses';
+import { meanSoftplus, rowDot } from '../losses';
+import { adam } from '../optimizer';
 import { mulberry32, randInt } from '../random';
+import { SparseInputs, disposeSparseBatch } from '../sparse-inputs';
 import { backendName, tf } from '../tf';
+import { transformFields } from '../towers';
 import { TrainProgress, planBatches, runTrainingLoop } from '../training-loop';
 import { DEFAULT_DSSM_ARCH, DssmArchConfig, DssmTowers } from './towers';
 
@@ -174,7 +177,7 @@ export async function trainDssm(
   const d = cfg.dim;
   const H = cfg.historyLength;
   const vars = towers.variables();
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = adam(cfg.learningRate);
 
   // Positives: every (user, song) pair of users with ≥ 2 songs (otherwise the history without
   // the target is empty and there is nothing to pool).
@@ -193,7 +196,11 @@ export async function trainDssm(
   const B = batches.batchSize;
   const M = cfg.negatives;
   const popCum = popularityTable(data, cfg.negativePower);
-  const fieldBufs = data.fields.map((f) => new Float32Array((B + M) * f.width));
+  // Native backend: the batch's non-zeros only, embedded by kernel-row gathers (as trainI2I
+  // does, sparse-inputs.ts); wasm: dense per-field buffers and matmuls.
+  const sparse =
+    backendName() === 'tensorflow' ? new SparseInputs(data.inputs, data.inputDim, data.fields) : null;
+  const fieldBufs = sparse ? [] : data.fields.map((f) => new Float32Array((B + M) * f.width));
   const rows = new Int32Array(B + M);
   const pooled = new Float32Array(B * d);
 
@@ -226,27 +233,41 @@ export async function trainDssm(
     }
     for (let r = B; r < B + M; r++)
       rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
-    copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
-    const x = data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
+    const sb = sparse ? sparse.batch(rows) : null;
+    if (!sparse) copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
+    const x = sparse ? [] : data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
     const pooledT = tf.tensor2d(pooled, [B, d]);
     const noiseSeed = Math.floor(rng() * 2 ** 31);
     const loss = optimizer.minimize(
       () => {
-        const v = towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
+        const v = sb
+          ? towers.item.fromFieldMatrix(
+              cfg.itemNoise > 0
+                ? transformFields(
+                    towers.item.fieldMatrixSparse(sb),
+                    data.fields.length,
+                    undefined,
+                    cfg.itemNoise,
+                    noiseSeed,
+                  )
+                : towers.item.fieldMatrixSparse(sb),
+            )
+          : towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
         const [vp, vn] = tf.split<tf.Tensor2D>(v, [B, M], 0);
         const { u, b } = towers.userAndBoundary(towers.userInput(pooledT));
         const ub = tf.reshape(rowDot(u, b), [B, 1]);
         const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
         // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
         const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
-        const lPos = tf.mean(tf.softplus(tf.neg(xPos)));
-        const lNeg = tf.mean(tf.softplus(xNeg));
+        const lPos = meanSoftplus(tf.neg(xPos));
+        const lNeg = meanSoftplus(xNeg);
         return tf.add<tf.Scalar>(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha));
       },
       true,
       vars,
     );
     x.forEach((t) => t.dispose());
+    if (sb) disposeSparseBatch(sb);
     pooledT.dispose();
     const value = loss!.dataSync()[0];
     loss!.dispose();

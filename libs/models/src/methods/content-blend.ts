@@ -3,10 +3,15 @@
  * validation song by α²·cos(content) + (1 − α)²·cos(tower), for every α of a grid, scored by the
  * caller (audience Recall@100 through the same selector as every row). α = 1 is content-KNN, so
  * the chosen blend is never worse than content-KNN on validation.
+ *
+ * On the native backend the tower cosines, the blends and their top-k run on the device (one
+ * matMul, then one fused blend + topk per α); elsewhere in JS, as the wasm numbers were recorded.
  */
 import type { Neighbour } from '@debut/audience';
 import { normaliseRows } from '@debut/evaluation';
+import { isNativeBackend } from '../native-ops';
 import { SparseRows, sparseRows } from '../ridge';
+import { tf } from '../tf';
 
 export const CONTENT_WEIGHTS = [0, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
@@ -82,6 +87,36 @@ export class ContentBlendSearch {
     dim: number,
     alphas = CONTENT_WEIGHTS,
   ): Promise<{ alpha: number; score: number; grid: number[] }> {
+    const neighboursAt = isNativeBackend()
+      ? this.onDevice(towerWarm, towerVal, dim)
+      : this.inJs(towerWarm, towerVal, dim);
+    let best = { alpha: alphas[0], score: -Infinity };
+    const grid: number[] = [];
+    for (const alpha of alphas) {
+      const score = await this.validate(neighboursAt(alpha));
+      grid.push(score);
+      if (score > best.score) best = { alpha, score };
+    }
+    neighboursAt.done?.();
+    return { ...best, grid };
+  }
+
+  /** Frees the device copy of the content cosines (native backend). */
+  dispose(): void {
+    this.cosOnDevice?.dispose();
+    this.cosOnDevice = null;
+  }
+
+  private cosOnDevice: tf.Tensor2D | null = null;
+
+  /** Blend weights of α: (α²·cos(content) + (1 − α)²·cos(tower)) / (α² + (1 − α)²). */
+  private static weights(alpha: number): [number, number] {
+    const a = alpha * alpha;
+    const b = (1 - alpha) * (1 - alpha);
+    return [a / (a + b), b / (a + b)];
+  }
+
+  private inJs(towerWarm: Float32Array, towerVal: Float32Array, dim: number): NeighboursAt {
     const { nq, nw } = this;
     const tower = new Float32Array(nq * nw);
     for (let q = 0; q < nq; q++) {
@@ -91,19 +126,42 @@ export class ContentBlendSearch {
         tower[q * nw + w] = s;
       }
     }
-    let best = { alpha: alphas[0], score: -Infinity };
-    const grid: number[] = [];
     const mixed = new Float32Array(nq * nw);
-    for (const alpha of alphas) {
+    return (alpha) => {
       const a = alpha * alpha;
       const b = (1 - alpha) * (1 - alpha);
       const scale = 1 / (a + b);
       for (let i = 0; i < mixed.length; i++) mixed[i] = (a * this.cos[i] + b * tower[i]) * scale;
-      const neighbours = Array.from({ length: nq }, (_, q) => topK(mixed, q * nw, nw, this.k, this.warmIds));
-      const score = await this.validate(neighbours);
-      grid.push(score);
-      if (score > best.score) best = { alpha, score };
-    }
-    return { ...best, grid };
+      return Array.from({ length: nq }, (_, q) => topK(mixed, q * nw, nw, this.k, this.warmIds));
+    };
+  }
+
+  private onDevice(towerWarm: Float32Array, towerVal: Float32Array, dim: number): NeighboursAt {
+    const { nq, nw } = this;
+    const k = Math.min(this.k, nw);
+    this.cosOnDevice ??= tf.tensor2d(this.cos, [nq, nw]);
+    const cos = this.cosOnDevice;
+    const tower = tf.tidy(() =>
+      tf.matMul(tf.tensor2d(towerVal, [nq, dim]), tf.tensor2d(towerWarm, [nw, dim]), false, true),
+    );
+    const at: NeighboursAt = (alpha) => {
+      const [wc, wt] = ContentBlendSearch.weights(alpha);
+      const { values, indices } = tf.tidy(() => tf.topk(tf.add(tf.mul(cos, wc), tf.mul(tower, wt)), k));
+      const v = values.dataSync();
+      const ix = indices.dataSync();
+      values.dispose();
+      indices.dispose();
+      return Array.from({ length: nq }, (_, q) =>
+        Array.from({ length: k }, (_, t) => ({
+          songId: this.warmIds[ix[q * k + t]],
+          similarity: v[q * k + t],
+        })),
+      );
+    };
+    at.done = () => tower.dispose();
+    return at;
   }
 }
+
+/** The k neighbours of every validation song for a blend weight α. */
+type NeighboursAt = ((alpha: number) => Neighbour[][]) & { done?: () => void };

@@ -97,6 +97,7 @@ export async function fitI2I(
       },
     },
   );
+  blend?.dispose();
   const encoder = new I2IEncoder(featurizer, result.tower, undefined, alphaAt.get(result.bestEpoch) ?? 0);
   const fit: I2IFitResult = { method: name, encoder, train: result, pairs: pairs.stats };
   ctx.log(
