@@ -47,21 +47,21 @@ export class InterestBoundary {
     if (items.length !== songIds.length * dim) {
       throw new Error(`expected ${songIds.length} × ${dim} item values, got ${items.length}`);
     }
-    return songIds.map((songId, i) => {
-      const score = dot(this.interest.user, items, i * dim);
-      return { songId, score, boundary: this.threshold, pass: score > this.threshold };
-    });
+    return this.gateAt(
+      songIds,
+      items,
+      songIds.map((_, i) => i * dim),
+    );
   }
 
-  /** Decisions for candidate songs whose vectors are looked up one by one (no packing copy). */
-  gateEach(songIds: string[], vectorOf: (songId: string, index: number) => Float32Array): GateDecision[] {
-    const dim = this.interest.user.length;
+  /**
+   * Decisions for candidate songs whose vectors start at `offsets[i]` in `matrix` (rows of the
+   * user vector's length), read in place: the api's held vectors are gated without copying.
+   */
+  gateAt(songIds: string[], matrix: Float32Array, offsets: ArrayLike<number>): GateDecision[] {
     const out = new Array<GateDecision>(songIds.length);
     for (let i = 0; i < songIds.length; i++) {
-      const item = vectorOf(songIds[i], i);
-      if (item.length !== dim)
-        throw new Error(`item ${songIds[i]} has ${item.length} values, expected ${dim}`);
-      const score = dot(this.interest.user, item);
+      const score = dot(this.interest.user, matrix, offsets[i]);
       out[i] = { songId: songIds[i], score, boundary: this.threshold, pass: score > this.threshold };
     }
     return out;

@@ -20,15 +20,15 @@ export class UnknownEntityError extends Error {
   }
 }
 
-/** The held item vector of every song, in order, or null when one is not held (one lookup each). */
-function heldRows(held: DssmVectors, songIds: string[]): Float32Array[] | null {
-  const rows = new Array<Float32Array>(songIds.length);
+/** Where each song's held item vector starts, in order, or null when one is not held (one lookup each). */
+function heldOffsets(held: DssmVectors, songIds: string[]): Int32Array | null {
+  const offsets = new Int32Array(songIds.length);
   for (let i = 0; i < songIds.length; i++) {
-    const row = held.songs.get(songIds[i]);
-    if (!row) return null;
-    rows[i] = row;
+    const at = held.songs.offsetOf(songIds[i]);
+    if (at < 0) return null;
+    offsets[i] = at;
   }
-  return rows;
+  return offsets;
 }
 
 export interface GateAnswer {
@@ -104,15 +104,15 @@ export class GateService {
     const { version } = dssm;
     const held = dssm.vectors;
     const interest = held?.user(userId);
-    const rows = interest && heldRows(held!, songIds);
-    if (interest && rows) {
+    const offsets = interest && heldOffsets(held!, songIds);
+    if (interest && offsets) {
       // The fast path, synchronous from here: no await between reading the rows and using them.
       const boundary = new InterestBoundary(interest, dssm.model.gateOffset ?? 0);
       return {
         userId,
         modelVersion: version,
         basis: 'model',
-        decisions: boundary.gateEach(songIds, (_id, i) => rows[i]),
+        decisions: boundary.gateAt(songIds, held!.songs.matrix, offsets),
       };
     }
     const unique = [...new Set(songIds)];
@@ -124,12 +124,10 @@ export class GateService {
     if (unknown.length) throw new UnknownEntityError('song', unknown);
     if (!boundary)
       return { userId, modelVersion: version, basis: 'no-history', decisions: noHistoryDecisions(songIds) };
-    return {
-      userId,
-      modelVersion: version,
-      basis: 'model',
-      decisions: boundary.gateEach(songIds, (id) => items.get(id)!),
-    };
+    const dim = boundary.interest.user.length;
+    const packed = new Float32Array(songIds.length * dim);
+    songIds.forEach((id, i) => packed.set(items.get(id)!, i * dim));
+    return { userId, modelVersion: version, basis: 'model', decisions: boundary.gate(songIds, packed) };
   }
 
   /** Cold songs above the user's boundary, best first. */

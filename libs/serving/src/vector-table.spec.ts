@@ -25,6 +25,9 @@ describe('VectorTable', () => {
     expect(t.bytes).toBe(bytes);
     expect(Array.from(t.get('b')!)).toEqual([5, 6, 7, 8]);
     expect(Array.from(t.get('c')!)).toEqual([0, 0, 0, 1]);
+    const at = t.offsetOf('b');
+    expect(Array.from(t.matrix.subarray(at, at + 4))).toEqual([5, 6, 7, 8]);
+    expect(t.offsetOf('a')).toBe(-1);
   });
 
   it('refuses rows of the wrong width', () => {

@@ -40,6 +40,20 @@ export class VectorTable {
     return slot === undefined ? undefined : this.data.subarray(slot * this.width, (slot + 1) * this.width);
   }
 
+  /**
+   * Where the row of `id` starts in `matrix`, or -1: lets a hot loop read rows in place without
+   * a view per row. Valid until the next write that grows the table (read within one step).
+   */
+  offsetOf(id: string): number {
+    const slot = this.slots.get(id);
+    return slot === undefined ? -1 : slot * this.width;
+  }
+
+  /** The storage the offsets point into (replaced when the table grows). */
+  get matrix(): Float32Array {
+    return this.data;
+  }
+
   /** Writes the row of `id` from `values` (width floats, possibly in parts that are concatenated). */
   set(id: string, ...parts: ArrayLike<number>[]): void {
     let n = 0;

@@ -78,8 +78,9 @@ export class SongsService {
     // An unknown song is a 404 whether or not a model is active.
     const song = held ? null : await this.requireSong(songId);
     const { version, encoder, warm } = requireActive(state, 'i2i');
+    // The search below is synchronous, so the held row is read in place, not copied.
     const vector = held
-      ? Float32Array.from(held)
+      ? held
       : ((await this.embeddings.songVectorsFor(version, [songId])).get(songId) ??
         encoder.embed([songContent(song!)]));
     const similar = warm
