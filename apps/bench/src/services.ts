@@ -374,7 +374,15 @@ export async function ensureCatalogue(
   try {
     const { warm, plays } = await new StatsRepository(ds).catalogueSize();
     const active = await new ModelVersionRepository(ds).active('i2i');
-    if (warm === spec.songs && Math.abs(plays - spec.interactions) < spec.interactions * 0.02 && active) {
+    // A catalogue whose model artifact is gone (another checkout's models directory) is rebuilt.
+    const artifactThere = active && fs.existsSync(path.join(active.artifactPath, 'manifest.json'));
+    if (!artifactThere && active)
+      log(`the active I2I's artifact ${active.artifactPath} is missing: rebuilding`);
+    if (
+      warm === spec.songs &&
+      Math.abs(plays - spec.interactions) < spec.interactions * 0.02 &&
+      artifactThere
+    ) {
       log(
         `catalogue reused: ${config.db.database} has ${warm} established songs, ${plays} interactions, active ${active.version}`,
       );
