@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 /**
  * bench:api (DESIGN.md §7, issue 13): autocannon against the real api process on loopback, every
  * run measuring every route — the cold gate (100 candidate cold songs, a different user per
@@ -192,7 +194,8 @@ async function ensureDssm(env: ReturnType<typeof benchEnv>): Promise<{ version: 
     }
   };
   const found = await active();
-  if (found) return found;
+  // One whose artifact is gone (another checkout's models directory) is replaced, as ensureCatalogue does.
+  if (found && fs.existsSync(path.join(found.artifactPath, 'manifest.json'))) return found;
   log('no active DSSM in the bench database; training one (`trainer train dssm`) and activating it');
   const out = await trainer(['train', 'dssm', '--dataset', 'synthetic', '--seed', '42'], env.vars);
   const version = /registered (dssm-\S+)/.exec(out)?.[1];
