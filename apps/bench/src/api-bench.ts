@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 /**
  * bench:api (DESIGN.md §7, issue 13): autocannon against the real api process on loopback, every
  * run measuring every route — the cold gate (100 candidate cold songs, a different user per
