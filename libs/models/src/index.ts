@@ -18,3 +18,4 @@ export * from './ridge';
 export * from './methods/audience-methods';
 export * from './audience-artifact';
 export * from './methods/audience-fit';
+export * from './search';
