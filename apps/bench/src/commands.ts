@@ -5,6 +5,7 @@ import { i2iMethods, initTf } from '@debut/models';
 import { runQualityBench } from './quality';
 import { runQualitySeeds } from './quality-seeds';
 import { runTrainBench } from './train-bench';
+import { runSearchBench, runSearchSeeds } from './search-bench';
 import { registerGateBench } from './gate-bench';
 import { registerOpsBenches } from './ops-commands';
 import { registerScaleBench } from './scale-bench';
@@ -82,6 +83,54 @@ export function registerBenches(bench: Command): void {
         out: o.out,
       });
     });
+
+  bench
+    .command('search')
+    .description(
+      'issue 15: known-item search from held-out / indexed Last.fm tags (lexical, dense, joint, hybrid) + audience R@100 (joint vs rec-only); docs/search.md',
+    )
+    .option('--dataset <name>', 'lastfm', 'lastfm')
+    .option('--seed <n>', 'split seed', int, 42)
+    .option(
+      '--seeds <list>',
+      'comma list of split seeds: mean ± sd per row (one single-seed report each too)',
+    )
+    .option(
+      '--out <file>',
+      'JSON report (default reports/search-<dataset>-<seed>.json, or -seeds-A-B-C.json)',
+    )
+    .option('--epochs <n>', 'epochs of dense, joint and rec-only', int, 8)
+    .option('--max-pairs <n>', 'examples per epoch of dense, joint and rec-only (0 = all)', int, 60000)
+    .action(
+      async (o: {
+        dataset: string;
+        seed: number;
+        seeds?: string;
+        out?: string;
+        epochs: number;
+        maxPairs: number;
+      }) => {
+        if (o.dataset !== 'lastfm')
+          throw new Error(`bench:search needs --dataset lastfm (tags), got "${o.dataset}"`);
+        const backend = await initTf({
+          backend: loadConfig().models.tfBackend,
+          log: (m) => console.error(m),
+        });
+        const base = {
+          dataset: 'lastfm' as const,
+          out: o.out,
+          backend,
+          epochs: o.epochs,
+          maxPairsPerEpoch: o.maxPairs,
+        };
+        if (o.seeds)
+          await runSearchSeeds(
+            o.seeds.split(',').map((s) => int(s.trim())),
+            base,
+          );
+        else await runSearchBench({ ...base, seed: o.seed });
+      },
+    );
 
   registerGateBench(bench);
   registerOpsBenches(bench);

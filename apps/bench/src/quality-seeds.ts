@@ -28,7 +28,7 @@ export interface SeedsReport {
   rows: SeedsRow[];
 }
 
-function summarise(reports: QualityReport[]): SeedsRow[] {
+export function summarise(reports: QualityReport[]): SeedsRow[] {
   const methods = [...new Set(reports.flatMap((r) => r.rows.map((x) => x.method)))];
   return methods.map((method) => {
     const perSeed: Record<string, Metrics> = {};

@@ -19,3 +19,4 @@ export * from './methods/audience-methods';
 export * from './audience-artifact';
 export * from './methods/audience-fit';
 export * from './semantic-ids/rq-kmeans';
+export * from './search';
