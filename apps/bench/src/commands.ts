@@ -38,28 +38,42 @@ export function registerBenches(bench: Command): void {
       'comma list of model families to train: i2i,dssm (baselines always run)',
       'i2i,dssm',
     )
-    .action(async (o: { dataset: string; seed: number; seeds?: string; out?: string; methods: string }) => {
-      const config = loadConfig();
-      const families = new Set(
-        o.methods
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      );
-      const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
-      const base = {
-        dataset: parseDataset(o.dataset),
-        out: o.out,
-        backend,
-        methods: { i2i: families.has('i2i') ? i2iMethods() : [], dssm: families.has('dssm') },
-      };
-      if (o.seeds)
-        await runQualitySeeds(
-          o.seeds.split(',').map((s) => int(s.trim())),
-          base,
+    .option(
+      '--warm-holdout',
+      'opt-in: hide a seeded 10% of each user warm plays from training; U2I rows add u2i.recall@20.warm / u2i.ndcg@20.warm',
+    )
+    .action(
+      async (o: {
+        dataset: string;
+        seed: number;
+        seeds?: string;
+        out?: string;
+        methods: string;
+        warmHoldout?: boolean;
+      }) => {
+        const config = loadConfig();
+        const families = new Set(
+          o.methods
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
         );
-      else await runQualityBench({ ...base, seed: o.seed });
-    });
+        const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
+        const base = {
+          dataset: parseDataset(o.dataset),
+          out: o.out,
+          backend,
+          methods: { i2i: families.has('i2i') ? i2iMethods() : [], dssm: families.has('dssm') },
+          warmHoldout: o.warmHoldout === true,
+        };
+        if (o.seeds)
+          await runQualitySeeds(
+            o.seeds.split(',').map((s) => int(s.trim())),
+            base,
+          );
+        else await runQualityBench({ ...base, seed: o.seed });
+      },
+    );
 
   bench
     .command('train')

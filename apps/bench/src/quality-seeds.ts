@@ -142,6 +142,10 @@ export async function runQualitySeeds(
     'audience.gatePass@100',
     'audience.gatedRecall@100',
     ...U2I_COLUMNS,
+    // Only with --warm-holdout (issue 15), so today's table keeps its columns.
+    ...(report.rows.some((r) => r.mean['u2i.recall@20.warm'] !== undefined)
+      ? ['u2i.recall@20.warm', 'u2i.ndcg@20.warm']
+      : []),
   ];
   const md = [
     `## bench:quality — ${opts.dataset}, seeds ${seeds.join(', ')}, backend ${report.backend}: mean ± sd over seeds`,
