@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { parseDataset } from '@debut/evaluation';
-import { i2iMethods, initTf } from '@debut/models';
+import { dssmSidMethods, i2iMethods, initTf } from '@debut/models';
 import { runQualityBench } from './quality';
 import { runQualitySeeds } from './quality-seeds';
 import { runTrainBench } from './train-bench';
@@ -35,7 +35,7 @@ export function registerBenches(bench: Command): void {
     )
     .option(
       '--methods <list>',
-      'comma list of model families to train: i2i,dssm (baselines always run)',
+      'comma list of model families to train: i2i,dssm,dssm-sid (baselines always run; dssm-sid: docs/models.md)',
       'i2i,dssm',
     )
     .option(
@@ -63,7 +63,12 @@ export function registerBenches(bench: Command): void {
           dataset: parseDataset(o.dataset),
           out: o.out,
           backend,
-          methods: { i2i: families.has('i2i') ? i2iMethods() : [], dssm: families.has('dssm') },
+          methods: {
+            i2i: families.has('i2i') ? i2iMethods() : [],
+            dssm: families.has('dssm'),
+            // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
+            u2i: families.has('dssm-sid') ? dssmSidMethods({ contentRow: !families.has('dssm') }) : [],
+          },
           warmHoldout: o.warmHoldout === true,
         };
         if (o.seeds)

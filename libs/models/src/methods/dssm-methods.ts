@@ -292,7 +292,7 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
 }
 
 /** The evaluation's view of a fit: with or without the boundary vectors. */
-function asU2IModel(fit: DssmFit, withBoundary: boolean): U2IModel {
+export function asU2IModel(fit: DssmFit, withBoundary: boolean): U2IModel {
   const d = fit.model.dim;
   const rowsOf = (which: Float32Array, userIds: string[]) => {
     const out = new Float32Array(userIds.length * d);
