@@ -16,6 +16,14 @@ const int = (v: string) => {
   return n;
 };
 
+/** Dataset and seed options of a seeded bench. */
+interface SeedArgs {
+  dataset: string;
+  seed: number;
+  seeds?: string;
+  out?: string;
+}
+
 /** `bench <name>`: the npm run bench:* scripts land here. */
 export function registerBenches(bench: Command): void {
   bench
@@ -42,43 +50,34 @@ export function registerBenches(bench: Command): void {
       '--warm-holdout',
       'opt-in: hide a seeded 10% of each user warm plays from training; U2I rows add u2i.recall@20.warm / u2i.ndcg@20.warm',
     )
-    .action(
-      async (o: {
-        dataset: string;
-        seed: number;
-        seeds?: string;
-        out?: string;
-        methods: string;
-        warmHoldout?: boolean;
-      }) => {
-        const config = loadConfig();
-        const families = new Set(
-          o.methods
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
+    .action(async (o: SeedArgs & { methods: string; warmHoldout?: boolean }) => {
+      const config = loadConfig();
+      const families = new Set(
+        o.methods
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
+      const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
+      const base = {
+        dataset: parseDataset(o.dataset),
+        out: o.out,
+        backend,
+        methods: {
+          i2i: families.has('i2i') ? i2iMethods() : [],
+          dssm: families.has('dssm'),
+          // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
+          u2i: families.has('dssm-sid') ? dssmSidMethods({ contentRow: !families.has('dssm') }) : [],
+        },
+        warmHoldout: o.warmHoldout === true,
+      };
+      if (o.seeds)
+        await runQualitySeeds(
+          o.seeds.split(',').map((s) => int(s.trim())),
+          base,
         );
-        const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
-        const base = {
-          dataset: parseDataset(o.dataset),
-          out: o.out,
-          backend,
-          methods: {
-            i2i: families.has('i2i') ? i2iMethods() : [],
-            dssm: families.has('dssm'),
-            // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
-            u2i: families.has('dssm-sid') ? dssmSidMethods({ contentRow: !families.has('dssm') }) : [],
-          },
-          warmHoldout: o.warmHoldout === true,
-        };
-        if (o.seeds)
-          await runQualitySeeds(
-            o.seeds.split(',').map((s) => int(s.trim())),
-            base,
-          );
-        else await runQualityBench({ ...base, seed: o.seed });
-      },
-    );
+      else await runQualityBench({ ...base, seed: o.seed });
+    });
 
   bench
     .command('train')

@@ -13,7 +13,7 @@
  */
 import type { Item, TrainContext, U2IMethod, U2IModel } from '@debut/evaluation';
 import type { FeatureSchema } from '@debut/features';
-import { DssmFit, DssmMethodOptions, asU2IModel, fitDssm } from './dssm-methods';
+import { DssmFit, DssmMethodOptions, asU2IModel, dssmMethods, fitDssm } from './dssm-methods';
 import {
   DEFAULT_RQ_KMEANS,
   RqKMeansConfig,
@@ -137,14 +137,21 @@ export function randomHashFeatures(ctx: TrainContext, buckets: number): ItemIdFe
 export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
   const sid = { ...DEFAULT_SID_FEATURES, ...opts.sid };
   const buckets = opts.hashBuckets ?? 4096;
-  const contentFits = new WeakMap<TrainContext, Promise<DssmFit>>();
-  const contentFit = (ctx: TrainContext) => {
-    let f = contentFits.get(ctx);
-    if (!f) {
-      contentFits.set(ctx, (f = fitDssm(ctx, opts)));
-      f.then((fit) => opts.onFit?.(fit, ctx)).catch(() => undefined);
-    }
-    return f;
+  // Today's content-only rows, trained once per TrainContext; onFit hands over the fit before
+  // the row's own fit resolves (both wait on the same promise, onFit's callback registered first).
+  const contentFits = new WeakMap<TrainContext, DssmFit>();
+  const [, boundary] = dssmMethods({
+    ...opts,
+    onFit: (fit, ctx) => {
+      contentFits.set(ctx, fit);
+      opts.onFit?.(fit, ctx);
+    },
+  });
+  const contentFit = async (ctx: TrainContext): Promise<DssmFit> => {
+    await boundary.fit(ctx);
+    const fit = contentFits.get(ctx);
+    if (!fit) throw new Error('content-only DSSM fit missing');
+    return fit;
   };
   const featured = (name: string, features: (ctx: TrainContext) => Promise<ItemIdFeatures>): U2IMethod => ({
     name,
@@ -155,14 +162,7 @@ export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
     },
   });
   return [
-    ...(opts.contentRow === false
-      ? []
-      : [
-          {
-            name: 'dssm-boundary',
-            fit: async (ctx: TrainContext) => asU2IModel(await contentFit(ctx), true),
-          },
-        ]),
+    ...(opts.contentRow === false ? [] : [boundary]),
     featured('dssm-sid-ngram', async (ctx) => sidFeatures(ctx, await contentFit(ctx), sid, opts.rq ?? {})),
     featured('dssm-random-hash', (ctx) => Promise.resolve(randomHashFeatures(ctx, buckets))),
   ];
