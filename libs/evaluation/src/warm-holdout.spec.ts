@@ -1,6 +1,6 @@
 import { coldSplit } from './split';
 import type { ColdStartDataset, Interaction, Item, U2IModel } from './types';
-import { warmU2IMetrics, withWarmHoldout } from './warm-holdout';
+import { popularityU2IModel, warmU2IMetrics, withWarmHoldout } from './warm-holdout';
 
 function dataset(): ColdStartDataset {
   // 200 items, 8 users; user u plays items 5u, …, 5u+39 (40 plays each).
@@ -101,5 +101,17 @@ describe('warm holdout', () => {
       embedItems: (items) => oracle.embedItems(items).map((x) => -x),
     };
     expect(warmU2IMetrics(s, warm, ds.users, antiOracle)['u2i.recall@20.warm']).toBe(0);
+  });
+
+  it('popularity baseline: every user gets the most-listened warm songs they have not trained on', () => {
+    const s = coldSplit(ds, { seed: 3, warmHoldout: true });
+    const warm: Item[] = s.warmItems.map((id) => ds.items.find((i) => i.id === id)!);
+    const pop = popularityU2IModel(s);
+    const v = pop.embedItems(warm);
+    const count = (id: string) => s.train.filter((it) => it.itemId === id).length;
+    warm.forEach((it, j) => expect(v[j]).toBeCloseTo(Math.log1p(count(it.id)), 5));
+    const m = warmU2IMetrics(s, warm, ds.users, pop);
+    expect(m['u2i.recall@20.warm']).toBeGreaterThan(0);
+    expect(m['u2i.recall@20.warm']).toBeLessThanOrEqual(1);
   });
 });

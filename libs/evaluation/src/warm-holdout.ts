@@ -88,6 +88,20 @@ export function warmU2IMetrics(split: ColdSplit, warm: Item[], users: string[], 
   return m;
 }
 
+/**
+ * Warm-holdout popularity baseline as a U2I model (d = 1): every user ranks warm songs by
+ * log1p(training listeners), the same order for all. Cold songs score 0 (nobody trained on them).
+ */
+export function popularityU2IModel(split: ColdSplit): U2IModel {
+  const listeners = new Map<string, number>();
+  for (const it of split.train) listeners.set(it.itemId, (listeners.get(it.itemId) ?? 0) + 1);
+  return {
+    dim: 1,
+    embedItems: (items) => Float32Array.from(items, (i) => Math.log1p(listeners.get(i.id) ?? 0)),
+    embedUsers: (ids) => new Float32Array(ids.length).fill(1),
+  };
+}
+
 /** The k best of `cand` by `score`, best first (ties: lower index first). */
 function topK(cand: number[], score: (j: number) => number, k: number): number[] {
   const best: number[] = [];
