@@ -166,7 +166,10 @@ describe('dssmSidMethods', () => {
         batchSize: 256,
         negatives: 128,
       },
-      sid: { levels: 3, codes: 8, tableSizes: [8, 64, 64], hashSeed: 3 },
+      sid: [
+        { levels: 2, codes: 8, tableSizes: [8, 64], hashSeed: 3 },
+        { levels: 3, codes: 8, tableSizes: [8, 64, 64], hashSeed: 3 },
+      ],
       hashBuckets: 64,
     });
     expect(methods.map((m) => m.name)).toEqual(['dssm-boundary', 'dssm-sid-ngram', 'dssm-random-hash']);
