@@ -6,6 +6,8 @@
  *    (vectors of a model trained on training interactions only), and every song, cold ones
  *    included, gets its code by encoding its content-derived vector with that codebook — no
  *    hidden interaction reaches the codes;
+ *  - `dssm-sid-spm`: content + SentencePiece-style pieces over the same SIDs (one multi-hot
+ *    table; pieces shared by ≥ 5 warm songs, so no song-unique token);
  *  - `dssm-random-hash`: content + a learned row per hashed song ID; non-warm songs all map to
  *    one reserved, never-trained bucket (the paper's random-ID baseline).
  * Every row is the same DSSM (same trainer, config and early stopping on cold validation), only
@@ -23,15 +25,21 @@ import {
 } from '../semantic-ids/rq-kmeans';
 import {
   DEFAULT_SID_FEATURES,
+  DEFAULT_SID_PIECES,
   ITEM_HASH_MODALITY,
+  IdFeatureValues,
+  SID_PIECES_MODALITY,
   SidFeatureConfig,
+  SidPieceConfig,
+  fitSidPieces,
+  sidPieces,
   UNSEEN_BUCKET,
   itemHashBucket,
   itemHashSchema,
   sidPrefixModality,
   sidSchema,
   sidValues,
-  withCategorical,
+  withIdFeatures,
 } from '../semantic-ids/sid-features';
 
 export interface DssmSidOptions extends DssmMethodOptions {
@@ -40,6 +48,8 @@ export interface DssmSidOptions extends DssmMethodOptions {
   /** SID feature settings tried by `dssm-sid-ngram`; the best on cold validation is kept. */
   sid?: Array<Partial<SidFeatureConfig>>;
   rq?: Partial<RqKMeansConfig>;
+  /** Piece vocabulary of `dssm-sid-spm` (over 3-level SIDs). */
+  pieces?: Partial<SidPieceConfig>;
   /** Hash buckets of `dssm-random-hash` (trained rows; the reserved unseen row is extra). */
   hashBuckets?: number;
 }
@@ -59,13 +69,13 @@ export const SID_FEATURE_CANDIDATES: Array<Partial<SidFeatureConfig>> = [
 /** Per-song extra features: the schema they extend and each song's values (by song id). */
 interface ItemIdFeatures {
   schema: FeatureSchema;
-  values: (item: Item) => Record<string, string>;
+  values: (item: Item) => IdFeatureValues;
   notes: string;
 }
 
 /** A TrainContext whose songs carry the extra features (split, users and hooks unchanged). */
 function withFeatures(ctx: TrainContext, f: ItemIdFeatures, name: string): TrainContext {
-  const items = ctx.dataset.items.map((i) => ({ ...i, content: withCategorical(i.content, f.values(i)) }));
+  const items = ctx.dataset.items.map((i) => ({ ...i, content: withIdFeatures(i.content, f.values(i)) }));
   return {
     ...ctx,
     dataset: { ...ctx.dataset, schema: f.schema, items },
@@ -80,17 +90,29 @@ function featuredModel(fit: DssmFit, f: ItemIdFeatures): U2IModel {
   return {
     ...base,
     embedItems: (items) =>
-      base.embedItems(items.map((i) => ({ ...i, content: withCategorical(i.content, f.values(i)) }))),
+      base.embedItems(items.map((i) => ({ ...i, content: withIdFeatures(i.content, f.values(i)) }))),
   };
 }
 
-/** SID prefix features from RQ-KMeans codes of the content DSSM's item vectors (fitted on warm songs). */
-export function sidFeatures(
+/** RQ-KMeans SIDs of every song, the codebook fitted on the warm songs' content-DSSM vectors only. */
+interface SongCodes {
+  levels: number;
+  codes: number;
+  /** Codes of ctx.dataset.items, row-major, and the rows of the warm songs in it. */
+  ids: Int32Array;
+  row: Map<string, number>;
+  warmRows: number[];
+  /** Codes of a song outside the dataset (none in the bench): encoded on the fly. */
+  encode(item: Item): Int32Array;
+}
+
+function songCodes(
   ctx: TrainContext,
   content: DssmFit,
-  sid: SidFeatureConfig,
+  levels: number,
+  codes: number,
   rq: Partial<RqKMeansConfig>,
-): ItemIdFeatures {
+): SongCodes {
   const model = content.model;
   const all = ctx.dataset.items;
   const vectors = model.embedItems(all.map((i) => i.content));
@@ -99,34 +121,95 @@ export function sidFeatures(
   const warmRows = all.flatMap((i, r) => (warm.has(i.id) ? [r] : []));
   const warmVecs = new Float32Array(warmRows.length * d);
   warmRows.forEach((r, t) => warmVecs.set(vectors.subarray(r * d, (r + 1) * d), t * d));
-  const codebook = fitRqKMeans(warmVecs, d, {
-    ...DEFAULT_RQ_KMEANS,
-    levels: sid.levels,
-    codes: sid.codes,
-    seed: ctx.seed,
-    ...rq,
-  });
-  const ids = encodeSemanticIds(codebook, vectors);
-  const L = codebook.levels;
-  const byId = new Map(all.map((i, r) => [i.id, sidValues(ids.subarray(r * L, (r + 1) * L), sid)]));
-  const warmIds = new Int32Array(warmRows.length * L);
-  warmRows.forEach((r, t) => warmIds.set(ids.subarray(r * L, (r + 1) * L), t * L));
-  const stats = semanticIdStats(warmIds, L, codebook.codes);
-  // Share of cold songs whose full prefix also belongs to some warm song (a trained row).
-  const warmFull = new Set(warmRows.map((r) => byId.get(all[r].id)![sidPrefixModality(L)]));
-  const cold = all.filter((i) => !warm.has(i.id));
-  const coldShared = cold.filter((i) => warmFull.has(byId.get(i.id)![sidPrefixModality(L)])).length;
+  const codebook = fitRqKMeans(warmVecs, d, { ...DEFAULT_RQ_KMEANS, levels, codes, seed: ctx.seed, ...rq });
+  return {
+    levels: codebook.levels,
+    codes: codebook.codes,
+    ids: encodeSemanticIds(codebook, vectors),
+    row: new Map(all.map((i, r) => [i.id, r])),
+    warmRows,
+    encode: (item) => encodeSemanticIds(codebook, model.embedItems([item.content])),
+  };
+}
+
+const codesOf = (c: SongCodes, r: number) => c.ids.subarray(r * c.levels, (r + 1) * c.levels);
+
+/** Codes of one song: stored row, or encoded from its content. */
+const songCodesOf = (c: SongCodes, item: Item) => {
+  const r = c.row.get(item.id);
+  return r === undefined ? c.encode(item) : codesOf(c, r);
+};
+
+/** SID prefix features from RQ-KMeans codes of the content DSSM's item vectors (fitted on warm songs). */
+export function sidFeatures(
+  ctx: TrainContext,
+  content: DssmFit,
+  sid: SidFeatureConfig,
+  rq: Partial<RqKMeansConfig>,
+): ItemIdFeatures {
+  const c = songCodes(ctx, content, sid.levels, sid.codes, rq);
+  const L = c.levels;
+  const all = ctx.dataset.items;
+  const values = all.map((_, r) => sidValues(codesOf(c, r), sid));
+  const warmIds = new Int32Array(c.warmRows.length * L);
+  c.warmRows.forEach((r, t) => warmIds.set(codesOf(c, r), t * L));
+  const stats = semanticIdStats(warmIds, L, c.codes);
+  // Cold songs whose finest prefix row some warm song also trains.
+  const warmFull = new Set(c.warmRows.map((r) => values[r][sidPrefixModality(L)]));
+  const warmSet = new Set(c.warmRows);
+  const coldRows = all.map((_, r) => r).filter((r) => !warmSet.has(r));
+  const coldShared = coldRows.filter((r) => warmFull.has(values[r][sidPrefixModality(L)])).length;
   const notes =
-    `prefixes 1–${sid.levels}: RQ-KMeans ${L}×${codebook.codes} on content-DSSM item vectors of ${warmRows.length} warm songs; ` +
+    `prefixes 1–${L}: RQ-KMeans ${L}×${c.codes} on content-DSSM item vectors of ${c.warmRows.length} warm songs; ` +
     `codes used per level ${stats.codesUsed.join('/')}, distinct prefixes ${stats.distinctPrefixes.join('/')}, ` +
     `unique full SIDs ${(100 * stats.uniqueShare).toFixed(1)}%; tables ${sid.tableSizes.join('/')}; ` +
-    `cold songs whose level-${L} bucket a warm song shares: ${coldShared}/${cold.length}`;
+    `cold songs whose level-${L} row a warm song shares: ${coldShared}/${coldRows.length}`;
   ctx.log(`[dssm-sid-ngram] ${notes}`);
   return {
     schema: sidSchema(ctx.dataset.schema, sid),
-    // Songs outside the dataset (none in the bench) would need the content model: encode on the fly.
-    values: (item) =>
-      byId.get(item.id) ?? sidValues(encodeSemanticIds(codebook, model.embedItems([item.content])), sid),
+    values: (item) => {
+      const r = c.row.get(item.id);
+      return r === undefined ? sidValues(c.encode(item), sid) : values[r];
+    },
+    notes,
+  };
+}
+
+/** SentencePiece-style SID pieces (sid-features.ts), vocabulary from the warm songs' SIDs. */
+export function sidPieceFeatures(
+  ctx: TrainContext,
+  content: DssmFit,
+  sid: SidFeatureConfig,
+  pieces: SidPieceConfig,
+  rq: Partial<RqKMeansConfig>,
+): ItemIdFeatures {
+  const c = songCodes(ctx, content, sid.levels, sid.codes, rq);
+  const warmIds = new Int32Array(c.warmRows.length * c.levels);
+  c.warmRows.forEach((r, t) => warmIds.set(codesOf(c, r), t * c.levels));
+  const vocab = fitSidPieces(warmIds, c.levels, pieces);
+  const inVocab = new Set(vocab);
+  const perSong = ctx.dataset.items.map((_, r) => sidPieces(codesOf(c, r), inVocab));
+  const mean = (rows: number[]) => rows.reduce((s, r) => s + perSong[r].length, 0) / Math.max(1, rows.length);
+  const warmSet = new Set(c.warmRows);
+  const coldRows = ctx.dataset.items.map((_, r) => r).filter((r) => !warmSet.has(r));
+  const notes =
+    `SID pieces over RQ-KMeans ${c.levels}×${c.codes}: vocabulary ${vocab.length} (≥ ${pieces.minCount} warm songs per multi-code piece), ` +
+    `pieces per song ${mean(c.warmRows).toFixed(2)} warm, ${mean(coldRows).toFixed(2)} cold`;
+  ctx.log(`[dssm-sid-spm] ${notes}`);
+  return {
+    schema: {
+      ...ctx.dataset.schema,
+      modalities: [
+        ...ctx.dataset.schema.modalities,
+        { name: SID_PIECES_MODALITY, kind: 'multi', vocabulary: vocab },
+      ],
+    },
+    values: (item) => {
+      const r = c.row.get(item.id);
+      return {
+        [SID_PIECES_MODALITY]: r === undefined ? sidPieces(songCodesOf(c, item), inVocab) : perSong[r],
+      };
+    },
     notes,
   };
 }
@@ -191,6 +274,15 @@ export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
       const content = await contentFit(ctx);
       return sids.map((sid) => sidFeatures(ctx, content, sid, opts.rq ?? {}));
     }),
+    featured('dssm-sid-spm', async (ctx) => [
+      sidPieceFeatures(
+        ctx,
+        await contentFit(ctx),
+        { ...DEFAULT_SID_FEATURES, ...opts.sid?.[opts.sid.length - 1], levels: 3 },
+        { ...DEFAULT_SID_PIECES, ...opts.pieces },
+        opts.rq ?? {},
+      ),
+    ]),
     featured('dssm-random-hash', (ctx) => Promise.resolve([randomHashFeatures(ctx, buckets)])),
   ];
 }

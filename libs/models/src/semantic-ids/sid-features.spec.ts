@@ -21,11 +21,13 @@ import { dssmSidMethods, randomHashFeatures, sidFeatures } from '../methods/dssm
 import {
   ITEM_HASH_MODALITY,
   SidFeatureConfig,
+  fitSidPieces,
+  sidPieces,
   sidPrefixBuckets,
   sidPrefixModality,
   sidSchema,
   sidValues,
-  withCategorical,
+  withIdFeatures,
 } from './sid-features';
 
 jest.setTimeout(120000);
@@ -63,10 +65,46 @@ describe('SID prefix buckets', () => {
   it('becomes one one-hot field per prefix length in the unchanged Featurizer', () => {
     const schema = sidSchema({ version: 1, modalities: [] }, cfg);
     const f = new Featurizer(schema);
-    const item: Item = { id: 's', content: withCategorical({ features: {} }, sidValues([1, 2, 3], cfg)) };
+    const item: Item = { id: 's', content: withIdFeatures({ features: {} }, sidValues([1, 2, 3], cfg)) };
     const b = sidPrefixBuckets([1, 2, 3], cfg);
     // Row 0 of each field is the Featurizer's out-of-vocabulary row, so bucket k is row k + 1.
     for (let p = 1; p <= 3; p++) expect(activeRows(f, item, sidPrefixModality(p))).toEqual([b[p - 1] + 1]);
+  });
+});
+
+describe('SID pieces (SentencePiece-style)', () => {
+  // 6 songs share 1-2 (one with 1-2-3, five with 1-2-0); 3 songs are 0-0-0; one song 3-1-1.
+  const sids = [
+    [1, 2, 3],
+    ...Array.from({ length: 5 }, () => [1, 2, 0]),
+    ...Array.from({ length: 3 }, () => [0, 0, 0]),
+    [3, 1, 1],
+  ];
+  const ids = Int32Array.from(sids.flat());
+  const vocab = fitSidPieces(ids, 3, { vocabSize: 100, minCount: 3 });
+
+  it('keeps every single code and only the runs shared by ≥ minCount warm songs', () => {
+    expect(vocab).toEqual(
+      expect.arrayContaining(['1:1', '2:2', '3:3', '1:3', '1:0', '2:0', '3:0', '2:1', '3:1']),
+    );
+    expect(vocab).toEqual(expect.arrayContaining(['1:1-2', '1:1-2-0', '2:2-0', '1:0-0-0', '1:0-0', '2:0-0']));
+    expect(vocab).not.toContain('1:1-2-3');
+    expect(vocab).not.toContain('1:3-1');
+  });
+
+  it('cuts a song into the longest known pieces, left to right', () => {
+    const set = new Set(vocab);
+    expect(sidPieces([1, 2, 0], set)).toEqual(['1:1-2-0']);
+    expect(sidPieces([1, 2, 3], set)).toEqual(['1:1-2', '3:3']);
+    expect(sidPieces([3, 1, 1], set)).toEqual(['1:3', '2:1', '3:1']);
+    // A cold song with an unseen full SID still shares its frequent prefix piece.
+    expect(sidPieces([1, 2, 1], set)).toEqual(['1:1-2', '3:1']);
+  });
+
+  it('caps the vocabulary, most shared runs first', () => {
+    const small = fitSidPieces(ids, 3, { vocabSize: 10, minCount: 3 });
+    expect(small).toHaveLength(10);
+    expect(small).toContain('1:1-2'); // 6 songs: the most shared run
   });
 });
 
@@ -127,7 +165,7 @@ describe('SID features of cold songs', () => {
     const fz = new Featurizer(f.schema);
     const featured = (id: string) => ({
       ...byId.get(id)!,
-      content: withCategorical(byId.get(id)!.content, f.values(byId.get(id)!)),
+      content: withIdFeatures(byId.get(id)!.content, f.values(byId.get(id)!)),
     });
     expect(activeRows(fz, featured('s0'), sidPrefixModality(1))).toEqual(
       activeRows(fz, featured('s2'), sidPrefixModality(1)),
@@ -139,7 +177,7 @@ describe('SID features of cold songs', () => {
     const f = randomHashFeatures(ctx, 16);
     const fz = new Featurizer(f.schema);
     const row = (i: Item) =>
-      activeRows(fz, { ...i, content: withCategorical(i.content, f.values(i)) }, ITEM_HASH_MODALITY);
+      activeRows(fz, { ...i, content: withIdFeatures(i.content, f.values(i)) }, ITEM_HASH_MODALITY);
     const warmRows = ds.items.slice(2).map(row);
     expect(warmRows.every((r) => r.length === 1 && r[0] >= 1 && r[0] <= 16)).toBe(true);
     expect(new Set(warmRows.map((r) => r[0])).size).toBeGreaterThan(8);
@@ -172,7 +210,12 @@ describe('dssmSidMethods', () => {
       ],
       hashBuckets: 64,
     });
-    expect(methods.map((m) => m.name)).toEqual(['dssm-boundary', 'dssm-sid-ngram', 'dssm-random-hash']);
+    expect(methods.map((m) => m.name)).toEqual([
+      'dssm-boundary',
+      'dssm-sid-ngram',
+      'dssm-sid-spm',
+      'dssm-random-hash',
+    ]);
     for (const m of methods) {
       const model = await m.fit(ctx);
       const metrics = { ...ev.evaluateU2I(model), ...warmU2IMetrics(split, ev.warm, ds.users, model) };

@@ -84,10 +84,22 @@ export function itemHashBucket(id: string, buckets: number, seed: number): numbe
   return deriveSeed(seed, id) % buckets;
 }
 
-/** A copy of `content` with extra categorical values (where the Featurizer reads them). */
-export function withCategorical(content: SongContent, values: Record<string, string>): SongContent {
-  const prev = (content as unknown as { categorical?: Record<string, string> }).categorical;
-  return { ...content, categorical: { ...prev, ...values } } as SongContent;
+/** Extra feature values of one song by modality: a string is categorical, a list multi-valued. */
+export type IdFeatureValues = Record<string, string | string[]>;
+
+/** A copy of `content` with extra feature values (where the Featurizer reads them). */
+export function withIdFeatures(content: SongContent, values: IdFeatureValues): SongContent {
+  const extra = content as unknown as {
+    categorical?: Record<string, string>;
+    multi?: Record<string, string[]>;
+  };
+  const categorical = { ...extra.categorical };
+  const multi = { ...extra.multi };
+  for (const [name, v] of Object.entries(values)) {
+    if (Array.isArray(v)) multi[name] = v;
+    else categorical[name] = v;
+  }
+  return { ...content, categorical, multi } as SongContent;
 }
 
 /** The SID prefix values of one song, by modality. */
@@ -95,4 +107,62 @@ export function sidValues(codes: ArrayLike<number>, cfg: SidFeatureConfig): Reco
   const values: Record<string, string> = {};
   sidPrefixBuckets(codes, cfg).forEach((b, i) => (values[sidPrefixModality(i + 1)] = String(b)));
   return values;
+}
+
+/**
+ * SentencePiece-style pieces over SIDs (`dssm-sid-spm`): a piece is a run of consecutive codes
+ * tagged with its start level ("1:12-5" = codes 12, 5 at levels 1–2). The vocabulary keeps
+ * every single code and the runs shared by at least `minCount` warm songs (most shared first, up
+ * to `vocabSize`), so frequent regions of the code space get long pieces and rare ones fall
+ * back to shorter ones, and no piece belongs to fewer than `minCount` warm songs unless it is a
+ * single code. A song is cut left to right, taking the longest piece in the vocabulary each time.
+ */
+export const SID_PIECES_MODALITY = 'sid.pieces';
+
+export interface SidPieceConfig {
+  vocabSize: number;
+  minCount: number;
+}
+
+export const DEFAULT_SID_PIECES: SidPieceConfig = { vocabSize: 4096, minCount: 5 };
+
+const pieceKey = (codes: ArrayLike<number>, from: number, to: number) =>
+  `${from + 1}:${Array.from({ length: to - from }, (_, t) => codes[from + t]).join('-')}`;
+
+/** The piece vocabulary of warm songs' SIDs (n × levels, row-major). */
+export function fitSidPieces(
+  ids: Int32Array,
+  levels: number,
+  cfg: SidPieceConfig = DEFAULT_SID_PIECES,
+): string[] {
+  const n = Math.floor(ids.length / levels);
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const codes = ids.subarray(i * levels, (i + 1) * levels);
+    for (let a = 0; a < levels; a++)
+      for (let b = a + 1; b <= levels; b++) {
+        const k = pieceKey(codes, a, b);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+  }
+  const singles = [...counts.keys()].filter((k) => !k.includes('-'));
+  const runs = [...counts]
+    .filter(([k, c]) => k.includes('-') && c >= cfg.minCount)
+    .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+    .slice(0, Math.max(0, cfg.vocabSize - singles.length))
+    .map(([k]) => k);
+  return [...singles.sort(), ...runs];
+}
+
+/** One song's pieces: longest vocabulary piece first, left to right (unknown single codes kept). */
+export function sidPieces(codes: ArrayLike<number>, vocab: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const L = codes.length;
+  for (let a = 0; a < L;) {
+    let b = L;
+    while (b > a + 1 && !vocab.has(pieceKey(codes, a, b))) b--;
+    out.push(pieceKey(codes, a, b));
+    a = b;
+  }
+  return out;
 }
