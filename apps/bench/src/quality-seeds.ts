@@ -101,6 +101,20 @@ function verdicts(rows: SeedsRow[]): string[] {
         `above content-mean ${f1('content-mean')?.toFixed(4) ?? '—'}: ${says(b > (f1('content-mean') ?? Infinity))}.`,
     );
   }
+  // Issue 15: item-ID features against content only, warm (held-out plays) and cold.
+  const warmK = 'u2i.recall@20.warm';
+  const coldK = 'u2i.recall@20';
+  const content = { warm: m('dssm-boundary', warmK), cold: m('dssm-boundary', coldK) };
+  for (const row of ['dssm-sid-ngram', 'dssm-sid-spm', 'dssm-random-hash']) {
+    const w = m(row, warmK);
+    const c = m(row, coldK);
+    if (w === undefined || c === undefined || content.warm === undefined || content.cold === undefined)
+      continue;
+    out.push(
+      `${row} vs content-only dssm-boundary: warm R@20 ${w.toFixed(4)} ≥ ${content.warm.toFixed(4)}: ${says(w >= content.warm)}; ` +
+        `cold R@20 ${c.toFixed(4)} > ${content.cold.toFixed(4)}: ${says(c > content.cold)}.`,
+    );
+  }
   return out;
 }
 
