@@ -43,7 +43,7 @@ export function registerBenches(bench: Command): void {
     )
     .option(
       '--methods <list>',
-      'comma list of model families to train: i2i,dssm,dssm-sid (baselines always run; dssm-sid: docs/models.md)',
+      'comma list of model families to train: i2i,dssm,dssm-sid,dssm-sid-spm (baselines always run; dssm-sid: docs/models.md)',
       'i2i,dssm',
     )
     .option(
@@ -67,7 +67,10 @@ export function registerBenches(bench: Command): void {
           i2i: families.has('i2i') ? i2iMethods() : [],
           dssm: families.has('dssm'),
           // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
-          u2i: families.has('dssm-sid') ? dssmSidMethods({ contentRow: !families.has('dssm') }) : [],
+          u2i:
+            families.has('dssm-sid') || families.has('dssm-sid-spm')
+              ? dssmSidMethods({ contentRow: !families.has('dssm'), spm: families.has('dssm-sid-spm') })
+              : [],
         },
         warmHoldout: o.warmHoldout === true,
       };

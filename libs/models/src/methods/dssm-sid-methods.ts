@@ -48,6 +48,8 @@ export interface DssmSidOptions extends DssmMethodOptions {
   /** SID feature settings tried by `dssm-sid-ngram`; the best on cold validation is kept. */
   sid?: Array<Partial<SidFeatureConfig>>;
   rq?: Partial<RqKMeansConfig>;
+  /** Also the `dssm-sid-spm` row (default true). */
+  spm?: boolean;
   /** Piece vocabulary of `dssm-sid-spm` (over 3-level SIDs). */
   pieces?: Partial<SidPieceConfig>;
   /** Hash buckets of `dssm-random-hash` (trained rows; the reserved unseen row is extra). */
@@ -274,15 +276,19 @@ export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
       const content = await contentFit(ctx);
       return sids.map((sid) => sidFeatures(ctx, content, sid, opts.rq ?? {}));
     }),
-    featured('dssm-sid-spm', async (ctx) => [
-      sidPieceFeatures(
-        ctx,
-        await contentFit(ctx),
-        { ...DEFAULT_SID_FEATURES, ...opts.sid?.[opts.sid.length - 1], levels: 3 },
-        { ...DEFAULT_SID_PIECES, ...opts.pieces },
-        opts.rq ?? {},
-      ),
-    ]),
+    ...(opts.spm === false
+      ? []
+      : [
+          featured('dssm-sid-spm', async (ctx) => [
+            sidPieceFeatures(
+              ctx,
+              await contentFit(ctx),
+              { ...DEFAULT_SID_FEATURES, ...opts.sid?.[opts.sid.length - 1], levels: 3 },
+              { ...DEFAULT_SID_PIECES, ...opts.pieces },
+              opts.rq ?? {},
+            ),
+          ]),
+        ]),
     featured('dssm-random-hash', (ctx) => Promise.resolve([randomHashFeatures(ctx, buckets)])),
   ];
 }
