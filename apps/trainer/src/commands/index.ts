@@ -6,12 +6,14 @@ import { registerDlq } from './dlq';
 import { registerImport } from './import';
 import { registerMigrate } from './migrate';
 import { registerTrain } from './train';
+import { registerSidStats } from './train-sid';
 
 /** Every trainer sub-command registers itself here. */
 export function registerCommands(program: Command): void {
   registerMigrate(program);
   registerImport(program);
   registerTrain(program);
+  registerSidStats(program);
   registerActivate(program);
   registerDemo(program);
   registerDlq(program);
