@@ -16,6 +16,8 @@ export interface SelectedAudience {
   members: AudienceMember[];
   /** The audience method that selected the members (AUDIENCE_METHOD, resolved). */
   method: ServedMethod;
+  /** The song's semantic ID under that version (null: the version has no codebook). */
+  sid: string | null;
 }
 
 /**
@@ -51,6 +53,7 @@ export class AudienceService {
     const k = this.options.neighbours;
     const t0 = performance.now();
     const vectors = encoder.embed(songs.map((s) => s.content));
+    const sids = encoder.sids?.encode(vectors) ?? null;
     const dim = encoder.dim;
     const t1 = performance.now();
     const found = warm.searchBatch(vectors, k + 1);
@@ -100,6 +103,7 @@ export class AudienceService {
         neighbours: neighbours[i],
         members,
         method,
+        sid: sids?.[i] ?? null,
       });
     }
     this.log.debug('selected', {
@@ -133,6 +137,7 @@ export function audienceRow(
     })),
     neighbours: selected.neighbours,
     method: selected.method,
+    sid: selected.sid,
     eventId,
     selectedAt: new Date(),
     receivedAt,

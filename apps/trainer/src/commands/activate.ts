@@ -46,7 +46,9 @@ export function registerActivate(program: Command): void {
       }
       console.log(
         `activated ${r.version} (${r.kind}): ${r.songsEmbedded} songs embedded, ${r.kind === 'i2i' ? 'warm' : 'cold'} pool ` +
-          `${r.poolSize} songs${r.kind === 'dssm' ? `, ${r.usersRefreshed} users' (u, b) vectors` : ''}, ${r.seconds.toFixed(1)} s. ` +
+          `${r.poolSize} songs${r.kind === 'dssm' ? `, ${r.usersRefreshed} users' (u, b) vectors` : ''}` +
+          `${r.sids ? `, ${r.sids.songs} semantic IDs (${r.sids.shape})` : r.kind === 'i2i' ? ', no semantic IDs (trained with --sid off)' : ''}, ` +
+          `${r.seconds.toFixed(1)} s. ` +
           'Running api and worker processes switch on their next poll.',
       );
     });
