@@ -15,9 +15,11 @@ import {
   DssmModel,
   I2IEncoder,
   fitDssm,
+  fitSemanticIdModel,
   newModelVersion,
   saveDssmArtifact,
   saveI2IArtifact,
+  saveSemanticIds,
 } from '@debut/models';
 import { ModelActivation, tfModelLoaders } from '@debut/serving';
 import { trainSmallEncoder } from '../libs/models/src/testing/small-i2i';
@@ -33,7 +35,8 @@ export interface SmallModels {
 
 /**
  * Trains a small I2I encoder on the warm split, saves it with its training curve and registers
- * it (inactive), as `trainer train i2i` does.
+ * it (inactive), as `trainer train i2i` does; with `sid`, also fits and saves its semantic-ID
+ * codebook on the warm songs' vectors, as `trainer train i2i --sid LxK` does.
  */
 export async function trainSmallI2I(
   ds: DataSource,
@@ -41,12 +44,18 @@ export async function trainSmallI2I(
   catalogue: ColdStartDataset,
   split: ColdSplit,
   seed = 11,
-): Promise<{ version: string; encoder: I2IEncoder; versions: ModelVersionRepository }> {
+  sid?: { levels: number; codes: number },
+): Promise<{ version: string; encoder: I2IEncoder; versions: ModelVersionRepository; dir: string }> {
   const { encoder, trained } = await trainSmallEncoder(catalogue, split, { seed });
   const version = newModelVersion('i2i');
   const dir = `${env.models.dir}/${version}`;
   const metrics = { dataset: catalogue.name, seed, history: trained.history };
   const manifest = await saveI2IArtifact(dir, encoder, trained.config, metrics, version);
+  if (sid) {
+    const byId = new Map(catalogue.items.map((i) => [i.id, i.content]));
+    const warm = encoder.embed(split.warmItems.map((id) => byId.get(id)!));
+    await saveSemanticIds(dir, fitSemanticIdModel(warm, encoder.dim, version, { ...sid, seed }));
+  }
   const versions = new ModelVersionRepository(ds);
   await versions.register({
     version,
@@ -56,7 +65,7 @@ export async function trainSmallI2I(
     config: {},
     metrics: manifest.metrics,
   });
-  return { version, encoder, versions };
+  return { version, encoder, versions, dir };
 }
 
 export async function trainAndActivateSmallModels(
