@@ -144,7 +144,7 @@ it('GET /v1/songs/{id}/sid-neighbours lists the songs sharing the first `level` 
   const dflt = (await http().get(`/v1/songs/${songId}/sid-neighbours`).expect(200)).body as SidNeighboursDto;
   expect(dflt.level).toBe(2);
   expect(dflt.songs.filter((s) => warmSet.has(s.songId)).map((s) => s.songId)).toEqual(
-    sharing(2).slice(0, 50),
+    sharing(2).slice(0, 100),
   );
   const limited = (await http().get(`/v1/songs/${songId}/sid-neighbours?level=1&limit=2`).expect(200))
     .body as SidNeighboursDto;

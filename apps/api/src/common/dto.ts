@@ -22,7 +22,8 @@ export class LimitQuery {
   limit?: number;
 }
 
-export class SidNeighboursQuery {
+/** `?level=&limit=` of GET /v1/songs/{id}/sid-neighbours. */
+export class SidNeighboursQuery extends LimitQuery {
   @ApiPropertyOptional({
     minimum: 1,
     maximum: 8,
@@ -34,14 +35,6 @@ export class SidNeighboursQuery {
   @Min(1)
   @Max(8)
   level?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
 }
 
 export class ColdGateBody {

@@ -52,7 +52,7 @@ export class SongsController {
   @ApiBadRequestResponse({ description: 'level or limit out of range' })
   @ApiNotFoundResponse({ description: 'unknown song, or the active version has no semantic IDs' })
   sidNeighbours(@Param('id') id: string, @Query() q: SidNeighboursQuery): Promise<SidNeighboursDto> {
-    return this.songs.sidNeighbours(id, q.level, q.limit ?? 50);
+    return this.songs.sidNeighbours(id, q.level, q.limit ?? 100);
   }
 
   @Post(':id/audience/recompute')
