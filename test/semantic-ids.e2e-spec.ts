@@ -159,3 +159,14 @@ it('GET /v1/songs/{id}/sid-neighbours lists the songs sharing the first `level` 
   expect(await reason(`/v1/songs/${songId}/sid-neighbours?mood=1`, 400)).toMatch(/mood/);
   expect(await reason('/v1/songs/no-such-song/sid-neighbours', 404)).toMatch(/unknown song: no-such-song/);
 });
+
+it("the console's release page shows the song's SID and the songs sharing its prefix", async () => {
+  const [songId] = warmIds;
+  const sid = (await storedSids([songId])).get(songId)!;
+  const api2 = (await http().get(`/v1/songs/${songId}/sid-neighbours?limit=10`).expect(200))
+    .body as SidNeighboursDto;
+  const html = (await http().get(`/console/releases/${songId}`).expect(200)).text;
+  expect(html).toContain(`<code>${sid}</code> under <code>${version}</code>`);
+  expect(html).toContain('Songs sharing the semantic-ID prefix');
+  for (const s of api2.songs) expect(html).toContain(`<code>${s.songId}</code>`);
+});
