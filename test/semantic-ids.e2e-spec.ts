@@ -138,14 +138,19 @@ it('GET /v1/songs/{id}/sid-neighbours lists the songs sharing the first `level` 
   expect(l1).toMatchObject({ songId, modelVersion: version, sid, level: 1, prefix: sid.split('-')[0] });
   // Every warm song of that level-1 cluster (cold releases may share it too).
   const warmSet = new Set(warmIds);
-  expect(l1.songs.filter((s) => warmSet.has(s.songId)).map((s) => s.songId)).toEqual(sharing(1));
+  // Sorted here: the database orders ids by its collation, not by UTF-16 code units.
+  const warmOf = (r: SidNeighboursDto) =>
+    r.songs
+      .filter((s) => warmSet.has(s.songId))
+      .map((s) => s.songId)
+      .sort();
+  expect(warmOf(l1)).toEqual(sharing(1));
   expect(sharing(1).length).toBeGreaterThan(0);
   for (const s of l1.songs) expect(s.sid.split('-')[0]).toBe(sid.split('-')[0]);
   const dflt = (await http().get(`/v1/songs/${songId}/sid-neighbours`).expect(200)).body as SidNeighboursDto;
   expect(dflt.level).toBe(2);
-  expect(dflt.songs.filter((s) => warmSet.has(s.songId)).map((s) => s.songId)).toEqual(
-    sharing(2).slice(0, 100),
-  );
+  expect(sharing(2).length).toBeLessThan(100); // so the default limit cuts nothing
+  expect(warmOf(dflt)).toEqual(sharing(2));
   const limited = (await http().get(`/v1/songs/${songId}/sid-neighbours?level=1&limit=2`).expect(200))
     .body as SidNeighboursDto;
   expect(limited.songs).toHaveLength(Math.min(2, l1.songs.length));
