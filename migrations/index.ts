@@ -8,6 +8,7 @@ import { UserVectorFeed1765100000000 } from './1765100000000-user-vector-feed';
 import { AudienceFeed1765150000000 } from './1765150000000-audience-feed';
 import { AudienceLz41765200000000 } from './1765200000000-audience-lz4';
 import { SemanticIds1765300000000 } from './1765300000000-semantic-ids';
+import { AudienceRules1765400000000 } from './1765400000000-audience-rules';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   AudienceFeed1765150000000,
   AudienceLz41765200000000,
   SemanticIds1765300000000,
+  AudienceRules1765400000000,
 ];

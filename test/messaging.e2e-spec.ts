@@ -103,7 +103,7 @@ afterAll(async () => {
   }
 });
 
-test('ensureTopics creates the three topics and their DLQs, once', async () => {
+test('ensureTopics creates the five topics and their DLQs, once', async () => {
   const first = await ensureTopics(kafka, config, { logger });
   expect(first.created.sort()).toEqual(allTopics(config.kafka.topicPrefix).sort());
   expect(first.created).toContain(`e2e-msg-${runId}.song.released.dlq`);

@@ -161,7 +161,7 @@ export class PendingAudienceReplay {
     const eventOf = new Map(queued.map((q) => [q.songId, q.eventId] as const));
     const stored = await this.songs.findByIds(ids);
     const selected = await this.audienceService.selectMany(
-      stored.map((s) => ({ songId: s.id, content: songContent(s) })),
+      stored.map((s) => ({ songId: s.id, content: songContent(s), release: s })),
     );
     await this.audiences.insertMany(selected.map((s) => audienceRow(s, eventOf.get(s.songId) ?? null)));
     const owed = (await this.audiences.latestMany(ids)).filter((a) => !a.publishedAt);

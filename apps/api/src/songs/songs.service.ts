@@ -37,7 +37,7 @@ export class SongsService {
    */
   async recompute(songId: string, limit: number) {
     const song = await this.requireSong(songId);
-    const selected = await this.audienceService.select(songId, songContent(song));
+    const selected = await this.audienceService.select(songId, songContent(song), song);
     const row = audienceRow(selected, null);
     await this.audiences.replace(row);
     this.audienceCache.drop([songId]); // this process answers with the new one at once; others after their next poll

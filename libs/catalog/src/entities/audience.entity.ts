@@ -5,6 +5,8 @@ export interface AudienceMember {
   score: number;
   /** The neighbour songs that put this user in the audience. */
   because: string[];
+  /** Chosen for exploration, outside the song's nearest audience (absent = false). */
+  explore?: boolean;
 }
 
 /** The selected first audience of a song under one I2I model version (one row, never two). */

@@ -375,6 +375,9 @@ export class InMemoryCatalog {
       features: c.features,
       pool,
       listenerCount: 0,
+      availability: null,
+      explicit: false,
+      audienceBudget: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -571,6 +574,9 @@ export class FakeSongRepository implements SongsApi {
       const old = this.c.s.songs.get(s.id);
       this.c.s.songs.set(s.id, {
         ...s,
+        availability: s.availability ?? null,
+        explicit: s.explicit ?? false,
+        audienceBudget: s.audienceBudget ?? null,
         pool: old?.pool ?? s.pool,
         listenerCount: old?.listenerCount ?? 0,
         createdAt: old?.createdAt ?? now,
