@@ -7,6 +7,7 @@ import { OutboxSweepIndex1765000000000 } from './1765000000000-outbox-sweep-inde
 import { UserVectorFeed1765100000000 } from './1765100000000-user-vector-feed';
 import { AudienceFeed1765150000000 } from './1765150000000-audience-feed';
 import { AudienceLz41765200000000 } from './1765200000000-audience-lz4';
+import { SearchModelKind1765500000000 } from './1765500000000-search-model-kind';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   UserVectorFeed1765100000000,
   AudienceFeed1765150000000,
   AudienceLz41765200000000,
+  SearchModelKind1765500000000,
 ];
