@@ -17,3 +17,4 @@ export * from './pool-check';
 export * from './audience-cache';
 export * from './vector-table';
 export * from './dssm-vectors';
+export * from './search';

@@ -6,6 +6,7 @@ import { fitI2I, initTf, newModelVersion, saveI2IArtifact } from '@debut/models'
 import { progressBar, registerVersion } from './train-support';
 import { registerTrainAudience } from './train-audience';
 import { registerTrainDssm } from './train-dssm';
+import { registerTrainSearch } from './train-search';
 
 interface TrainOptions {
   dataset: string;
@@ -73,4 +74,5 @@ export function registerTrain(program: Command): void {
 
   registerTrainDssm(train);
   registerTrainAudience(train);
+  registerTrainSearch(train);
 }
