@@ -1,7 +1,8 @@
 /**
  * What search reads of a song, from what the catalogue stores (songs: title, artist_id, genres,
- * language, features): the lexical text is the title, the artist id (the catalogue keeps no
- * artist names; for Last.fm the title is the artist's name) and the song's tag phrases; the tag
+ * language, features): the lexical text is the title and the song's tag phrases. The catalogue
+ * keeps no artist names, only opaque artist ids, which are not indexed: their pieces ("a", "19")
+ * would match numbers in titles (for Last.fm the title is the artist's name). The tag
  * phrases are the values of its multi-valued modalities (genres) and, for a dense tag modality
  * whose column names the model was trained with (Last.fm `tags`), the names of its non-zero
  * columns. Each phrase carries the input columns it sets, which training zeroes when the phrase
@@ -18,7 +19,6 @@ export interface SearchTextConfig {
 
 export interface SearchableSong {
   title?: string | null;
-  artistId?: string | null;
   content: SongContent;
 }
 
@@ -49,7 +49,7 @@ export function songPhrases(
   return out;
 }
 
-/** The lexical (BM25) tokens of a song: title, artist id and tag phrases. */
+/** The lexical (BM25) tokens of a song: title and tag phrases. */
 export function songTokens(song: SearchableSong, phrases: readonly Phrase[]): string[] {
-  return tokenizeAll([song.title ?? '', song.artistId ?? '', ...phrases.map((p) => p.text)]);
+  return tokenizeAll([song.title ?? '', ...phrases.map((p) => p.text)]);
 }

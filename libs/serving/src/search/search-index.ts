@@ -12,7 +12,6 @@ import { Bm25Index, type ScoredDoc, type SearchMode, SearchModel, rankHybrid, to
 export interface IndexedSong {
   id: string;
   title: string;
-  artistId: string;
   content: SongContent;
 }
 

@@ -21,7 +21,6 @@ export interface ActiveSearch {
 const indexed = (s: SongEntity): IndexedSong => ({
   id: s.id,
   title: s.title,
-  artistId: s.artistId,
   content: songContent(s),
 });
 
