@@ -107,7 +107,9 @@ it('trains and activates a joint search model over every stored song, cold relea
     60_000,
   );
 
-  ({ version } = await trainAndActivateSmallSearch(ds, env, catalogue, split));
+  const trained = await trainAndActivateSmallSearch(ds, env, catalogue, split);
+  version = trained.version;
+  console.log(`search ${version} validation: ${JSON.stringify(trained.validation)}`);
   const runtime = api.get(SearchRuntime);
   await runtime.refresh();
   expect(runtime.active?.version).toBe(version);
