@@ -141,12 +141,12 @@ export async function trainAndActivateSmallSearch(
     config: { fusion: manifest.config.fusion },
     metrics: manifest.metrics,
   });
-  await new SearchActivation(
-    env,
+  await new SearchActivation({
+    config: env,
     versions,
-    new SongRepository(ds),
-    new EmbeddingRepository(ds),
-    searchModelLoader('auto'),
-  ).activate(version);
+    songs: new SongRepository(ds),
+    embeddings: new EmbeddingRepository(ds),
+    load: searchModelLoader('auto'),
+  }).activate(version);
   return { version, validation: fit.validation };
 }

@@ -13,7 +13,13 @@ import { SearchService } from './search.service';
       provide: SearchRuntime,
       inject: [DEBUT_CONFIG, ModelVersionRepository, SongRepository, EmbeddingRepository],
       useFactory: (c: DebutConfig, v: ModelVersionRepository, s: SongRepository, e: EmbeddingRepository) =>
-        new SearchRuntime(c, v, s, e, searchModelLoader(c.models.tfBackend)),
+        new SearchRuntime({
+          config: c,
+          versions: v,
+          songs: s,
+          embeddings: e,
+          load: searchModelLoader(c.models.tfBackend),
+        }),
     },
     SearchService,
   ],

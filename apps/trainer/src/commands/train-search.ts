@@ -22,13 +22,13 @@ export async function activateSearch(version: string): Promise<void> {
   const config = loadConfig();
   const ds = await openDatabase(config.db);
   try {
-    const r = await new SearchActivation(
+    const r = await new SearchActivation({
       config,
-      new ModelVersionRepository(ds),
-      new SongRepository(ds),
-      new EmbeddingRepository(ds),
-      searchModelLoader(config.models.tfBackend),
-    ).activate(version);
+      versions: new ModelVersionRepository(ds),
+      songs: new SongRepository(ds),
+      embeddings: new EmbeddingRepository(ds),
+      load: searchModelLoader(config.models.tfBackend),
+    }).activate(version);
     console.log(
       `activated ${r.version} (search): ${r.songsEmbedded} songs embedded, ${r.seconds.toFixed(1)} s. ` +
         'Running api processes switch on their next poll and add new releases as they are stored.',

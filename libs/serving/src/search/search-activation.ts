@@ -1,9 +1,6 @@
-import type { DebutConfig } from '@debut/config';
-import type { EmbeddingRepository, ModelVersionRepository, SongRepository } from '@debut/catalog';
-import type { SearchModel } from '@debut/models';
 import { SchemaMismatchError, schemaProblems } from '../feature-schema';
 import { songContent } from '../song-content';
-import { saveSearchVectors } from './search-store';
+import { type SearchDeps, saveSearchVectors } from './search-store';
 
 export interface SearchActivationReport {
   version: string;
@@ -18,25 +15,19 @@ export interface SearchActivationReport {
  * replayed by the loader from the content log.
  */
 export class SearchActivation {
-  constructor(
-    private readonly config: Pick<DebutConfig, 'index'>,
-    private readonly versions: ModelVersionRepository,
-    private readonly songs: SongRepository,
-    private readonly embeddings: EmbeddingRepository,
-    private readonly load: (artifactDir: string) => Promise<SearchModel>,
-  ) {}
+  constructor(private readonly deps: SearchDeps) {}
 
   async activate(version: string, pageSize = 5000): Promise<SearchActivationReport> {
     const t0 = Date.now();
-    const v = await this.versions.find(version);
+    const v = await this.deps.versions.find(version);
     if (!v || v.kind !== 'search')
       throw new Error(`${version} is not a search version (see \`trainer versions\`)`);
-    const model = await this.load(v.artifactPath);
+    const model = await this.deps.load(v.artifactPath);
     try {
-      const cursor = await this.embeddings.changeHorizon();
+      const cursor = await this.deps.embeddings.changeHorizon();
       const ids: string[] = [];
       const parts: Float32Array[] = [];
-      for await (const page of this.songs.pages(pageSize)) {
+      for await (const page of this.deps.songs.pages(pageSize)) {
         const problems = schemaProblems(model.schema, page);
         if (problems.length) throw new SchemaMismatchError(version, problems);
         ids.push(...page.map((s) => s.id));
@@ -48,8 +39,8 @@ export class SearchActivation {
         vectors.set(p, at);
         at += p.length;
       }
-      saveSearchVectors(this.config.index.dir, version, model.dim, { ids, vectors, cursor });
-      await this.versions.activate(version);
+      saveSearchVectors(this.deps.config.index.dir, version, model.dim, { ids, vectors, cursor });
+      await this.deps.versions.activate(version);
       return { version, songsEmbedded: ids.length, seconds: (Date.now() - t0) / 1000 };
     } finally {
       model.dispose();

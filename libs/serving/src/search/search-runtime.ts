@@ -1,17 +1,10 @@
-import type { DebutConfig } from '@debut/config';
 import { Log } from '@debut/config';
-import type {
-  ChangeCursor,
-  EmbeddingRepository,
-  ModelVersionRepository,
-  SongEntity,
-  SongRepository,
-} from '@debut/catalog';
-import type { SearchModel } from '@debut/models';
+import type { ChangeCursor, SongEntity } from '@debut/catalog';
 import { NoActiveModelError, newPoolIndex } from '../model-runtime';
 import { songContent } from '../song-content';
+import { Poller } from './poller';
 import { IndexedSong, SearchIndex } from './search-index';
-import { SEARCH_CONTENT_LOG, loadSearchVectors } from './search-store';
+import { SEARCH_CONTENT_LOG, type SearchDeps, loadSearchVectors } from './search-store';
 
 export interface ActiveSearch {
   version: string;
@@ -35,17 +28,9 @@ const indexed = (s: SongEntity): IndexedSong => ({
 export class SearchRuntime {
   private current: ActiveSearch | null = null;
   private cursor: ChangeCursor | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private refreshing: Promise<void> | null = null;
-  private readonly log = new Log('search');
+  private readonly poller = new Poller(() => this.doRefresh(), new Log('search'), 'search refresh');
 
-  constructor(
-    private readonly config: Pick<DebutConfig, 'index'>,
-    private readonly versions: ModelVersionRepository,
-    private readonly songs: SongRepository,
-    private readonly embeddings: EmbeddingRepository,
-    private readonly load: (artifactDir: string) => Promise<SearchModel>,
-  ) {}
+  constructor(private readonly deps: SearchDeps) {}
 
   get active(): ActiveSearch | null {
     return this.current;
@@ -58,25 +43,20 @@ export class SearchRuntime {
   }
 
   start(ms: number): void {
-    this.timer = setInterval(() => {
-      this.refresh().catch((e: unknown) => this.log.warn('search refresh failed', { error: String(e) }));
-    }, ms);
-    this.timer.unref();
+    this.poller.start(ms);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.poller.stop();
   }
 
   /** One refresh at a time; concurrent callers share it. */
   refresh(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
-    return this.refreshing;
+    return this.poller.refresh();
   }
 
   private async doRefresh(): Promise<void> {
-    const v = await this.versions.active('search');
+    const v = await this.deps.versions.active('search');
     if (!v) {
       this.retire(this.current);
       this.current = null;
@@ -88,7 +68,7 @@ export class SearchRuntime {
       this.current = active;
       this.cursor = cursor;
       this.retire(was);
-      this.log.info('search model active', { version: v.version, songs: active.index.size });
+      new Log('search').info('search model active', { version: v.version, songs: active.index.size });
     }
     await this.follow(this.current);
   }
@@ -99,13 +79,13 @@ export class SearchRuntime {
    * from the save's cursor then re-embeds what changed since.
    */
   private async open(version: string, dir: string): Promise<{ active: ActiveSearch; cursor: ChangeCursor }> {
-    const model = await this.load(dir);
-    const saved = loadSearchVectors(this.config.index.dir, version, model.dim);
-    const cursor = saved?.cursor ?? (await this.embeddings.changeHorizon());
+    const model = await this.deps.load(dir);
+    const saved = loadSearchVectors(this.deps.config.index.dir, version, model.dim);
+    const cursor = saved?.cursor ?? (await this.deps.embeddings.changeHorizon());
     const row = new Map((saved?.ids ?? []).map((id, i) => [id, i]));
     const dim = model.dim;
-    const index = new SearchIndex(model, newPoolIndex(this.config.index, dim, `search:${version}`));
-    for await (const page of this.songs.pages(5000)) {
+    const index = new SearchIndex(model, newPoolIndex(this.deps.config.index, dim, `search:${version}`));
+    for await (const page of this.deps.songs.pages(5000)) {
       const songs = page.map(indexed);
       const known = songs.filter((s) => row.has(s.id));
       const vectors = new Float32Array(known.length * dim);
@@ -121,10 +101,10 @@ export class SearchRuntime {
   /** Applies the content log (inserts, content changes, pool moves, deletions) since the cursor. */
   private async follow(active: ActiveSearch): Promise<void> {
     for (;;) {
-      const batch = await this.embeddings.changesAfter(SEARCH_CONTENT_LOG, this.cursor!, 2000);
+      const batch = await this.deps.embeddings.changesAfter(SEARCH_CONTENT_LOG, this.cursor!, 2000);
       const ids = batch.changes.map((c) => c.songId);
       if (ids.length) {
-        const found = await this.songs.findByIds(ids);
+        const found = await this.deps.songs.findByIds(ids);
         const present = new Set(found.map((s) => s.id));
         active.index.upsert(found.map(indexed));
         active.index.remove(ids.filter((id) => !present.has(id)));

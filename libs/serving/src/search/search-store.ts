@@ -8,11 +8,26 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ChangeCursor } from '@debut/catalog';
-import { Log } from '@debut/config';
+import type {
+  ChangeCursor,
+  EmbeddingRepository,
+  ModelVersionRepository,
+  SongRepository,
+} from '@debut/catalog';
+import { type DebutConfig, Log } from '@debut/config';
+import type { SearchModel } from '@debut/models';
 
 /** The tag of the content log rows (migration 1765500000000). */
 export const SEARCH_CONTENT_LOG = 'search:content';
+
+/** What activation and the runtime read: versions, songs, the content log, artifacts, INDEX_DIR. */
+export interface SearchDeps {
+  config: Pick<DebutConfig, 'index'>;
+  versions: ModelVersionRepository;
+  songs: SongRepository;
+  embeddings: EmbeddingRepository;
+  load: (artifactDir: string) => Promise<SearchModel>;
+}
 
 export interface SavedSearchVectors {
   ids: string[];
