@@ -5,7 +5,9 @@
  * phrases, and the hybrid fusion chosen on the cold-validation songs' queries:
  *  - tag queries: a seeded half (at least one) of a song's tag phrases (genres / tag names), the
  *    task the query encoder learns (it must find the song from those words);
- *  - name queries: the song's title words, where the lexical path is the one that can answer.
+ *  - name queries: the song's title words, where the lexical path is the one that can answer;
+ *  - mixed queries: the title words and the tag query together ("<artist> <genre>"), which a
+ *    fusion that ignores either path gets wrong.
  * Retrieval runs over every song of the dataset (warm and cold alike), through rankHybrid, the
  * function that serves. Early stopping: ½ · validation tag-query Recall@10 (joint) + ½ ·
  * validation audience Recall@100 (the I2I protocol), so neither task is traded away unseen.
@@ -67,14 +69,18 @@ export async function fitSearch(ctx: TrainContext, opts: FitSearchOptions = {}):
   const rng = mulberry32(ctx.seed + 7);
   const tagQueries: Query[] = [];
   const nameQueries: Query[] = [];
+  const mixedQueries: Query[] = [];
   for (const id of split.coldValItems) {
     const i = pos.get(id)!;
     const tag = sampleQuery(rng, allPhrases[i], 0.5).tokens;
     if (tag.length) tagQueries.push({ target: i, tokens: tag });
     const name = tokenize(items[i].title ?? '');
     if (name.length) nameQueries.push({ target: i, tokens: name });
+    if (name.length && tag.length) mixedQueries.push({ target: i, tokens: [...name, ...tag] });
   }
-  ctx.log(`[search] validation: ${tagQueries.length} tag queries, ${nameQueries.length} name queries`);
+  ctx.log(
+    `[search] validation: ${tagQueries.length} tag, ${nameQueries.length} name, ${mixedQueries.length} mixed queries`,
+  );
 
   /** Recall@10 of a query set under one mode and fusion, with the item vectors of `tower`. */
   const recall = (
@@ -132,29 +138,29 @@ export async function fitSearch(ctx: TrainContext, opts: FitSearchOptions = {}):
     },
   );
 
-  // The fusion: best mean Recall@10 over the two query sets (ties → score sum, lower weight).
+  // The fusion: best mean Recall@10 over the three query sets (ties → score sum, lower weight).
+  const sets = { tag: tagQueries, name: nameQueries, mixed: mixedQueries };
   const grid = fusionGrid().map((fusion) => ({ mode: 'hybrid' as const, fusion }));
-  const tagR = recall(train.tower, train.queryEncoder, tagQueries, grid);
-  const nameR = recall(train.tower, train.queryEncoder, nameQueries, grid);
+  const lexRun = [{ mode: 'lexical' as const, fusion: grid[0].fusion }];
+  const perSet = Object.values(sets).map((qs) => recall(train.tower, train.queryEncoder, qs, grid));
+  const mean = (k: number) => perSet.reduce((a, r) => a + r[k], 0) / perSet.length;
   let best = 0;
   grid.forEach((_, k) => {
-    if ((tagR[k] + nameR[k]) / 2 > (tagR[best] + nameR[best]) / 2 + 1e-12) best = k;
+    if (mean(k) > mean(best) + 1e-12) best = k;
   });
   const fusion = grid[best].fusion;
-  const lexRun = [{ mode: 'lexical' as const, fusion }];
-  const validation: Record<string, number> = {
-    'val.tag.queries': tagQueries.length,
-    'val.name.queries': nameQueries.length,
-    'val.tag.lexical.recall@10': recall(train.tower, train.queryEncoder, tagQueries, lexRun)[0],
-    'val.tag.joint.recall@10': recall(train.tower, train.queryEncoder, tagQueries, jointRun)[0],
-    'val.tag.hybrid.recall@10': tagR[best],
-    'val.name.lexical.recall@10': recall(train.tower, train.queryEncoder, nameQueries, lexRun)[0],
-    'val.name.joint.recall@10': recall(train.tower, train.queryEncoder, nameQueries, jointRun)[0],
-    'val.name.hybrid.recall@10': nameR[best],
-    'val.audience.recall@100': await ctx.validateI2I(asItemEncoder(new I2IEncoder(featurizer, train.tower))),
-  };
+  const validation: Record<string, number> = {};
+  Object.entries(sets).forEach(([name, qs], j) => {
+    validation[`val.${name}.queries`] = qs.length;
+    validation[`val.${name}.lexical.recall@10`] = recall(train.tower, train.queryEncoder, qs, lexRun)[0];
+    validation[`val.${name}.joint.recall@10`] = recall(train.tower, train.queryEncoder, qs, jointRun)[0];
+    validation[`val.${name}.hybrid.recall@10`] = perSet[j][best];
+  });
+  validation['val.audience.recall@100'] = await ctx.validateI2I(
+    asItemEncoder(new I2IEncoder(featurizer, train.tower)),
+  );
   ctx.log(
-    `[search] fusion ${fusion.mode} w=${fusion.lexicalWeight} (val mean R@10 ${((tagR[best] + nameR[best]) / 2).toFixed(4)})`,
+    `[search] fusion ${fusion.mode} w=${fusion.lexicalWeight} (val mean R@10 ${mean(best).toFixed(4)})`,
   );
   const model = new SearchModel(dataset.schema, train.tower, train.queryEncoder, {
     train: train.config,
