@@ -50,17 +50,18 @@ export function rankHybrid(
   });
   if (mode === 'lexical') return lexical.slice(0, limit).map((d) => hit(d.doc, d.score));
   if (mode === 'joint' || lexical.length === 0) return dense.slice(0, limit).map((d) => hit(d.doc, d.score));
+  // A query with no known word has no dense list: the lexical ranking, with its BM25 scores.
+  if (dense.length === 0) return lexical.slice(0, limit).map((d) => hit(d.doc, d.score));
   const docs = [...new Set([...lexical.map((d) => d.doc), ...dense.map((d) => d.doc)])];
   const lex = Float32Array.from(docs, (d) => {
     const r = lexRank.get(d);
     return r !== undefined ? lexical[r - 1].score : scores.lexicalScoreOf(d);
   });
-  // A query with no known word has no dense list: its candidates are lexical only.
   const den = Float32Array.from(docs, (d) => {
     const r = denseRank.get(d);
-    return r !== undefined ? dense[r - 1].score : dense.length ? scores.denseScoreOf(d) : 0;
+    return r !== undefined ? dense[r - 1].score : scores.denseScoreOf(d);
   });
-  const fused = fuse(fusion.mode, lex, den, dense.length ? fusion.lexicalWeight : 1);
+  const fused = fuse(fusion.mode, lex, den, fusion.lexicalWeight);
   return docs
     .map((d, i) => ({ d, s: fused[i] }))
     .sort((a, b) => b.s - a.s || a.d - b.d)
