@@ -92,7 +92,10 @@ export class SearchIndex {
     const lexical = mode === 'joint' ? [] : topK(lexAll, K, true);
     const q = mode === 'lexical' ? null : this.model.embedQuery(tokens);
     const dense: ScoredDoc[] = q
-      ? this.dense.search(q, K).map((n) => ({ doc: this.docOf.get(n.id)!, score: n.score }))
+      ? this.dense.search(q, K).flatMap((n) => {
+          const doc = this.docOf.get(n.id); // always present: both indexes change together
+          return doc === undefined ? [] : [{ doc, score: n.score }];
+        })
       : [];
     const hits = rankHybrid(mode, lexical, dense, this.model.config.fusion, limit, {
       denseScoreOf: (doc) => (q ? dot(q, this.songs.get(this.docs[doc]!)!.vector) : 0),
