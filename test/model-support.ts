@@ -20,8 +20,10 @@ import {
   saveDssmArtifact,
   saveI2IArtifact,
   saveSemanticIds,
+  fitSearch,
+  saveSearchArtifact,
 } from '@debut/models';
-import { ModelActivation, tfModelLoaders } from '@debut/serving';
+import { ModelActivation, SearchActivation, searchModelLoader, tfModelLoaders } from '@debut/serving';
 import { trainSmallEncoder } from '../libs/models/src/testing/small-i2i';
 
 export interface SmallModels {
@@ -106,4 +108,54 @@ export async function trainAndActivateSmallModels(
   });
   await activation.activate(dssmVersion);
   return { i2iVersion, i2iEncoder, dssmVersion, dssmModel: fit.model, versions, activation };
+}
+
+/**
+ * Trains a small joint search model on the split, saves, registers and activates it, as
+ * `trainer train search --activate` does (the API then loads it on its next refresh).
+ */
+export async function trainAndActivateSmallSearch(
+  ds: DataSource,
+  env: DebutConfig,
+  catalogue: ColdStartDataset,
+  split: ColdSplit,
+  seed = 11,
+): Promise<{ version: string; validation: Record<string, number> }> {
+  const fit = await fitSearch(new ColdStartEvaluator(catalogue, split, { seed }).trainContext(), {
+    config: {
+      epochs: 4,
+      batchSize: 256,
+      fieldDim: 8,
+      hidden: [64],
+      outputDim: 16,
+      queryEmbedDim: 16,
+      queryHidden: [32],
+    },
+  });
+  const version = newModelVersion('search');
+  const dir = `${env.models.dir}/${version}`;
+  const manifest = await saveSearchArtifact(
+    dir,
+    fit.model,
+    { dataset: catalogue.name, ...fit.validation },
+    version,
+  );
+  fit.model.dispose();
+  const versions = new ModelVersionRepository(ds);
+  await versions.register({
+    version,
+    kind: 'search',
+    artifactPath: dir,
+    dim: fit.model.dim,
+    config: { fusion: manifest.config.fusion },
+    metrics: manifest.metrics,
+  });
+  await new SearchActivation({
+    config: env,
+    versions,
+    songs: new SongRepository(ds),
+    embeddings: new EmbeddingRepository(ds),
+    load: searchModelLoader('auto'),
+  }).activate(version);
+  return { version, validation: fit.validation };
 }

@@ -48,6 +48,7 @@ export class ModelActivation {
     const t0 = Date.now();
     const v = await this.versions.find(version);
     if (!v) throw new Error(`unknown model version ${version} (see \`trainer versions\`)`);
+    if (v.kind === 'search') throw new Error(`${version} is a search version: SearchActivation activates it`);
     if (v.kind === 'audience') {
       // Nothing to embed: the artifact is read as it is; load it once so a broken one is refused here.
       if (!this.loaders.audience) throw new Error('this deployment has no audience-artifact loader');

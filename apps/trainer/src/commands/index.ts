@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerActivate } from './activate';
 import { registerCheck } from './check';
 import { registerDemo } from './demo';
+import { registerDemoSearch } from './demo-search';
 import { registerDlq } from './dlq';
 import { registerImport } from './import';
 import { registerMigrate } from './migrate';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerSidStats(program);
   registerActivate(program);
   registerDemo(program);
+  registerDemoSearch(program);
   registerDlq(program);
   registerCheck(program);
 }

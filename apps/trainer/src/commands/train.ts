@@ -7,6 +7,7 @@ import { progressBar, registerVersion } from './train-support';
 import { registerTrainAudience } from './train-audience';
 import { registerTrainDssm } from './train-dssm';
 import { fitAndSaveSids, sidOption } from './train-sid';
+import { registerTrainSearch } from './train-search';
 
 interface TrainOptions {
   dataset: string;
@@ -86,4 +87,5 @@ export function registerTrain(program: Command): void {
 
   registerTrainDssm(train);
   registerTrainAudience(train);
+  registerTrainSearch(train);
 }
