@@ -18,7 +18,9 @@ describe('ProfileIngest', () => {
     const ingest = new ProfileIngest({ upsertProfiles });
     const good = { userId: 'u-1', region: 'SE', explicitOptOut: false, updatedAt: '2026-12-01T00:00:00Z' };
     const rejects = await ingest.handleBatch([record(good), record({ ...good, region: 'se' }, '1')]);
-    expect(rejects.map((r) => [r.message.offset, r.reason])).toEqual([['1', expect.stringMatching(/^region: /)]]);
+    expect(rejects.map((r) => [r.message.offset, r.reason])).toEqual([
+      ['1', expect.stringMatching(/^region: /)],
+    ]);
     expect(upsertProfiles).toHaveBeenCalledWith([{ ...good, updatedAt: new Date(good.updatedAt) }]);
   });
 });
