@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '@debut/config';
 import { ModelVersionRepository, openDatabase } from '@debut/catalog';
 import type { SongContent } from '@debut/features';
@@ -12,7 +12,12 @@ import {
 
 /** `--sid LxK` (or `off`): validated when the command line is read, before any training. */
 export function sidOption(value: string): { levels: number; codes: number } | null {
-  return value === 'off' ? null : parseSidShape(value);
+  if (value === 'off') return null;
+  try {
+    return parseSidShape(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message); // commander prints it without a stack
+  }
 }
 
 /**

@@ -36,7 +36,7 @@ export function registerTrain(program: Command): void {
     .option('--config <json>', 'other I2ITrainConfig fields as JSON, e.g. \'{"weightDecay":1e-5}\'')
     .option(
       '--sid <LxK>',
-      "semantic IDs: RQ-KMeans levels x codes fitted on the warm songs' vectors, or off",
+      "semantic IDs: RQ-KMeans LEVELSxCODES fitted on the warm songs' vectors (default 3x128), or off",
       sidOption,
       { ...DEFAULT_SID_SHAPE },
     )
