@@ -23,7 +23,7 @@ export function registerBenches(bench: Command): void {
     .description(
       'DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG',
     )
-    .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
+    .option('--dataset <name>', 'lastfm | synthetic | synthetic-drift', 'synthetic')
     .option('--seed <n>', 'split seed', int, 42)
     .option(
       '--seeds <list>',

@@ -5,6 +5,7 @@ import { AudienceRows } from './audience-rows';
 import {
   ColdStartEvaluator,
   CurvePoint,
+  DatasetName,
   I2IMethod,
   ListenerWeighting,
   QualityReport,
@@ -17,7 +18,7 @@ import {
 } from '@debut/evaluation';
 
 export interface QualityBenchOptions {
-  dataset: 'lastfm' | 'synthetic';
+  dataset: DatasetName;
   seed: number;
   /** JSON report path; default reports/quality-<dataset>-<seed>.json under the project root. */
   out?: string;
@@ -47,7 +48,7 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   const timings: Record<string, number> = {};
   // The same dataset and split that `trainer import` and `trainer train` use.
   const { dataset, split } = loadWithSplit(opts.dataset, opts.seed, log);
-  if (opts.dataset === 'synthetic') {
+  if (opts.dataset !== 'lastfm') {
     log(
       `synthetic: ${Object.entries(dataset.stats)
         .map(([k, v]) => `${k} ${v}`)

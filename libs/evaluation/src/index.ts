@@ -3,6 +3,7 @@ export * from './random';
 export * from './metrics';
 export * from './split';
 export * from './synthetic';
+export * from './synthetic-drift';
 export * from './events';
 export * from './lastfm';
 export * from './vectors';

@@ -6,6 +6,8 @@ export interface Interaction {
   userId: string;
   itemId: string;
   strength: number;
+  /** Time (ms since epoch) of the user's last play of the item; only datasets with timestamps (synthetic-drift). */
+  at?: number;
 }
 
 export interface Item {
@@ -25,8 +27,21 @@ export interface ColdStartDataset {
   interactions: Interaction[];
   /** Synthetic only: users who only ever play hits (they should be shown no cold song). */
   hitsOnlyUsers?: Set<string>;
+  /** synthetic-drift only: what the generator planted (the evaluator's drift / recent / season slices). */
+  drift?: DriftTruth;
   /** Human-readable counts stated by the loader. */
   stats: Record<string, number>;
+}
+
+/** What synthetic-drift planted (libs/evaluation/src/synthetic-drift.ts). */
+export interface DriftTruth {
+  /** Users whose recent listening moved to another taste. */
+  driftedUsers: Set<string>;
+  /** Plays at or after this time (ms) are the recent part of the year. */
+  recentSince: number;
+  /** Seasonal songs and their 0-based UTC month. */
+  seasonalSongs: Set<string>;
+  seasonalMonth: number;
 }
 
 /** DESIGN.md §6 cold-item split. Hidden interactions never reach anything that trains. */
