@@ -35,7 +35,7 @@ export function registerBenches(bench: Command): void {
     )
     .option(
       '--methods <list>',
-      'comma list of model families to train: i2i,dssm (baselines always run)',
+      'comma list of model families to train: i2i,dssm; issue 16: dual-memory, or stars = all of them (each with the dssm rows; baselines always run)',
       'i2i,dssm',
     )
     .action(async (o: { dataset: string; seed: number; seeds?: string; out?: string; methods: string }) => {
@@ -51,7 +51,11 @@ export function registerBenches(bench: Command): void {
         dataset: parseDataset(o.dataset),
         out: o.out,
         backend,
-        methods: { i2i: families.has('i2i') ? i2iMethods() : [], dssm: families.has('dssm') },
+        methods: {
+          i2i: families.has('i2i') ? i2iMethods() : [],
+          dssm: families.has('dssm'),
+          stars: { dual: families.has('dual-memory') || families.has('stars') },
+        },
       };
       if (o.seeds)
         await runQualitySeeds(

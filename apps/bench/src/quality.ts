@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { projectRoot } from '@debut/config';
-import { dssmMethods } from '@debut/models';
+import { dssmFitOnce, dssmMethods, dualMemoryMethods } from '@debut/models';
 import { AudienceRows } from './audience-rows';
 import {
   ColdStartEvaluator,
@@ -17,13 +17,18 @@ import {
   writeReport,
 } from '@debut/evaluation';
 
+/** Issue 16 rows (each implies the dssm rows, their ablation): dual memory. */
+export interface StarsFamilies {
+  dual?: boolean;
+}
+
 export interface QualityBenchOptions {
   dataset: DatasetName;
   seed: number;
   /** JSON report path; default reports/quality-<dataset>-<seed>.json under the project root. */
   out?: string;
   /** Model rows: I2I encoders; the DSSM (its two gate rows, then u2i-audience and fusion). */
-  methods?: { i2i: I2IMethod[]; dssm: boolean; u2i?: U2IMethod[] };
+  methods?: { i2i: I2IMethod[]; dssm: boolean; u2i?: U2IMethod[]; stars?: StarsFamilies };
   quiet?: boolean;
   /** Tensor backend the caller initialised ('wasm' | 'tensorflow' | 'none'). */
   backend?: string;
@@ -98,8 +103,11 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       log(`${m.name} failed: ${(e as Error).stack ?? String(e)}`);
     }
   }
+  const stars = opts.methods?.stars ?? {};
+  const fitOnce = dssmFitOnce({ onFit: audience.onDssmFit });
   const u2iMethods = [
-    ...(opts.methods?.dssm ? dssmMethods({ onFit: audience.onDssmFit }) : []),
+    ...(opts.methods?.dssm || stars.dual ? dssmMethods({}, fitOnce) : []),
+    ...(stars.dual ? dualMemoryMethods(fitOnce) : []),
     ...(opts.methods?.u2i ?? []),
   ];
   for (const m of u2iMethods) {

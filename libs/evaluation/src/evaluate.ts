@@ -17,6 +17,8 @@ import type {
   U2IModel,
 } from './types';
 import { auc, gateScores, hitsAtK, mean, median, ndcgAtK, recallAtK } from './metrics';
+import { roundRobin } from './interleave';
+import { DriftSlices } from './drift-slices';
 import { deriveSeed, mulberry32, randInt } from './random';
 import { innerProductIndex, scoreMatrix } from './vectors';
 import { audiencesOf, coldInputs, userScoreRecall } from './audience-eval';
@@ -291,21 +293,34 @@ export class ColdStartEvaluator {
     const nItems = this.coldIds.test.length;
     const listened = (u: number, i: number) => test.truth[u].has(this.coldIds.test[i]);
 
-    // Ranking.
+    // Ranking (dual-memory models: their lists interleaved round-robin).
+    const listScores = model.embedUserLists?.(users).map((L) => this.scoresFor(model, L, 'test').S);
+    const rankedOf = (u: number) =>
+      (listScores
+        ? roundRobin(listScores.map((S) => rankRow(S, u, nItems)))
+        : rankRow(test.S, u, nItems)
+      ).map((i) => this.coldIds.test[i]);
     const rec: number[] = [];
     const nd: number[] = [];
-    users.forEach((_, u) => {
+    const top20 = new Set<string>();
+    const slices = this.dataset.drift
+      ? new DriftSlices(this.dataset.drift, this.split.coldTest, this.dataset.hitsOnlyUsers)
+      : undefined;
+    users.forEach((user, u) => {
       const rel = test.truth[u];
       if (rel.size === 0) return;
-      const ranked = rankRow(test.S, u, nItems).map((i) => this.coldIds.test[i]);
+      const ranked = rankedOf(u);
+      ranked.slice(0, 20).forEach((id) => top20.add(id));
       rec.push(recallAtK(ranked, rel, 20)!);
       nd.push(ndcgAtK(ranked, rel, 20)!);
+      slices?.add(user, ranked, rel);
     });
     const put = (name: string, v: number | undefined) => {
       if (v !== undefined) m[name] = v;
     };
     put('u2i.recall@20', mean(rec));
     put('u2i.ndcg@20', mean(nd));
+    if (slices) Object.assign(m, slices.metrics(), { 'u2i.coverage@20': top20.size / Math.max(1, nItems) });
 
     // AUC on listened vs sampled unlistened pairs.
     const margin = (u: number, i: number) => test.S[u * nItems + i] - (thresholds ? thresholds[u] : 0);

@@ -1,6 +1,7 @@
 export * from './types';
 export * from './random';
 export * from './metrics';
+export * from './interleave';
 export * from './split';
 export * from './synthetic';
 export * from './synthetic-drift';

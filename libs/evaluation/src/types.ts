@@ -103,6 +103,12 @@ export interface U2IModel {
   embedBoundaries?(userIds: string[]): Float32Array;
   /** τ of the gate u·i > u·b + τ (calibrated on validation; 0 when absent). */
   gateOffset?: number;
+  /**
+   * Dual memory (issue 16): several user-vector sets (e.g. long-term h_gen, next-intent h_next),
+   * each N × dim; when present the ranking metrics rank cold items by each set and interleave
+   * the lists round-robin (skipping duplicates). The gate still uses embedUsers.
+   */
+  embedUserLists?(userIds: string[]): Float32Array[];
 }
 
 /** What an audience method's fit hands the benchmark and the service. */

@@ -291,17 +291,28 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
   };
 }
 
-/** The evaluation's view of a fit: with or without the boundary vectors. */
-function asU2IModel(fit: DssmFit, withBoundary: boolean): U2IModel {
+/** Rows of per-user vectors (N × d, in fit.userRow order) for `userIds`; unknown users: zeros (refused). */
+export function userRowsOf(
+  fit: Pick<DssmFit, 'model' | 'userRow'>,
+  which: Float32Array,
+  userIds: string[],
+): Float32Array {
   const d = fit.model.dim;
-  const rowsOf = (which: Float32Array, userIds: string[]) => {
-    const out = new Float32Array(userIds.length * d);
-    userIds.forEach((id, r) => {
-      const row = fit.userRow.get(id);
-      if (row !== undefined) out.set(which.subarray(row * d, (row + 1) * d), r * d); // unknown user: zeros (refused)
-    });
-    return out;
-  };
+  const out = new Float32Array(userIds.length * d);
+  userIds.forEach((id, r) => {
+    const row = fit.userRow.get(id);
+    if (row !== undefined) out.set(which.subarray(row * d, (row + 1) * d), r * d);
+  });
+  return out;
+}
+
+/** The evaluation's view of a fit: with or without the boundary vectors. */
+export function asU2IModel(
+  fit: Pick<DssmFit, 'model' | 'userRow' | 'vectors'>,
+  withBoundary: boolean,
+): U2IModel {
+  const d = fit.model.dim;
+  const rowsOf = (which: Float32Array, userIds: string[]) => userRowsOf(fit, which, userIds);
   const model: U2IModel = {
     dim: d,
     embedItems: (items: Item[]) => fit.model.embedItems(items.map((i) => i.content)),
@@ -314,10 +325,12 @@ function asU2IModel(fit: DssmFit, withBoundary: boolean): U2IModel {
   return model;
 }
 
-/** `dssm-topk` and `dssm-boundary`, sharing one training run per TrainContext. */
-export function dssmMethods(opts: DssmMethodOptions = {}): U2IMethod[] {
+/** One DSSM training run per TrainContext, shared by every row built on it. */
+export type DssmFitOnce = (ctx: TrainContext) => Promise<DssmFit>;
+
+export function dssmFitOnce(opts: DssmMethodOptions = {}): DssmFitOnce {
   const fits = new WeakMap<TrainContext, Promise<DssmFit>>();
-  const fitOnce = (ctx: TrainContext) => {
+  return (ctx: TrainContext) => {
     let f = fits.get(ctx);
     if (!f) {
       fits.set(ctx, (f = fitDssm(ctx, opts)));
@@ -326,6 +339,10 @@ export function dssmMethods(opts: DssmMethodOptions = {}): U2IMethod[] {
     }
     return f;
   };
+}
+
+/** `dssm-topk` and `dssm-boundary`, sharing one training run per TrainContext (`fitOnce`). */
+export function dssmMethods(opts: DssmMethodOptions = {}, fitOnce = dssmFitOnce(opts)): U2IMethod[] {
   return [
     { name: 'dssm-topk', fit: async (ctx) => asU2IModel(await fitOnce(ctx), false) },
     { name: 'dssm-boundary', fit: async (ctx) => asU2IModel(await fitOnce(ctx), true) },
