@@ -41,6 +41,18 @@ describe('generateSyntheticDrift', () => {
     expect(drifted).toBeLessThan(steady - 0.15);
   });
 
+  it('plays new releases only from their release on (hits-only users aside)', () => {
+    expect(ds.drift.releases.size).toBeGreaterThan(150);
+    expect(ds.drift.releases.size).toBeLessThan(250);
+    const taste = ds.interactions.filter((i) => !ds.hitsOnlyUsers!.has(i.userId));
+    const onNew = taste.filter((i) => ds.drift.releases.has(i.itemId));
+    expect(onNew.length).toBeGreaterThan(100);
+    for (const i of onNew) expect(i.at).toBeGreaterThanOrEqual(ds.drift.releases.get(i.itemId)!);
+    // Released in the second half → last played in the second half.
+    const late = onNew.filter((i) => ds.drift.releases.get(i.itemId)! >= Date.UTC(2025, 6, 1));
+    expect(late.every((i) => i.at! >= Date.UTC(2025, 6, 1))).toBe(true);
+  });
+
   it('plants a season: seasonal songs are last played in December far more often than others', () => {
     expect(ds.drift.seasonalSongs.size).toBe(Math.round(0.06 * 400));
     const dec = (xs: typeof ds.interactions) =>

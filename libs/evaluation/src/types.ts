@@ -42,6 +42,8 @@ export interface DriftTruth {
   /** Seasonal songs and their 0-based UTC month. */
   seasonalSongs: Set<string>;
   seasonalMonth: number;
+  /** Release time (ms) of the songs released during the year (the rest is back catalogue). */
+  releases: Map<string, number>;
 }
 
 /** DESIGN.md §6 cold-item split. Hidden interactions never reach anything that trains. */
