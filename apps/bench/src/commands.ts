@@ -35,7 +35,7 @@ export function registerBenches(bench: Command): void {
     )
     .option(
       '--methods <list>',
-      'comma list of model families to train: i2i,dssm; issue 16: dual-memory, or stars = all of them (each with the dssm rows; baselines always run)',
+      'comma list of model families to train: i2i,dssm; issue 16: dual-memory, tower-options, context, or stars = all three (each with the dssm rows; baselines always run)',
       'i2i,dssm',
     )
     .action(async (o: { dataset: string; seed: number; seeds?: string; out?: string; methods: string }) => {
@@ -54,7 +54,11 @@ export function registerBenches(bench: Command): void {
         methods: {
           i2i: families.has('i2i') ? i2iMethods() : [],
           dssm: families.has('dssm'),
-          stars: { dual: families.has('dual-memory') || families.has('stars') },
+          stars: {
+            dual: families.has('dual-memory') || families.has('stars'),
+            towerOptions: families.has('tower-options') || families.has('stars'),
+            context: families.has('context') || families.has('stars'),
+          },
         },
       };
       if (o.seeds)

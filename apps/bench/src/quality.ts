@@ -1,6 +1,12 @@
 import * as path from 'path';
 import { projectRoot } from '@debut/config';
-import { dssmFitOnce, dssmMethods, dualMemoryMethods } from '@debut/models';
+import {
+  contextMethods,
+  dssmFitOnce,
+  dssmMethods,
+  dualMemoryMethods,
+  towerOptionMethods,
+} from '@debut/models';
 import { AudienceRows } from './audience-rows';
 import {
   ColdStartEvaluator,
@@ -17,9 +23,11 @@ import {
   writeReport,
 } from '@debut/evaluation';
 
-/** Issue 16 rows (each implies the dssm rows, their ablation): dual memory. */
+/** Issue 16 rows (each implies the dssm rows, their ablation): dual memory, tower options, context. */
 export interface StarsFamilies {
   dual?: boolean;
+  towerOptions?: boolean;
+  context?: boolean;
 }
 
 export interface QualityBenchOptions {
@@ -106,8 +114,12 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   const stars = opts.methods?.stars ?? {};
   const fitOnce = dssmFitOnce({ onFit: audience.onDssmFit });
   const u2iMethods = [
-    ...(opts.methods?.dssm || stars.dual ? dssmMethods({}, fitOnce) : []),
+    ...(opts.methods?.dssm || stars.dual || stars.towerOptions || stars.context
+      ? dssmMethods({}, fitOnce)
+      : []),
     ...(stars.dual ? dualMemoryMethods(fitOnce) : []),
+    ...(stars.towerOptions ? towerOptionMethods() : []),
+    ...(stars.context ? contextMethods() : []),
     ...(opts.methods?.u2i ?? []),
   ];
   for (const m of u2iMethods) {

@@ -320,7 +320,11 @@ export class ColdStartEvaluator {
     };
     put('u2i.recall@20', mean(rec));
     put('u2i.ndcg@20', mean(nd));
-    if (slices) Object.assign(m, slices.metrics(), { 'u2i.coverage@20': top20.size / Math.max(1, nItems) });
+    if (slices)
+      Object.assign(m, slices.metrics(), {
+        'u2i.coverage@20': top20.size / Math.max(1, nItems),
+        ...this.seasonRecall(model, U),
+      });
 
     // AUC on listened vs sampled unlistened pairs.
     const margin = (u: number, i: number) => test.S[u * nItems + i] - (thresholds ? thresholds[u] : 0);
@@ -416,6 +420,38 @@ export class ColdStartEvaluator {
       if (oN > 0) m['gate.othersShownSome'] = oSome / oN;
     }
     return m;
+  }
+
+  /**
+   * synthetic-drift: `u2i.recall@20.season` — cold test songs each user last played in the
+   * planted season's month, ranked with the user vectors for a time in that month
+   * (embedUsersAt: context offsets; other models: their ordinary vectors).
+   */
+  private seasonRecall(model: U2IModel, U: Float32Array): Metrics {
+    const drift = this.dataset.drift!;
+    const month = drift.seasonalMonth;
+    const at = Date.UTC(new Date(drift.recentSince).getUTCFullYear(), month, 15);
+    const inSeason = this.split.coldTest.filter(
+      (it) => it.at !== undefined && new Date(it.at).getUTCMonth() === month,
+    );
+    const truth = groupBy(inSeason, 'userId');
+    const users = this.dataset.users;
+    const S = this.scoresFor(model, model.embedUsersAt?.(users, at) ?? U, 'test').S;
+    const n = this.coldIds.test.length;
+    const rs: number[] = [];
+    users.forEach((user, u) => {
+      const rel = truth.get(user);
+      if (rel?.size)
+        rs.push(
+          recallAtK(
+            rankRow(S, u, n).map((i) => this.coldIds.test[i]),
+            rel,
+            20,
+          )!,
+        );
+    });
+    const v = mean(rs);
+    return v === undefined ? {} : { 'u2i.recall@20.season': v };
   }
 
   private scoresFor(

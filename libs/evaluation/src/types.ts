@@ -111,6 +111,8 @@ export interface U2IModel {
    * the lists round-robin (skipping duplicates). The gate still uses embedUsers.
    */
   embedUserLists?(userIds: string[]): Float32Array[];
+  /** Context offsets (issue 16): user vectors for a time `at` (ms), e.g. u + o_month(at). */
+  embedUsersAt?(userIds: string[], at: number): Float32Array;
 }
 
 /** What an audience method's fit hands the benchmark and the service. */
