@@ -24,7 +24,7 @@ export function registerBenches(bench: Command): void {
     .description(
       'DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG',
     )
-    .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
+    .option('--dataset <name>', 'lastfm | synthetic | synthetic-drift', 'synthetic')
     .option('--seed <n>', 'split seed', int, 42)
     .option(
       '--seeds <list>',
@@ -36,7 +36,7 @@ export function registerBenches(bench: Command): void {
     )
     .option(
       '--methods <list>',
-      'comma list of model families to train: i2i,dssm (baselines always run)',
+      'comma list of model families to train: i2i,dssm; issue 16: dual-memory, tower-options, context, or stars = all three (each with the dssm rows; baselines always run)',
       'i2i,dssm',
     )
     .action(async (o: { dataset: string; seed: number; seeds?: string; out?: string; methods: string }) => {
@@ -52,7 +52,15 @@ export function registerBenches(bench: Command): void {
         dataset: parseDataset(o.dataset),
         out: o.out,
         backend,
-        methods: { i2i: families.has('i2i') ? i2iMethods() : [], dssm: families.has('dssm') },
+        methods: {
+          i2i: families.has('i2i') ? i2iMethods() : [],
+          dssm: families.has('dssm'),
+          stars: {
+            dual: families.has('dual-memory') || families.has('stars'),
+            towerOptions: families.has('tower-options') || families.has('stars'),
+            context: families.has('context') || families.has('stars'),
+          },
+        },
       };
       if (o.seeds)
         await runQualitySeeds(
