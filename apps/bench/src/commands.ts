@@ -6,6 +6,7 @@ import { runQualityBench } from './quality';
 import { runQualitySeeds } from './quality-seeds';
 import { runTrainBench } from './train-bench';
 import { runSearchBench, runSearchSeeds } from './search-bench';
+import { runSidBench } from './sid-bench';
 import { registerGateBench } from './gate-bench';
 import { registerOpsBenches } from './ops-commands';
 import { registerScaleBench } from './scale-bench';
@@ -31,7 +32,7 @@ export function registerBenches(bench: Command): void {
     .description(
       'DESIGN.md §6: cold-item split, every baseline and every model on the same split; Markdown + JSON + PNG',
     )
-    .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
+    .option('--dataset <name>', 'lastfm | synthetic | synthetic-drift', 'synthetic')
     .option('--seed <n>', 'split seed', int, 42)
     .option(
       '--seeds <list>',
@@ -43,7 +44,7 @@ export function registerBenches(bench: Command): void {
     )
     .option(
       '--methods <list>',
-      'comma list of model families to train: i2i,dssm,dssm-sid,dssm-sid-spm (baselines always run; dssm-sid: docs/models.md)',
+      'comma list of model families to train: i2i,dssm; issue 15: dssm-sid, dssm-sid-spm (docs/models.md); issue 16: dual-memory, tower-options, context, or stars = all three (each with the dssm rows; baselines always run)',
       'i2i,dssm',
     )
     .option(
@@ -69,8 +70,19 @@ export function registerBenches(bench: Command): void {
           // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
           u2i:
             families.has('dssm-sid') || families.has('dssm-sid-spm')
-              ? dssmSidMethods({ contentRow: !families.has('dssm'), spm: families.has('dssm-sid-spm') })
+              ? dssmSidMethods({
+                  // The dssm and issue-16 families already emit dssm-boundary.
+                  contentRow: !['dssm', 'dual-memory', 'tower-options', 'context', 'stars'].some((x) =>
+                    families.has(x),
+                  ),
+                  spm: families.has('dssm-sid-spm'),
+                })
               : [],
+          stars: {
+            dual: families.has('dual-memory') || families.has('stars'),
+            towerOptions: families.has('tower-options') || families.has('stars'),
+            context: families.has('context') || families.has('stars'),
+          },
         },
         warmHoldout: o.warmHoldout === true,
       };
@@ -152,6 +164,28 @@ export function registerBenches(bench: Command): void {
         else await runSearchBench({ ...base, seed: o.seed });
       },
     );
+
+  bench
+    .command('sid')
+    .description(
+      'issue 15: RQ-KMeans semantic IDs of the I2I vectors per codebook shape: unique SIDs, codebook use, songs per prefix, neighbour prefix agreement vs chance, fit time; docs/semantic-ids.md',
+    )
+    .option('--dataset <name>', 'lastfm | synthetic', 'lastfm')
+    .option('--seed <n>', 'split, training and k-means seed', int, 42)
+    .option('--shapes <list>', 'comma list of LEVELSxCODES', '3x64,3x128,3x256')
+    .option('--k <n>', 'FAISS neighbours per song', int, 10)
+    .option('--out <file>', 'also write the rows as JSON')
+    .action(async (o: { dataset: string; seed: number; shapes: string; k: number; out?: string }) => {
+      const backend = await initTf({ backend: loadConfig().models.tfBackend, log: (m) => console.error(m) });
+      await runSidBench({
+        dataset: parseDataset(o.dataset),
+        seed: o.seed,
+        backend,
+        shapes: o.shapes.split(',').map((s) => s.trim()),
+        k: o.k,
+        out: o.out,
+      });
+    });
 
   registerGateBench(bench);
   registerOpsBenches(bench);

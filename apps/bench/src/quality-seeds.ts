@@ -115,7 +115,41 @@ function verdicts(rows: SeedsRow[]): string[] {
         `cold R@20 ${c.toFixed(4)} > ${content.cold.toFixed(4)}: ${says(c > content.cold)}.`,
     );
   }
+  out.push(...starsVerdicts(rows));
   return out;
+}
+
+/** synthetic-drift slices, shown when some row has them. */
+const STARS_COLUMNS = [
+  'u2i.recall@20.drifted',
+  'u2i.recall@20.recent',
+  'u2i.recall@20.season',
+  'u2i.coverage@20',
+];
+
+/** Issue 16 rows against their ablation `dssm-boundary`: "beats" = mean gain above both rows' sd. */
+const STARS_ROWS: Array<[string, string]> = [
+  ['dssm-dual-memory', 'u2i.recall@20'],
+  ['dssm-dual-memory-rr', 'u2i.recall@20'],
+  ['dssm-item-delta', 'u2i.recall@20'],
+  ['dssm-softmax', 'u2i.recall@20'],
+  ['dssm-logq-softmax', 'u2i.recall@20'],
+  ['dssm-context', 'u2i.recall@20.season'],
+];
+
+function starsVerdicts(rows: SeedsRow[]): string[] {
+  const base = rows.find((r) => r.method === 'dssm-boundary');
+  if (!base) return [];
+  return STARS_ROWS.flatMap(([name, k]) => {
+    const r = rows.find((x) => x.method === name);
+    if (!r || r.mean[k] === undefined || base.mean[k] === undefined) return [];
+    const gain = r.mean[k] - base.mean[k];
+    const spread = Math.max(r.sd[k], base.sd[k]);
+    return [
+      `${name} ${k} ${r.mean[k].toFixed(4)} vs dssm-boundary ${base.mean[k].toFixed(4)}: gain ${gain.toFixed(4)}, ` +
+        `spread ${spread.toFixed(4)} → ${gain > spread ? 'beats its ablation (keep on)' : 'does not beat its ablation beyond the spread (keep off)'}.`,
+    ];
+  });
 }
 
 export async function runQualitySeeds(
@@ -156,6 +190,7 @@ export async function runQualitySeeds(
     'audience.gatePass@100',
     'audience.gatedRecall@100',
     ...U2I_COLUMNS,
+    ...STARS_COLUMNS.filter((k) => report.rows.some((r) => r.mean[k] !== undefined)),
     // Only with --warm-holdout (issue 15), so today's table keeps its columns.
     ...(report.rows.some((r) => r.mean['u2i.recall@20.warm'] !== undefined)
       ? ['u2i.recall@20.warm', 'u2i.ndcg@20.warm']

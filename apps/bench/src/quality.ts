@@ -1,10 +1,17 @@
 import * as path from 'path';
 import { projectRoot } from '@debut/config';
-import { dssmMethods } from '@debut/models';
+import {
+  contextMethods,
+  dssmFitOnce,
+  dssmMethods,
+  dualMemoryMethods,
+  towerOptionMethods,
+} from '@debut/models';
 import { AudienceRows } from './audience-rows';
 import {
   ColdStartEvaluator,
   CurvePoint,
+  DatasetName,
   I2IMethod,
   ListenerWeighting,
   QualityReport,
@@ -17,13 +24,20 @@ import {
   writeReport,
 } from '@debut/evaluation';
 
+/** Issue 16 rows (each implies the dssm rows, their ablation): dual memory, tower options, context. */
+export interface StarsFamilies {
+  dual?: boolean;
+  towerOptions?: boolean;
+  context?: boolean;
+}
+
 export interface QualityBenchOptions {
-  dataset: 'lastfm' | 'synthetic';
+  dataset: DatasetName;
   seed: number;
   /** JSON report path; default reports/quality-<dataset>-<seed>.json under the project root. */
   out?: string;
   /** Model rows: I2I encoders; the DSSM (its two gate rows, then u2i-audience and fusion). */
-  methods?: { i2i: I2IMethod[]; dssm: boolean; u2i?: U2IMethod[] };
+  methods?: { i2i: I2IMethod[]; dssm: boolean; u2i?: U2IMethod[]; stars?: StarsFamilies };
   quiet?: boolean;
   /** Tensor backend the caller initialised ('wasm' | 'tensorflow' | 'none'). */
   backend?: string;
@@ -58,7 +72,7 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
     log,
     opts.warmHoldout ? { warmHoldout: true } : {},
   );
-  if (opts.dataset === 'synthetic') {
+  if (opts.dataset !== 'lastfm') {
     log(
       `synthetic: ${Object.entries(dataset.stats)
         .map(([k, v]) => `${k} ${v}`)
@@ -108,8 +122,15 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       log(`${m.name} failed: ${(e as Error).stack ?? String(e)}`);
     }
   }
+  const stars = opts.methods?.stars ?? {};
+  const fitOnce = dssmFitOnce({ onFit: audience.onDssmFit });
   const u2iMethods = [
-    ...(opts.methods?.dssm ? dssmMethods({ onFit: audience.onDssmFit }) : []),
+    ...(opts.methods?.dssm || stars.dual || stars.towerOptions || stars.context
+      ? dssmMethods({}, fitOnce)
+      : []),
+    ...(stars.dual ? dualMemoryMethods(fitOnce) : []),
+    ...(stars.towerOptions ? towerOptionMethods() : []),
+    ...(stars.context ? contextMethods() : []),
     ...(opts.methods?.u2i ?? []),
   ];
   for (const m of u2iMethods) {

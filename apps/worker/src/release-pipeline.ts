@@ -9,7 +9,7 @@ import {
   SongRepository,
   SupersededVersionError,
 } from '@debut/catalog';
-import { FeatureSchema, SongReleasedEvent, validateSongReleased } from '@debut/features';
+import { FeatureSchema, ReleaseLimits, SongReleasedEvent, validateSongReleased } from '@debut/features';
 import { BatchReject, ConsumedMessage, EventPublisher } from '@debut/messaging';
 import {
   AudienceService,
@@ -65,6 +65,8 @@ export class ReleasePipeline {
     private readonly fallbackSchema: FeatureSchema,
     /** Reads the audience topic back, so a redelivery after a crash sends only what is not out. */
     private readonly published: PublishedRecords,
+    /** What a release may ask of its audience (AUDIENCE_MAX_LIMIT); absent: the contract's ceiling. */
+    private readonly limits?: ReleaseLimits,
   ) {
     this.pendingReplay = new PendingAudienceReplay(
       runtime,
@@ -136,7 +138,7 @@ export class ReleasePipeline {
     const rejects: BatchReject[] = [];
     const events: Array<{ message: ConsumedMessage; event: SongReleasedEvent }> = [];
     for (const message of messages) {
-      const checked = validateSongReleased(message.json ?? message.value, this.schema);
+      const checked = validateSongReleased(message.json ?? message.value, this.schema, this.limits);
       if (checked.ok) events.push({ message, event: checked.value });
       else rejects.push({ message, reason: checked.reason });
     }
@@ -196,7 +198,11 @@ export class ReleasePipeline {
     const firstCopies = events.filter((e) => !seen.has(e.eventId) && seen.add(e.eventId));
     // One row per song (a re-release in the same chunk: its latest content wins).
     const bySong = new Map(firstCopies.map((e) => [e.songId, e] as const));
-    const songs = [...bySong.values()].map((e) => ({ songId: e.songId, content: songContent(e) }));
+    const songs = [...bySong.values()].map((e) => ({
+      songId: e.songId,
+      content: songContent(e),
+      release: e,
+    }));
     // Model work before the transaction, so no transaction stays open while the model runs.
     const selected = i2i ? await this.audienceService.selectMany(songs) : [];
     timer.lap('select');
@@ -238,7 +244,16 @@ export class ReleasePipeline {
       }
       const mine = selected.filter((s) => claimedSongs.has(s.songId));
       const i2iRows = new SongRows(mine, concat(mine.map((s) => s.vector)), i2i.encoder.dim);
-      await this.embeddings.upsertSongVectors(i2i.version, i2iRows.ids, i2iRows.vectors, i2i.encoder.dim, m);
+      await this.embeddings.upsertSongVectors(
+        i2i.version,
+        i2iRows.ids,
+        i2iRows.vectors,
+        i2i.encoder.dim,
+        m,
+        undefined,
+        false,
+        mine.map((s) => s.sid),
+      );
       timer.lap('vectors');
       const eventOf = new Map(
         firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => [e.songId, e.eventId] as const),
@@ -337,6 +352,9 @@ function toSong(e: SongReleasedEvent): NewSong {
     releasedAt: new Date(e.releasedAt),
     features: e.features,
     pool: 'cold',
+    availability: e.availability ?? null,
+    explicit: e.explicit ?? false,
+    audienceBudget: e.audienceBudget ?? null,
   };
 }
 

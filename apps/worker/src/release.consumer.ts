@@ -69,6 +69,7 @@ export class ReleaseConsumer implements OnApplicationBootstrap, BeforeApplicatio
       topics.songAudienceSelected,
       loadDeploymentSchema(),
       this.reader,
+      { maxAudienceSize: config.audience.maxLimit },
     );
   }
 

@@ -5,6 +5,7 @@ import { MessagingModule } from '@debut/messaging';
 import { ServingModule } from '@debut/serving';
 import { ReleaseConsumer } from './release.consumer';
 import { InteractionConsumer } from './interaction.consumer';
+import { AudienceRulesConsumer } from './audience-rules.consumer';
 import { WorkerMetrics } from './worker-metrics';
 import { PoisonGuard } from './poison-guard';
 import { StartupChecks } from './startup-checks';
@@ -16,6 +17,13 @@ import { StartupChecks } from './startup-checks';
     ServingModule.forRole('worker'),
     MessagingModule.forRole('worker'),
   ],
-  providers: [StartupChecks, WorkerMetrics, PoisonGuard, ReleaseConsumer, InteractionConsumer],
+  providers: [
+    StartupChecks,
+    WorkerMetrics,
+    PoisonGuard,
+    ReleaseConsumer,
+    InteractionConsumer,
+    AudienceRulesConsumer,
+  ],
 })
 export class WorkerModule {}

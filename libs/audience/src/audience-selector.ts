@@ -47,6 +47,8 @@ export interface AudienceMember {
   userId: string;
   score: number;
   because: Explanation[];
+  /** Chosen for exploration, outside the song's nearest audience (audience-rules.ts). */
+  explore?: boolean;
 }
 
 /**

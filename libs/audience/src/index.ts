@@ -3,3 +3,4 @@ export * from './interest-boundary';
 export * from './audience-method';
 export * from './user-scorers';
 export * from './cluster-audience';
+export * from './audience-rules';

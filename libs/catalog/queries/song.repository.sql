@@ -14,6 +14,9 @@ SELECT
     "SongEntity"."features" AS "SongEntity_features",
     "SongEntity"."pool" AS "SongEntity_pool",
     "SongEntity"."listener_count" AS "SongEntity_listener_count",
+    "SongEntity"."availability" AS "SongEntity_availability",
+    "SongEntity"."explicit" AS "SongEntity_explicit",
+    "SongEntity"."audience_budget" AS "SongEntity_audience_budget",
     "SongEntity"."created_at" AS "SongEntity_created_at",
     "SongEntity"."updated_at" AS "SongEntity_updated_at"
   FROM "songs" "SongEntity"
@@ -31,6 +34,9 @@ SELECT
     "SongEntity"."features" AS "SongEntity_features",
     "SongEntity"."pool" AS "SongEntity_pool",
     "SongEntity"."listener_count" AS "SongEntity_listener_count",
+    "SongEntity"."availability" AS "SongEntity_availability",
+    "SongEntity"."explicit" AS "SongEntity_explicit",
+    "SongEntity"."audience_budget" AS "SongEntity_audience_budget",
     "SongEntity"."created_at" AS "SongEntity_created_at",
     "SongEntity"."updated_at" AS "SongEntity_updated_at"
   FROM "songs" "SongEntity"
@@ -43,21 +49,32 @@ SELECT id, pool FROM songs WHERE id = ANY($1);
 SELECT id FROM songs WHERE id = ANY($1);
 
 -- SongRepository.upsert
-INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-  ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
-    language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
-    features = EXCLUDED.features, updated_at = now();
-
--- SongRepository.upsertMany
-INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
-  SELECT id, title, artist_id, language, ARRAY(SELECT json_array_elements_text(genres)), released_at, features, pool
+INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool,
+                     availability, explicit, audience_budget)
+  SELECT id, title, artist_id, language, ARRAY(SELECT json_array_elements_text(genres)), released_at, features, pool,
+         CASE WHEN availability IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(availability)) END,
+         explicit, audience_budget
     FROM json_to_recordset($1::json)
       AS t(id text, title text, artist_id text, language text, genres json, released_at timestamptz,
-           features jsonb, pool text)
+           features jsonb, pool text, availability json, explicit boolean, audience_budget jsonb)
   ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
     language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
-    features = EXCLUDED.features, updated_at = now();
+    features = EXCLUDED.features, availability = EXCLUDED.availability, explicit = EXCLUDED.explicit,
+    audience_budget = EXCLUDED.audience_budget, updated_at = now();
+
+-- SongRepository.upsertMany
+INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool,
+                     availability, explicit, audience_budget)
+  SELECT id, title, artist_id, language, ARRAY(SELECT json_array_elements_text(genres)), released_at, features, pool,
+         CASE WHEN availability IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(availability)) END,
+         explicit, audience_budget
+    FROM json_to_recordset($1::json)
+      AS t(id text, title text, artist_id text, language text, genres json, released_at timestamptz,
+           features jsonb, pool text, availability json, explicit boolean, audience_budget jsonb)
+  ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
+    language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
+    features = EXCLUDED.features, availability = EXCLUDED.availability, explicit = EXCLUDED.explicit,
+    audience_budget = EXCLUDED.audience_budget, updated_at = now();
 
 -- SongRepository.insertMany
 INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
@@ -79,6 +96,9 @@ SELECT
     "s"."features" AS "s_features",
     "s"."pool" AS "s_pool",
     "s"."listener_count" AS "s_listener_count",
+    "s"."availability" AS "s_availability",
+    "s"."explicit" AS "s_explicit",
+    "s"."audience_budget" AS "s_audience_budget",
     "s"."created_at" AS "s_created_at",
     "s"."updated_at" AS "s_updated_at"
   FROM "songs" "s"
@@ -95,6 +115,9 @@ SELECT
     "s"."features" AS "s_features",
     "s"."pool" AS "s_pool",
     "s"."listener_count" AS "s_listener_count",
+    "s"."availability" AS "s_availability",
+    "s"."explicit" AS "s_explicit",
+    "s"."audience_budget" AS "s_audience_budget",
     "s"."created_at" AS "s_created_at",
     "s"."updated_at" AS "s_updated_at"
   FROM "songs" "s"
@@ -116,6 +139,9 @@ SELECT
     "s"."features" AS "s_features",
     "s"."pool" AS "s_pool",
     "s"."listener_count" AS "s_listener_count",
+    "s"."availability" AS "s_availability",
+    "s"."explicit" AS "s_explicit",
+    "s"."audience_budget" AS "s_audience_budget",
     "s"."created_at" AS "s_created_at",
     "s"."updated_at" AS "s_updated_at"
   FROM "songs" "s"

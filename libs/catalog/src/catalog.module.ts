@@ -7,10 +7,12 @@ import { AudienceRepository } from './repositories/audience.repository';
 import { DatabaseRepository } from './repositories/database.repository';
 import { DeadLetterRepository } from './repositories/dead-letter.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
+import { ExposureRepository } from './repositories/exposure.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { ProcessedEventRepository } from './repositories/processed-event.repository';
 import { SongRepository } from './repositories/song.repository';
+import { UserRepository } from './repositories/user.repository';
 
 const repositories = [
   SongRepository,
@@ -21,6 +23,8 @@ const repositories = [
   AudienceFeedRepository,
   DatabaseRepository,
   DeadLetterRepository,
+  UserRepository,
+  ExposureRepository,
 ] as const;
 
 /** The database connection (created and migrated at start) and the repositories over it. */

@@ -10,6 +10,7 @@ export type { FeedCursor } from './repositories/stamped-feed';
 export * from './repositories/processed-event.repository';
 export * from './repositories/dead-letter.repository';
 export * from './repositories/user.repository';
+export * from './repositories/exposure.repository';
 export * from './repositories/stats.repository';
 export * from './repositories/database.repository';
 export * from './repositories/database-admin';

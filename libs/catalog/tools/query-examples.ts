@@ -5,6 +5,7 @@ import { DatabaseAdmin } from '../src/repositories/database-admin';
 import { DatabaseRepository } from '../src/repositories/database.repository';
 import { DeadLetterRepository } from '../src/repositories/dead-letter.repository';
 import { EmbeddingRepository } from '../src/repositories/embedding.repository';
+import { ExposureRepository } from '../src/repositories/exposure.repository';
 import { InteractionRepository } from '../src/repositories/interaction.repository';
 import { ModelVersionRepository } from '../src/repositories/model-version.repository';
 import { ProcessedEventRepository } from '../src/repositories/processed-event.repository';
@@ -73,7 +74,16 @@ export async function seed({ ds, admin }: ExampleContext): Promise<void> {
   await versions.register(modelVersion('i2i-1'));
   await versions.register(modelVersion('dssm-1', 'dssm'));
   await versions.activate('i2i-1');
-  await new EmbeddingRepository(ds).upsertSongVectors('i2i-1', ['s-1', 's-2', 's-3'], vectors(3), 2);
+  await new EmbeddingRepository(ds).upsertSongVectors(
+    'i2i-1',
+    ['s-1', 's-2', 's-3'],
+    vectors(3),
+    2,
+    undefined,
+    undefined,
+    false,
+    ['3-1-7', '3-1-2', '3-9-2'],
+  );
   await new AudienceRepository(ds).insert(audience('s-3', 'i2i-1'));
 }
 
@@ -86,7 +96,13 @@ export const targets: QueryTarget[] = [
     poolsOf: [(r) => r.poolsOf(['s-1', 's-9'])],
     existingIds: [(r) => r.existingIds(['s-1', 's-9'])],
     upsert: [(r) => r.upsert(song('s-5'))],
-    upsertMany: [(r) => r.upsertMany([song('s-5', 'cold', { title: 'Again' }), song('s-6')])],
+    upsertMany: [
+      (r) =>
+        r.upsertMany([
+          song('s-5', 'cold', { title: 'Again' }),
+          song('s-6', 'cold', { availability: ['SE'], explicit: true, audienceBudget: { size: 10 } }),
+        ]),
+    ],
     insertMany: [(r) => r.insertMany([song('s-7', 'warm')])],
     pages: [(r) => drain(r.pages()), (r) => drain(r.pages(undefined, 'warm'))],
     idPages: [(r) => drain(r.idPages('warm'))],
@@ -122,6 +138,8 @@ export const targets: QueryTarget[] = [
   }),
   target('embedding.repository', ({ ds }) => new EmbeddingRepository(ds), {
     upsertSongVectors: [(r) => r.upsertSongVectors('dssm-1', ['s-4'], vectors(1), 2)],
+    sidsOf: [(r) => r.sidsOf('i2i-1', ['s-1', 's-2'])],
+    songsWithSidPrefix: [(r) => r.songsWithSidPrefix('i2i-1', '3-1', 10, 's-1')],
     songVectors: [(r) => r.songVectors('i2i-1'), (r) => r.songVectors('i2i-1', 'warm')],
     songVectorsFor: [(r) => r.songVectorsFor('i2i-1', ['s-1', 's-2'])],
     changeHorizon: [(r) => r.changeHorizon()],
@@ -164,8 +182,20 @@ export const targets: QueryTarget[] = [
     unclaimed: [(r, { ds }) => r.unclaimed(ds.manager, ['e-1', 'e-2'], 'song.released')],
   }),
   target('user.repository', ({ ds }) => new UserRepository(ds), {
+    upsertProfiles: [
+      (r) => r.upsertProfiles([{ userId: 'u-1', region: 'SE', explicitOptOut: true, updatedAt: T0 }]),
+    ],
+    profilesOf: [(r) => r.profilesOf(['u-1', 'u-9'])],
+    shuffled: [(r) => r.shuffled('s-3', 2)],
     sample: [(r) => r.sample(2)],
     count: [(r) => r.count()],
+  }),
+  target('exposure.repository', ({ ds }) => new ExposureRepository(ds), {
+    recordMany: [
+      (r) => r.recordMany([{ exposureId: 'x-1', songId: 's-3', userIds: ['u-1', 'u-2'], at: T0 }]),
+    ],
+    exposedAmong: [(r) => r.exposedAmong('s-3', ['u-1', 'u-3'])],
+    countFor: [(r) => r.countFor('s-3')],
   }),
   target('stats.repository', ({ ds }) => new StatsRepository(ds), {
     storedRowSizes: [(r) => r.storedRowSizes()],

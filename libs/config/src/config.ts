@@ -92,6 +92,14 @@ const schema = z.object({
     .default(path.join(root, '..', 'shared', 'datasets', 'lastfm-hetrec2011')),
   AUDIENCE_NEIGHBOURS: positiveInt.default(50),
   AUDIENCE_SIZE: positiveInt.default(200),
+  /** Largest audience one request (GET /v1/songs/{id}/audience?limit=) or release budget may ask for. */
+  AUDIENCE_MAX_LIMIT: positiveInt.max(1_000_000).default(50_000),
+  /** Share of a release's audience given to users outside its nearest audience, unless the release says. */
+  AUDIENCE_EXPLORATION_SHARE: z.coerce.number().min(0).max(1).default(0),
+  /** Candidates fetched per wanted member before the audience rules (region, explicit, exposed, played) filter them. */
+  AUDIENCE_OVERFETCH_FACTOR: z.coerce.number().min(1.1).max(100).default(2),
+  /** Retrieval rounds (each growing the fetch) before a short audience is returned as short. */
+  AUDIENCE_OVERFETCH_ROUNDS: z.coerce.number().int().min(1).max(20).default(6),
   /** Served audience method; `auto` = the best on cold validation recorded with the active audience model. */
   AUDIENCE_METHOD: z
     .enum(['auto', 'i2i2u', 'content-ridge', 'u2i-audience', 'cat', 'fusion'])
@@ -139,6 +147,12 @@ export interface DebutConfig {
     size: number;
     graduateAfterListeners: number;
     method: 'auto' | 'i2i2u' | 'content-ridge' | 'u2i-audience' | 'cat' | 'fusion';
+    /** Largest audience a request or a release budget may ask for. */
+    maxLimit: number;
+    /** Default share of a release's audience for exploration (users outside the nearest audience). */
+    explorationShare: number;
+    /** Over-fetch before the audience rules: first fetch = factor × wanted, grown for at most `rounds` rounds. */
+    overFetch: { factor: number; rounds: number };
   };
   datasets: { lastfmDir: string };
   metricsEnabled: boolean;
@@ -170,6 +184,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
   if (e.KAFKA_MIN_INSYNC_REPLICAS > e.KAFKA_REPLICATION_FACTOR) {
     throw new ConfigError([
       `KAFKA_MIN_INSYNC_REPLICAS=${JSON.stringify(env.KAFKA_MIN_INSYNC_REPLICAS)}: must not exceed KAFKA_REPLICATION_FACTOR (${e.KAFKA_REPLICATION_FACTOR}), or no acks=all write could ever succeed`,
+    ]);
+  }
+  if (e.AUDIENCE_SIZE > e.AUDIENCE_MAX_LIMIT) {
+    throw new ConfigError([
+      `AUDIENCE_SIZE=${JSON.stringify(env.AUDIENCE_SIZE)}: must not exceed AUDIENCE_MAX_LIMIT (${e.AUDIENCE_MAX_LIMIT})`,
     ]);
   }
   return {
@@ -207,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
       size: e.AUDIENCE_SIZE,
       method: e.AUDIENCE_METHOD,
       graduateAfterListeners: e.GRADUATE_AFTER_LISTENERS,
+      maxLimit: e.AUDIENCE_MAX_LIMIT,
+      explorationShare: e.AUDIENCE_EXPLORATION_SHARE,
+      overFetch: { factor: e.AUDIENCE_OVERFETCH_FACTOR, rounds: e.AUDIENCE_OVERFETCH_ROUNDS },
     },
     datasets: { lastfmDir: e.LASTFM_DIR },
     metricsEnabled: e.METRICS_ENABLED,

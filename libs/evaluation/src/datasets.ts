@@ -1,14 +1,22 @@
 import type { ColdSplit, ColdStartDataset } from './types';
 import { SplitOptions, coldSplit } from './split';
 import { generateSynthetic } from './synthetic';
+import { generateSyntheticDrift } from './synthetic-drift';
 import { loadLastfm } from './lastfm';
 
-export type DatasetName = 'lastfm' | 'synthetic';
+export const DATASET_NAMES = ['lastfm', 'synthetic', 'synthetic-drift'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export function parseDataset(name: string): DatasetName {
-  if (name !== 'lastfm' && name !== 'synthetic')
-    throw new Error(`--dataset must be lastfm or synthetic, got "${name}"`);
-  return name;
+  if (!(DATASET_NAMES as readonly string[]).includes(name))
+    throw new Error(`--dataset must be ${DATASET_NAMES.join(', ')}, got "${name}"`);
+  return name as DatasetName;
+}
+
+function loadDataset(name: DatasetName, seed: number, log: (m: string) => void): ColdStartDataset {
+  if (name === 'lastfm') return loadLastfm({ log });
+  // synthetic-drift: the synthetic songs with timestamps, planted taste drift and a season.
+  return name === 'synthetic-drift' ? generateSyntheticDrift({ seed }) : generateSynthetic({ seed });
 }
 
 /**
@@ -25,7 +33,7 @@ export function loadWithSplit(
   dataset: ColdStartDataset;
   split: ColdSplit;
 } {
-  const dataset = name === 'lastfm' ? loadLastfm({ log }) : generateSynthetic({ seed });
+  const dataset = loadDataset(name, seed, log);
   const split = coldSplit(dataset, { ...splitOptions, seed });
   log(
     `${name} seed ${seed}: ${dataset.items.length} songs, ${dataset.users.length} users, ${dataset.interactions.length} interactions; ` +

@@ -17,6 +17,8 @@ import type {
   U2IModel,
 } from './types';
 import { auc, gateScores, hitsAtK, mean, median, ndcgAtK, recallAtK } from './metrics';
+import { roundRobin } from './interleave';
+import { DriftSlices } from './drift-slices';
 import { deriveSeed, mulberry32, randInt } from './random';
 import { innerProductIndex, scoreMatrix } from './vectors';
 import { audiencesOf, coldInputs, userScoreRecall } from './audience-eval';
@@ -291,21 +293,38 @@ export class ColdStartEvaluator {
     const nItems = this.coldIds.test.length;
     const listened = (u: number, i: number) => test.truth[u].has(this.coldIds.test[i]);
 
-    // Ranking.
+    // Ranking (dual-memory models: their lists interleaved round-robin).
+    const listScores = model.embedUserLists?.(users).map((L) => this.scoresFor(model, L, 'test').S);
+    const rankedOf = (u: number) =>
+      (listScores
+        ? roundRobin(listScores.map((S) => rankRow(S, u, nItems)))
+        : rankRow(test.S, u, nItems)
+      ).map((i) => this.coldIds.test[i]);
     const rec: number[] = [];
     const nd: number[] = [];
-    users.forEach((_, u) => {
+    const top20 = new Set<string>();
+    const slices = this.dataset.drift
+      ? new DriftSlices(this.dataset.drift, this.split.coldTest, this.dataset.hitsOnlyUsers)
+      : undefined;
+    users.forEach((user, u) => {
       const rel = test.truth[u];
       if (rel.size === 0) return;
-      const ranked = rankRow(test.S, u, nItems).map((i) => this.coldIds.test[i]);
+      const ranked = rankedOf(u);
+      ranked.slice(0, 20).forEach((id) => top20.add(id));
       rec.push(recallAtK(ranked, rel, 20)!);
       nd.push(ndcgAtK(ranked, rel, 20)!);
+      slices?.add(user, ranked, rel);
     });
     const put = (name: string, v: number | undefined) => {
       if (v !== undefined) m[name] = v;
     };
     put('u2i.recall@20', mean(rec));
     put('u2i.ndcg@20', mean(nd));
+    if (slices)
+      Object.assign(m, slices.metrics(), {
+        'u2i.coverage@20': top20.size / Math.max(1, nItems),
+        ...this.seasonRecall(model, U),
+      });
 
     // AUC on listened vs sampled unlistened pairs.
     const margin = (u: number, i: number) => test.S[u * nItems + i] - (thresholds ? thresholds[u] : 0);
@@ -401,6 +420,38 @@ export class ColdStartEvaluator {
       if (oN > 0) m['gate.othersShownSome'] = oSome / oN;
     }
     return m;
+  }
+
+  /**
+   * synthetic-drift: `u2i.recall@20.season` — cold test songs each user last played in the
+   * planted season's month, ranked with the user vectors for a time in that month
+   * (embedUsersAt: context offsets; other models: their ordinary vectors).
+   */
+  private seasonRecall(model: U2IModel, U: Float32Array): Metrics {
+    const drift = this.dataset.drift!;
+    const month = drift.seasonalMonth;
+    const at = Date.UTC(new Date(drift.recentSince).getUTCFullYear(), month, 15);
+    const inSeason = this.split.coldTest.filter(
+      (it) => it.at !== undefined && new Date(it.at).getUTCMonth() === month,
+    );
+    const truth = groupBy(inSeason, 'userId');
+    const users = this.dataset.users;
+    const S = this.scoresFor(model, model.embedUsersAt?.(users, at) ?? U, 'test').S;
+    const n = this.coldIds.test.length;
+    const rs: number[] = [];
+    users.forEach((user, u) => {
+      const rel = truth.get(user);
+      if (rel?.size)
+        rs.push(
+          recallAtK(
+            rankRow(S, u, n).map((i) => this.coldIds.test[i]),
+            rel,
+            20,
+          )!,
+        );
+    });
+    const v = mean(rs);
+    return v === undefined ? {} : { 'u2i.recall@20.season': v };
   }
 
   private scoresFor(

@@ -78,7 +78,7 @@ export function syntheticSchema(
   };
 }
 
-function unitGaussian(rng: Rng, d: number): Float64Array {
+export function unitGaussian(rng: Rng, d: number): Float64Array {
   const v = new Float64Array(d);
   let n = 0;
   for (let i = 0; i < d; i++) {
@@ -90,7 +90,7 @@ function unitGaussian(rng: Rng, d: number): Float64Array {
   return v;
 }
 
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
@@ -107,19 +107,26 @@ function projection(rng: Rng, out: number, d: number): Float64Array[] {
 
 const pad = (i: number, w: number) => String(i).padStart(w, '0');
 
+/** What the listening simulations draw from: the songs, their latent styles and popularity. */
+export interface SyntheticCatalogue {
+  items: Item[];
+  styles: Float64Array[];
+  pop: Float64Array;
+  /** Hit songs (most popular first) and their cumulative popularity. */
+  hits: number[];
+  hitCum: Float64Array;
+  nHits: number;
+  audioSignal: number;
+  textSignal: number;
+}
+
 /**
- * A catalogue with planted structure. Every song has a latent style s (unit vector); `audio`
- * and `text` are noisy linear views of √d·s followed by distractor dims of pure, large-variance
- * noise (so raw-content cosine is partly fooled and a learned encoder can do better);
- * `language` and `genres` follow the style through prototype vectors. Popularity is Zipf over a
- * random rank. Users have taste vectors t; a listen picks song j with probability ∝
- * exp(t·s_j / τ) · pop_j. A hits-only segment plays only the top `hitShare` of songs by
- * popularity. Strength = number of draws of the song (a play count).
+ * The songs of generateSynthetic (content, style, popularity), drawn from `rng` in the order
+ * generateSynthetic always drew them, so a listening simulation that continues with the same
+ * rng (generateSynthetic) or its own stream (synthetic-drift.ts) shares the catalogue.
  */
-export function generateSynthetic(params: Partial<SyntheticParams> = {}): ColdStartDataset {
-  const p: SyntheticParams = { ...DEFAULT_SYNTHETIC, ...params };
+export function syntheticCatalogue(p: SyntheticParams, rng: Rng): SyntheticCatalogue {
   const d = p.latentDim;
-  const rng = mulberry32(deriveSeed(p.seed, 'synthetic'));
   const scale = Math.sqrt(d);
   const audioSignal = Math.max(0, p.audioDim - p.audioDistractors);
   const textSignal = Math.max(0, p.textDim - p.textDistractors);
@@ -180,6 +187,24 @@ export function generateSynthetic(params: Partial<SyntheticParams> = {}): ColdSt
   const hitCum = new Float64Array(nHits);
   hits.forEach((song, i) => (hitCum[i] = (i > 0 ? hitCum[i - 1] : 0) + pop[song]));
 
+  return { items, styles, pop, hits, hitCum, nHits, audioSignal, textSignal };
+}
+
+/**
+ * A catalogue with planted structure. Every song has a latent style s (unit vector); `audio`
+ * and `text` are noisy linear views of √d·s followed by distractor dims of pure, large-variance
+ * noise (so raw-content cosine is partly fooled and a learned encoder can do better);
+ * `language` and `genres` follow the style through prototype vectors. Popularity is Zipf over a
+ * random rank. Users have taste vectors t; a listen picks song j with probability ∝
+ * exp(t·s_j / τ) · pop_j. A hits-only segment plays only the top `hitShare` of songs by
+ * popularity. Strength = number of draws of the song (a play count).
+ */
+export function generateSynthetic(params: Partial<SyntheticParams> = {}): ColdStartDataset {
+  const p: SyntheticParams = { ...DEFAULT_SYNTHETIC, ...params };
+  const rng = mulberry32(deriveSeed(p.seed, 'synthetic'));
+  const cat = syntheticCatalogue(p, rng);
+  const { items, styles, pop, hits, hitCum, nHits } = cat;
+  const d = p.latentDim;
   const userW = String(p.users).length;
   const users: string[] = [];
   const hitsOnlyUsers = new Set<string>();
@@ -231,8 +256,8 @@ export function generateSynthetic(params: Partial<SyntheticParams> = {}): ColdSt
       hitsOnlyUsers: hitsOnlyUsers.size,
       hitSongs: nHits,
       latentDim: d,
-      audioDistractors: p.audioDim - audioSignal,
-      textDistractors: p.textDim - textSignal,
+      audioDistractors: p.audioDim - cat.audioSignal,
+      textDistractors: p.textDim - cat.textSignal,
     },
   };
 }

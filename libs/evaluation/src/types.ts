@@ -6,6 +6,8 @@ export interface Interaction {
   userId: string;
   itemId: string;
   strength: number;
+  /** Time (ms since epoch) of the user's last play of the item; only datasets with timestamps (synthetic-drift). */
+  at?: number;
 }
 
 export interface Item {
@@ -25,8 +27,23 @@ export interface ColdStartDataset {
   interactions: Interaction[];
   /** Synthetic only: users who only ever play hits (they should be shown no cold song). */
   hitsOnlyUsers?: Set<string>;
+  /** synthetic-drift only: what the generator planted (the evaluator's drift / recent / season slices). */
+  drift?: DriftTruth;
   /** Human-readable counts stated by the loader. */
   stats: Record<string, number>;
+}
+
+/** What synthetic-drift planted (libs/evaluation/src/synthetic-drift.ts). */
+export interface DriftTruth {
+  /** Users whose recent listening moved to another taste. */
+  driftedUsers: Set<string>;
+  /** Plays at or after this time (ms) are the recent part of the year. */
+  recentSince: number;
+  /** Seasonal songs and their 0-based UTC month. */
+  seasonalSongs: Set<string>;
+  seasonalMonth: number;
+  /** Release time (ms) of the songs released during the year (the rest is back catalogue). */
+  releases: Map<string, number>;
 }
 
 /** DESIGN.md §6 cold-item split. Hidden interactions never reach anything that trains. */
@@ -90,6 +107,14 @@ export interface U2IModel {
   embedBoundaries?(userIds: string[]): Float32Array;
   /** τ of the gate u·i > u·b + τ (calibrated on validation; 0 when absent). */
   gateOffset?: number;
+  /**
+   * Dual memory (issue 16): several user-vector sets (e.g. long-term h_gen, next-intent h_next),
+   * each N × dim; when present the ranking metrics rank cold items by each set and interleave
+   * the lists round-robin (skipping duplicates). The gate still uses embedUsers.
+   */
+  embedUserLists?(userIds: string[]): Float32Array[];
+  /** Context offsets (issue 16): user vectors for a time `at` (ms), e.g. u + o_month(at). */
+  embedUsersAt?(userIds: string[], at: number): Float32Array;
 }
 
 /** What an audience method's fit hands the benchmark and the service. */

@@ -72,7 +72,7 @@ export interface EnsureTopicsResult {
 }
 
 export interface EnsureTopicsOptions {
-  /** Topics to ensure (default: `allTopics(topicPrefix)`: the three topics and their DLQs). */
+  /** Topics to ensure (default: `allTopics(topicPrefix)`: the five topics and their DLQs). */
   topics?: string[];
   /** Partitions for created topics (default `kafka.partitions`). */
   partitions?: number;

@@ -6,9 +6,13 @@ describe('topic names', () => {
       songReleased: 'song.released',
       songAudienceSelected: 'song.audience.selected',
       userInteraction: 'user.interaction',
+      userProfile: 'user.profile',
+      songExposed: 'song.exposed',
       songReleasedDlq: 'song.released.dlq',
       songAudienceSelectedDlq: 'song.audience.selected.dlq',
       userInteractionDlq: 'user.interaction.dlq',
+      userProfileDlq: 'user.profile.dlq',
+      songExposedDlq: 'song.exposed.dlq',
     });
   });
 
@@ -20,16 +24,20 @@ describe('topic names', () => {
     expect(topicNames('run1').userInteractionDlq).toBe('run1.user.interaction.dlq');
   });
 
-  it('list all six topics, main topics first', () => {
+  it('list all ten topics, main topics first', () => {
     expect(allTopics('p')).toEqual([
       'p.song.released',
       'p.song.audience.selected',
       'p.user.interaction',
+      'p.user.profile',
+      'p.song.exposed',
       'p.song.released.dlq',
       'p.song.audience.selected.dlq',
       'p.user.interaction.dlq',
+      'p.user.profile.dlq',
+      'p.song.exposed.dlq',
     ]);
-    expect(new Set(allTopics('p')).size).toBe(6);
+    expect(new Set(allTopics('p')).size).toBe(10);
   });
 
   it('build and recognise dead-letter topics', () => {

@@ -7,6 +7,8 @@ export const BASE_TOPICS = {
   songReleased: 'song.released',
   songAudienceSelected: 'song.audience.selected',
   userInteraction: 'user.interaction',
+  userProfile: 'user.profile',
+  songExposed: 'song.exposed',
 } as const;
 
 export type TopicKey = keyof typeof BASE_TOPICS;
@@ -18,9 +20,13 @@ export interface TopicNames {
   songReleased: string;
   songAudienceSelected: string;
   userInteraction: string;
+  userProfile: string;
+  songExposed: string;
   songReleasedDlq: string;
   songAudienceSelectedDlq: string;
   userInteractionDlq: string;
+  userProfileDlq: string;
+  songExposedDlq: string;
 }
 
 const LEGAL = /^[A-Za-z0-9._-]+$/;
@@ -48,13 +54,19 @@ export function topicNames(prefix = ''): TopicNames {
   const songReleased = prefixed(prefix, BASE_TOPICS.songReleased);
   const songAudienceSelected = prefixed(prefix, BASE_TOPICS.songAudienceSelected);
   const userInteraction = prefixed(prefix, BASE_TOPICS.userInteraction);
+  const userProfile = prefixed(prefix, BASE_TOPICS.userProfile);
+  const songExposed = prefixed(prefix, BASE_TOPICS.songExposed);
   return {
     songReleased,
     songAudienceSelected,
     userInteraction,
+    userProfile,
+    songExposed,
     songReleasedDlq: dlqTopic(songReleased),
     songAudienceSelectedDlq: dlqTopic(songAudienceSelected),
     userInteractionDlq: dlqTopic(userInteraction),
+    userProfileDlq: dlqTopic(userProfile),
+    songExposedDlq: dlqTopic(songExposed),
   };
 }
 
@@ -65,9 +77,13 @@ export function allTopics(prefix = ''): string[] {
     t.songReleased,
     t.songAudienceSelected,
     t.userInteraction,
+    t.userProfile,
+    t.songExposed,
     t.songReleasedDlq,
     t.songAudienceSelectedDlq,
     t.userInteractionDlq,
+    t.userProfileDlq,
+    t.songExposedDlq,
   ];
 }
 

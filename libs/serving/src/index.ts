@@ -17,3 +17,5 @@ export * from './pool-check';
 export * from './audience-cache';
 export * from './vector-table';
 export * from './dssm-vectors';
+export * from './audience-request';
+export * from './search';

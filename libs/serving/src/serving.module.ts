@@ -12,8 +12,10 @@ import {
   AudienceFeedRepository,
   AudienceRepository,
   EmbeddingRepository,
+  ExposureRepository,
   InteractionRepository,
   ModelVersionRepository,
+  UserRepository,
 } from '@debut/catalog';
 import { AudienceCache } from './audience-cache';
 import { AudienceService } from './audience.service';
@@ -61,9 +63,22 @@ export class ServingModule implements OnModuleInit, OnApplicationShutdown {
         },
         {
           provide: AudienceService,
-          inject: [ModelRuntime, InteractionRepository, DEBUT_CONFIG, EmbeddingRepository],
-          useFactory: (r: ModelRuntime, i: InteractionRepository, c: DebutConfig, e: EmbeddingRepository) =>
-            new AudienceService(r, i, c.audience, e),
+          inject: [
+            ModelRuntime,
+            InteractionRepository,
+            DEBUT_CONFIG,
+            EmbeddingRepository,
+            UserRepository,
+            ExposureRepository,
+          ],
+          useFactory: (
+            r: ModelRuntime,
+            i: InteractionRepository,
+            c: DebutConfig,
+            e: EmbeddingRepository,
+            users: UserRepository,
+            exposures: ExposureRepository,
+          ) => new AudienceService(r, i, c.audience, e, { users, exposures }),
         },
         {
           provide: GateService,

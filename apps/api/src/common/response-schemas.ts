@@ -8,6 +8,7 @@ const str = { type: 'string' } as const;
 const num = { type: 'number' } as const;
 const nullableNum = { type: ['number', 'null'] } as const;
 const nullableBool = { type: ['boolean', 'null'] } as const;
+const nullableStr = { type: ['string', 'null'] } as const;
 
 function object(properties: Record<string, unknown>) {
   return { type: 'object', required: Object.keys(properties), properties } as const;
@@ -28,6 +29,7 @@ export const RESPONSE_SCHEMAS = {
     songId: str,
     modelVersion: str,
     method: str,
+    sid: nullableStr,
     gatePassShare: nullableNum,
     selectedAt: str,
     audience: {

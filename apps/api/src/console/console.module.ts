@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { UserRepository } from '@debut/catalog';
 import { ApiKeyGuard } from '../common/api-key.guard';
 import { SongsService } from '../songs/songs.service';
 import {
@@ -34,7 +32,6 @@ import { UserInsightService } from './user-insight.service';
     UserInsightService,
     ModelAdminService,
     DeadLetterAdminService,
-    { provide: UserRepository, inject: [DataSource], useFactory: (ds: DataSource) => new UserRepository(ds) },
   ],
 })
 export class ConsoleModule {}

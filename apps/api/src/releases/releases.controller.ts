@@ -7,6 +7,7 @@ import {
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
+import { DEBUT_CONFIG, DebutConfig } from '@debut/config';
 import { validateSongReleased } from '@debut/features';
 import { EventPublisher, TOPICS, TopicNames } from '@debut/messaging';
 import { ModelRuntime, loadDeploymentSchema } from '@debut/serving';
@@ -28,6 +29,7 @@ export class ReleasesController {
     private readonly publisher: EventPublisher,
     @Inject(TOPICS) private readonly topics: TopicNames,
     private readonly runtime: ModelRuntime,
+    @Inject(DEBUT_CONFIG) private readonly config: DebutConfig,
   ) {}
 
   @Post()
@@ -40,7 +42,7 @@ export class ReleasesController {
   @ApiBadRequestResponse({ description: 'the release does not match the envelope or the feature schema' })
   async release(@Body() body: unknown) {
     const schema = this.runtime.i2i?.encoder.schema ?? this.fallbackSchema;
-    const checked = validateSongReleased(body, schema);
+    const checked = validateSongReleased(body, schema, { maxAudienceSize: this.config.audience.maxLimit });
     if (!checked.ok) throw new BadRequestException(checked.reason);
     await this.publisher.publish(this.topics.songReleased, checked.value.songId, checked.value);
     return { eventId: checked.value.eventId, songId: checked.value.songId, topic: this.topics.songReleased };

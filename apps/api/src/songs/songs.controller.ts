@@ -1,9 +1,16 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiKeyGuard } from '../common/api-key.guard';
 import { okSchema } from '../common/response-schemas';
-import { AudienceDto, LimitQuery, SimilarDto } from '../common/dto';
+import { AudienceDto, LimitQuery, SidNeighboursDto, SidNeighboursQuery, SimilarDto } from '../common/dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { SongsService } from './songs.service';
 
@@ -35,6 +42,17 @@ export class SongsController {
   @ApiNotFoundResponse({ description: 'unknown song' })
   similar(@Param('id') id: string, @Query() q: LimitQuery): Promise<SimilarDto> {
     return this.songs.similar(id, q.limit ?? 20);
+  }
+
+  @Get(':id/sid-neighbours')
+  @ApiOperation({
+    summary: "Songs sharing the song's first `level` semantic-ID codes under the active I2I version",
+  })
+  @ApiOkResponse({ type: SidNeighboursDto })
+  @ApiBadRequestResponse({ description: 'level or limit out of range' })
+  @ApiNotFoundResponse({ description: 'unknown song, or the active version has no semantic IDs' })
+  sidNeighbours(@Param('id') id: string, @Query() q: SidNeighboursQuery): Promise<SidNeighboursDto> {
+    return this.songs.sidNeighbours(id, q.level, q.limit ?? 100);
   }
 
   @Post(':id/audience/recompute')

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
 import { EventPublisher, TOPICS, type TopicNames } from '@debut/messaging';
 import {
@@ -37,7 +37,7 @@ export class SongsService {
    */
   async recompute(songId: string, limit: number) {
     const song = await this.requireSong(songId);
-    const selected = await this.audienceService.select(songId, songContent(song));
+    const selected = await this.audienceService.select(songId, songContent(song), song);
     const row = audienceRow(selected, null);
     await this.audiences.replace(row);
     this.audienceCache.drop([songId]); // this process answers with the new one at once; others after their next poll
@@ -63,6 +63,7 @@ export class SongsService {
       songId,
       modelVersion: a.modelVersion,
       method: a.method,
+      sid: a.sid ?? null,
       selectedAt: new Date(a.selectedAt).toISOString(),
       gatePassShare: known.length ? known.filter((m) => m.gatePass).length / known.length : null,
       audience,
@@ -87,6 +88,34 @@ export class SongsService {
       .search(vector, limit, { exclude: new Set([songId]) })
       .map((n) => ({ songId: n.id, similarity: n.score }));
     return { songId, modelVersion: version, similar };
+  }
+
+  /**
+   * Songs whose semantic ID under the active I2I version shares the song's first `level` codes
+   * (default: all but the last), as an explanation of where the song sits: its cluster, at a
+   * chosen resolution. A song stored without a SID (before its version's activation caught up)
+   * is encoded now, as /similar does with its vector.
+   */
+  async sidNeighbours(songId: string, level: number | undefined, limit: number) {
+    const state = this.runtime.state;
+    const song = await this.requireSong(songId);
+    const { version, encoder } = requireActive(state, 'i2i');
+    const codebook = encoder.sids;
+    if (!codebook)
+      throw new NotFoundException(
+        `model version ${version} has no semantic IDs (trained with --sid off or before SIDs); train one with --sid LxK`,
+      );
+    const depth = level ?? Math.max(1, codebook.levels - 1);
+    if (depth > codebook.levels)
+      throw new BadRequestException(
+        `level must be 1..${codebook.levels}: ${version}'s SIDs have ${codebook.levels} codes`,
+      );
+    const sid =
+      (await this.embeddings.sidsOf(version, [songId])).get(songId) ??
+      codebook.encode(encoder.embed([songContent(song)]))[0];
+    const prefix = sid.split('-').slice(0, depth).join('-');
+    const songs = await this.embeddings.songsWithSidPrefix(version, prefix, limit, songId);
+    return { songId, modelVersion: version, sid, level: depth, prefix, songs };
   }
 
   private async requireSong(songId: string) {

@@ -2,6 +2,12 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 
 export type SongPool = 'warm' | 'cold';
 
+/** A release's audience budget as stored: either part may be absent (the configured default). */
+export interface SongAudienceBudget {
+  size?: number;
+  explorationShare?: number;
+}
+
 /** A song and its content modalities. `pool` says whether it is established or still cold. */
 @Entity('songs')
 @Index('songs_pool_idx', ['pool'])
@@ -16,6 +22,12 @@ export class SongEntity {
   @Column('jsonb') features: Record<string, number[]>;
   @Column('text', { default: 'cold' }) pool: SongPool;
   @Column('int', { name: 'listener_count', default: 0 }) listenerCount: number;
+  /** Markets the song may be sent in (ISO 3166-1 alpha-2); null = everywhere. */
+  @Column('text', { array: true, nullable: true }) availability: string[] | null;
+  /** Never sent to users who opted out of explicit content. */
+  @Column('boolean', { default: false }) explicit: boolean;
+  /** The release's audience budget (size, exploration share); null = the configured defaults. */
+  @Column('jsonb', { name: 'audience_budget', nullable: true }) audienceBudget: SongAudienceBudget | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

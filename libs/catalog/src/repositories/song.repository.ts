@@ -1,5 +1,5 @@
 import { DataSource, In } from 'typeorm';
-import { SongEntity, SongPool } from '../entities';
+import { SongAudienceBudget, SongEntity, SongPool } from '../entities';
 
 export interface NewSong {
   id: string;
@@ -10,6 +10,10 @@ export interface NewSong {
   releasedAt: Date;
   features: Record<string, number[]>;
   pool: SongPool;
+  /** Release rules (upsert/upsertMany; imported established songs have none): markets, null = everywhere. */
+  availability?: string[] | null;
+  explicit?: boolean;
+  audienceBudget?: SongAudienceBudget | null;
 }
 
 /** Songs and their content. The only place that speaks SQL about songs. */
@@ -49,25 +53,9 @@ export class SongRepository {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Insert or update a release (a re-release of the same id updates its content). */
+  /** Insert or update a release (a re-release of the same id updates its content and its rules). */
   async upsert(song: NewSong, manager = this.ds.manager): Promise<void> {
-    await manager.query(
-      `INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
-         language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
-         features = EXCLUDED.features, updated_at = now()`,
-      [
-        song.id,
-        song.title,
-        song.artistId,
-        song.language,
-        song.genres,
-        song.releasedAt,
-        song.features,
-        song.pool,
-      ],
-    );
+    await this.upsertMany([song], manager);
   }
 
   /**
@@ -79,14 +67,18 @@ export class SongRepository {
   async upsertMany(songs: NewSong[], manager = this.ds.manager): Promise<void> {
     if (!songs.length) return;
     await manager.query(
-      `INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool)
-       SELECT id, title, artist_id, language, ARRAY(SELECT json_array_elements_text(genres)), released_at, features, pool
+      `INSERT INTO songs (id, title, artist_id, language, genres, released_at, features, pool,
+                          availability, explicit, audience_budget)
+       SELECT id, title, artist_id, language, ARRAY(SELECT json_array_elements_text(genres)), released_at, features, pool,
+              CASE WHEN availability IS NULL THEN NULL ELSE ARRAY(SELECT json_array_elements_text(availability)) END,
+              explicit, audience_budget
          FROM json_to_recordset($1::json)
            AS t(id text, title text, artist_id text, language text, genres json, released_at timestamptz,
-                features jsonb, pool text)
+                features jsonb, pool text, availability json, explicit boolean, audience_budget jsonb)
        ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, artist_id = EXCLUDED.artist_id,
          language = EXCLUDED.language, genres = EXCLUDED.genres, released_at = EXCLUDED.released_at,
-         features = EXCLUDED.features, updated_at = now()`,
+         features = EXCLUDED.features, availability = EXCLUDED.availability, explicit = EXCLUDED.explicit,
+         audience_budget = EXCLUDED.audience_budget, updated_at = now()`,
       [
         JSON.stringify(
           songs.map((s) => ({
@@ -98,6 +90,9 @@ export class SongRepository {
             released_at: s.releasedAt.toISOString(),
             features: s.features,
             pool: s.pool,
+            availability: s.availability ?? null,
+            explicit: s.explicit ?? false,
+            audience_budget: s.audienceBudget ?? null,
           })),
         ),
       ],

@@ -1,8 +1,74 @@
 import { DataSource } from 'typeorm';
 
-/** Listeners as a whole (per-user history and vector state live with the interactions). */
+/** What the audience rules know of a user. */
+export interface UserProfile {
+  userId: string;
+  /** ISO 3166-1 alpha-2 market; null = unknown. */
+  region: string | null;
+  explicitOptOut: boolean;
+}
+
+/** Listeners as a whole and their profiles (per-user history and vector state live with the interactions). */
 export class UserRepository {
   constructor(private readonly ds: DataSource) {}
+
+  /**
+   * Applies profiles (user.profile), creating users not seen yet. The latest `updatedAt` wins: a
+   * profile older than the one stored, or the same one again, changes nothing, so redelivery and
+   * reordering are harmless. Returns how many users changed.
+   */
+  async upsertProfiles(profiles: Array<UserProfile & { updatedAt: Date }>): Promise<number> {
+    // One row per user (PostgreSQL refuses to update a row twice in one statement): the latest wins.
+    const latest = new Map<string, UserProfile & { updatedAt: Date }>();
+    for (const p of profiles) {
+      const seen = latest.get(p.userId);
+      if (!seen || seen.updatedAt.getTime() <= p.updatedAt.getTime()) latest.set(p.userId, p);
+    }
+    if (!latest.size) return 0;
+    const rows = [...latest.values()].map((p) => ({
+      id: p.userId,
+      region: p.region,
+      explicit_opt_out: p.explicitOptOut,
+      profile_updated_at: p.updatedAt.toISOString(),
+    }));
+    // An INSERT answers with its RETURNING rows (TypeORM gives [rows, count] only for UPDATE/DELETE).
+    const changed: unknown[] = await this.ds.query(
+      `INSERT INTO users (id, region, explicit_opt_out, profile_updated_at)
+       SELECT id, region, explicit_opt_out, profile_updated_at
+         FROM json_to_recordset($1::json)
+           AS t(id text, region text, explicit_opt_out boolean, profile_updated_at timestamptz)
+       ON CONFLICT (id) DO UPDATE SET region = EXCLUDED.region, explicit_opt_out = EXCLUDED.explicit_opt_out,
+         profile_updated_at = EXCLUDED.profile_updated_at
+       WHERE users.profile_updated_at IS NULL OR users.profile_updated_at < EXCLUDED.profile_updated_at
+       RETURNING id`,
+      [JSON.stringify(rows)],
+    );
+    return changed.length;
+  }
+
+  /** Profiles of these users that exist (a user absent from the map is unknown: no region, no opt-out). */
+  async profilesOf(userIds: readonly string[]): Promise<Map<string, UserProfile>> {
+    if (!userIds.length) return new Map();
+    const rows: Array<{ id: string; region: string | null; explicit_opt_out: boolean }> = await this.ds.query(
+      'SELECT id, region, explicit_opt_out FROM users WHERE id = ANY($1)',
+      [userIds],
+    );
+    return new Map(
+      rows.map((r) => [r.id, { userId: r.id, region: r.region, explicitOptOut: r.explicit_opt_out }]),
+    );
+  }
+
+  /**
+   * The first `n` users in an order shuffled by `seed` (md5 of seed and id): the same seed gives
+   * the same users on every run, a different seed a different, unbiased draw. Exploration audiences.
+   */
+  async shuffled(seed: string, n: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.ds.query(
+      'SELECT id FROM users ORDER BY md5($1 || id), id LIMIT $2',
+      [seed, n],
+    );
+    return rows.map((r) => r.id);
+  }
 
   /**
    * Up to `n` user ids in md5 order: a spread over the whole id space that is the same on every

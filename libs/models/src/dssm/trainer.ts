@@ -44,8 +44,16 @@ import { backendName, tf } from '../tf';
 import { transformFields } from '../towers';
 import { TrainProgress, planBatches, runTrainingLoop } from '../training-loop';
 import { DEFAULT_DSSM_ARCH, DssmArchConfig, DssmTowers } from './towers';
+import {
+  STARS_TRAIN_DEFAULTS,
+  StarsLearned,
+  StarsTrainOptions,
+  StarsTraining,
+  starsEnabled,
+} from './stars-training';
 
-export interface DssmTrainConfig extends DssmArchConfig {
+/** StarsTrainOptions (stars-training.ts): item delta, logQ softmax, context offsets; all off by default. */
+export interface DssmTrainConfig extends DssmArchConfig, StarsTrainOptions {
   epochs: number;
   /** Positive (user, song) pairs per step. */
   batchSize: number;
@@ -79,6 +87,7 @@ export const DEFAULT_DSSM_TRAIN_CONFIG: DssmTrainConfig = {
   refreshEvery: 50,
   patience: 3,
   maxPositivesPerEpoch: 0,
+  ...STARS_TRAIN_DEFAULTS,
 };
 
 export interface DssmTrainingData {
@@ -89,6 +98,8 @@ export interface DssmTrainingData {
   numItems: number;
   /** Per user: indices of its training songs, strongest first (users without songs: empty). */
   histories: Int32Array[];
+  /** Optional calendar bucket of each history entry (same shape; −1 = unknown), for contextBuckets. */
+  historyBuckets?: Int32Array[];
 }
 
 export interface DssmEpochMetrics {
@@ -108,6 +119,7 @@ export interface DssmTrainHooks {
     epoch: number,
     metrics: DssmEpochMetrics,
     towers: DssmTowers,
+    learned: StarsLearned,
   ) => Promise<number | undefined> | number | undefined;
   onProgress?: (p: TrainProgress) => void;
   log?: (message: string) => void;
@@ -123,6 +135,8 @@ export interface DssmTrainResult {
   totalSeconds: number;
   positivesPerSecond: number;
   backend: string;
+  /** Item deltas / context offsets of the best epoch (STARS options; empty when off). */
+  learned: StarsLearned;
 }
 
 /** Cumulative sampling table ∝ listeners^power over the training songs. */
@@ -176,19 +190,20 @@ export async function trainDssm(
   await hooks.init?.(towers);
   const d = cfg.dim;
   const H = cfg.historyLength;
-  const vars = towers.variables();
   const optimizer = adam(cfg.learningRate);
 
   // Positives: every (user, song) pair of users with ≥ 2 songs (otherwise the history without
   // the target is empty and there is nothing to pool).
   const pu: number[] = [];
   const pi: number[] = [];
+  const pb: number[] = [];
   data.histories.forEach((h, u) => {
     if (h.length < 2) return;
-    for (const j of h) {
+    h.forEach((j, t) => {
       pu.push(u);
       pi.push(j);
-    }
+      pb.push(data.historyBuckets?.[u]?.[t] ?? -1);
+    });
   });
   const nPos = pu.length;
   if (nPos === 0) throw new Error('trainDssm: no user has two or more training songs');
@@ -196,6 +211,10 @@ export async function trainDssm(
   const B = batches.batchSize;
   const M = cfg.negatives;
   const popCum = popularityTable(data, cfg.negativePower);
+  const stars = starsEnabled(cfg)
+    ? new StarsTraining(cfg, data.numItems, d, { popCum, popularShare: cfg.popularNegatives })
+    : undefined;
+  const vars = [...towers.variables(), ...(stars?.variables() ?? [])];
   // Native backend: the batch's non-zeros only, embedded by kernel-row gathers (as trainI2I
   // does, sparse-inputs.ts); wasm: dense per-field buffers and matmuls.
   const sparse =
@@ -210,7 +229,7 @@ export async function trainDssm(
   const sums = new Float32Array(data.histories.length * d);
   const topH = data.histories.map((h) => new Set(h.subarray(0, H)));
   const refresh = () => {
-    cache = embedAll(towers, data);
+    cache = stars ? stars.adaptCache(embedAll(towers, data)) : embedAll(towers, data);
     sums.fill(0);
     data.histories.forEach((h, u) => {
       const k = Math.min(H, h.length);
@@ -233,6 +252,7 @@ export async function trainDssm(
     }
     for (let r = B; r < B + M; r++)
       rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
+    stars?.prepare(rows, B, (r) => pb[batch[r]]);
     const sb = sparse ? sparse.batch(rows) : null;
     if (!sparse) copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
     const x = sparse ? [] : data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
@@ -240,7 +260,7 @@ export async function trainDssm(
     const noiseSeed = Math.floor(rng() * 2 ** 31);
     const loss = optimizer.minimize(
       () => {
-        const v = sb
+        const tower = sb
           ? towers.item.fromFieldMatrix(
               cfg.itemNoise > 0
                 ? transformFields(
@@ -253,15 +273,20 @@ export async function trainDssm(
                 : towers.item.fieldMatrixSparse(sb),
             )
           : towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
+        const v = stars ? stars.items(tower) : tower;
         const [vp, vn] = tf.split<tf.Tensor2D>(v, [B, M], 0);
-        const { u, b } = towers.userAndBoundary(towers.userInput(pooledT));
+        const ub0 = towers.userAndBoundary(towers.userInput(pooledT));
+        const u = stars ? stars.user(ub0.u) : ub0.u;
+        const b = ub0.b;
         const ub = tf.reshape(rowDot(u, b), [B, 1]);
         const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
         // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
         const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
         const lPos = meanSoftplus(tf.neg(xPos));
         const lNeg = meanSoftplus(xNeg);
-        return tf.add<tf.Scalar>(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha));
+        const bce = tf.add<tf.Scalar>(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha));
+        const sm = stars?.softmaxLoss(tf.reshape(rowDot(u, vp), [B, 1]), tf.matMul(u, tf.transpose(vn)), B);
+        return sm ? tf.add<tf.Scalar>(bce, sm) : bce;
       },
       true,
       vars,
@@ -269,6 +294,7 @@ export async function trainDssm(
     x.forEach((t) => t.dispose());
     if (sb) disposeSparseBatch(sb);
     pooledT.dispose();
+    stars?.release();
     const value = loss!.dataSync()[0];
     loss!.dispose();
     return [value];
@@ -289,11 +315,13 @@ export async function trainDssm(
       positivesPerSecond: examples / seconds,
     }),
     describe: (m) => `loss ${m.loss.toFixed(4)} ${m.positivesPerSecond.toFixed(0)} positives/s`,
-    validate: (epoch, metrics) => hooks.onEpoch?.(epoch, metrics, towers),
+    validate: (epoch, metrics) => hooks.onEpoch?.(epoch, metrics, towers, stars?.learned() ?? {}),
     onProgress: hooks.onProgress,
     log,
   });
   optimizer.dispose();
+  const learned = stars?.learned() ?? {};
+  stars?.dispose();
   return {
     towers,
     config: cfg,
@@ -304,5 +332,6 @@ export async function trainDssm(
     totalSeconds: fit.totalSeconds,
     positivesPerSecond: fit.examples / Math.max(1e-9, fit.trainSeconds),
     backend: backendName(),
+    learned,
   };
 }

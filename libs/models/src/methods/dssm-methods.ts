@@ -20,6 +20,7 @@ import {
 import { Featurizer } from '@debut/features';
 import { DssmModel, UserVectors, initItemTowerFromI2I } from '../dssm/model';
 import { DssmTrainConfig, DssmTrainResult, trainDssm } from '../dssm/trainer';
+import { StarsLearned, addItemDelta } from '../dssm/stars-training';
 import type { TrainProgress } from '../i2i-trainer';
 import { initTf } from '../tf';
 
@@ -81,6 +82,18 @@ function trainingHistories(ctx: TrainContext, warmIndex: Map<string, number>): I
       (byUser.get(u) ?? []).sort((a, b) => b.s - a.s || a.j - b.j),
       (x) => x.j,
     ),
+  );
+}
+
+/** UTC month (0–11) of each history entry's last play; −1 without a timestamp. */
+function monthBuckets(ctx: TrainContext, warm: string[], histories: Int32Array[]): Int32Array[] {
+  const at = new Map<string, number>();
+  for (const it of ctx.split.train) if (it.at !== undefined) at.set(`${it.userId}\u0001${it.itemId}`, it.at);
+  return ctx.dataset.users.map((u, r) =>
+    Int32Array.from(histories[r], (j) => {
+      const t = at.get(`${u}\u0001${warm[j]}`);
+      return t === undefined ? -1 : new Date(t).getUTCMonth();
+    }),
   );
 }
 
@@ -244,20 +257,31 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
   const warmIndex = new Map(warm.map((id, j) => [id, j]));
   const inputs = featurizer.encodeBatch(warm.map((id) => byId.get(id)!.content));
   const histories = trainingHistories(ctx, warmIndex);
-  const evaluate = (towersModel: DssmModel) => {
-    const uv = userVectors(towersModel, towersModel.embedItemInputs(inputs, warm.length), histories);
+  const config = { seed: ctx.seed, ...DATASET_CONFIG[ctx.dataset.name], ...opts.config };
+  // Warm vectors carry the learned per-song deltas when the itemDelta option trained them.
+  const evaluate = (towersModel: DssmModel, learned: StarsLearned = {}) => {
+    const warmVecs = towersModel.embedItemInputs(inputs, warm.length);
+    if (learned.itemDelta) addItemDelta(warmVecs, learned.itemDelta, towersModel.dim);
+    const uv = userVectors(towersModel, warmVecs, histories);
     return { uv, val: validate(ctx, towersModel, uv) };
   };
   let bestVal: DssmValidation | undefined;
   const train = await trainDssm(
-    { fields: featurizer.fields, inputDim: featurizer.inputDim, inputs, numItems: warm.length, histories },
-    { seed: ctx.seed, ...DATASET_CONFIG[ctx.dataset.name], ...opts.config },
+    {
+      fields: featurizer.fields,
+      inputDim: featurizer.inputDim,
+      inputs,
+      numItems: warm.length,
+      histories,
+      historyBuckets: config.contextBuckets ? monthBuckets(ctx, warm, histories) : undefined,
+    },
+    config,
     {
       log: (m) => ctx.log(`[dssm] ${m}`),
       onProgress: opts.onProgress,
       init: opts.fromI2I ? (towers) => initItemTowerFromI2I(towers, opts.fromI2I!) : undefined,
-      onEpoch: (epoch, metrics, towers) => {
-        const { val } = evaluate(new DssmModel(featurizer, towers));
+      onEpoch: (epoch, metrics, towers, learned) => {
+        const { val } = evaluate(new DssmModel(featurizer, towers), learned);
         ctx.log(
           `[dssm] epoch ${epoch} val gate F1 ${val.f1.toFixed(4)} (P ${val.precision.toFixed(3)} R ${val.recall.toFixed(3)}, ` +
             `pass ${(100 * val.passRate).toFixed(2)}%) AUC ${val.auc.toFixed(4)} R@20 ${val.recall20.toFixed(4)}` +
@@ -272,7 +296,7 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
     },
   );
   const uncalibrated = new DssmModel(featurizer, train.towers);
-  const { uv } = evaluate(uncalibrated);
+  const { uv } = evaluate(uncalibrated, train.learned);
   const gate = calibrateGateOffset(ctx, uncalibrated, uv);
   const model = uncalibrated.withGateOffset(gate.offset);
   ctx.log(
@@ -291,17 +315,28 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
   };
 }
 
-/** The evaluation's view of a fit: with or without the boundary vectors. */
-export function asU2IModel(fit: DssmFit, withBoundary: boolean): U2IModel {
+/** Rows of per-user vectors (N × d, in fit.userRow order) for `userIds`; unknown users: zeros (refused). */
+export function userRowsOf(
+  fit: Pick<DssmFit, 'model' | 'userRow'>,
+  which: Float32Array,
+  userIds: string[],
+): Float32Array {
   const d = fit.model.dim;
-  const rowsOf = (which: Float32Array, userIds: string[]) => {
-    const out = new Float32Array(userIds.length * d);
-    userIds.forEach((id, r) => {
-      const row = fit.userRow.get(id);
-      if (row !== undefined) out.set(which.subarray(row * d, (row + 1) * d), r * d); // unknown user: zeros (refused)
-    });
-    return out;
-  };
+  const out = new Float32Array(userIds.length * d);
+  userIds.forEach((id, r) => {
+    const row = fit.userRow.get(id);
+    if (row !== undefined) out.set(which.subarray(row * d, (row + 1) * d), r * d);
+  });
+  return out;
+}
+
+/** The evaluation's view of a fit: with or without the boundary vectors. */
+export function asU2IModel(
+  fit: Pick<DssmFit, 'model' | 'userRow' | 'vectors'>,
+  withBoundary: boolean,
+): U2IModel {
+  const d = fit.model.dim;
+  const rowsOf = (which: Float32Array, userIds: string[]) => userRowsOf(fit, which, userIds);
   const model: U2IModel = {
     dim: d,
     embedItems: (items: Item[]) => fit.model.embedItems(items.map((i) => i.content)),
@@ -314,10 +349,12 @@ export function asU2IModel(fit: DssmFit, withBoundary: boolean): U2IModel {
   return model;
 }
 
-/** `dssm-topk` and `dssm-boundary`, sharing one training run per TrainContext. */
-export function dssmMethods(opts: DssmMethodOptions = {}): U2IMethod[] {
+/** One DSSM training run per TrainContext, shared by every row built on it. */
+export type DssmFitOnce = (ctx: TrainContext) => Promise<DssmFit>;
+
+export function dssmFitOnce(opts: DssmMethodOptions = {}): DssmFitOnce {
   const fits = new WeakMap<TrainContext, Promise<DssmFit>>();
-  const fitOnce = (ctx: TrainContext) => {
+  return (ctx: TrainContext) => {
     let f = fits.get(ctx);
     if (!f) {
       fits.set(ctx, (f = fitDssm(ctx, opts)));
@@ -326,6 +363,10 @@ export function dssmMethods(opts: DssmMethodOptions = {}): U2IMethod[] {
     }
     return f;
   };
+}
+
+/** `dssm-topk` and `dssm-boundary`, sharing one training run per TrainContext (`fitOnce`). */
+export function dssmMethods(opts: DssmMethodOptions = {}, fitOnce = dssmFitOnce(opts)): U2IMethod[] {
   return [
     { name: 'dssm-topk', fit: async (ctx) => asU2IModel(await fitOnce(ctx), false) },
     { name: 'dssm-boundary', fit: async (ctx) => asU2IModel(await fitOnce(ctx), true) },

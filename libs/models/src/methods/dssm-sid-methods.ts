@@ -15,7 +15,7 @@
  */
 import type { Item, TrainContext, U2IMethod, U2IModel } from '@debut/evaluation';
 import type { FeatureSchema } from '@debut/features';
-import { DssmFit, DssmMethodOptions, asU2IModel, dssmMethods, fitDssm } from './dssm-methods';
+import { DssmFit, DssmMethodOptions, asU2IModel, dssmFitOnce, dssmMethods, fitDssm } from './dssm-methods';
 import {
   DEFAULT_RQ_KMEANS,
   RqKMeansConfig,
@@ -235,22 +235,9 @@ export function randomHashFeatures(ctx: TrainContext, buckets: number): ItemIdFe
 export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
   const sids = (opts.sid ?? SID_FEATURE_CANDIDATES).map((s) => ({ ...DEFAULT_SID_FEATURES, ...s }));
   const buckets = opts.hashBuckets ?? 4096;
-  // Today's content-only rows, trained once per TrainContext; onFit hands over the fit before
-  // the row's own fit resolves (both wait on the same promise, onFit's callback registered first).
-  const contentFits = new WeakMap<TrainContext, DssmFit>();
-  const [, boundary] = dssmMethods({
-    ...opts,
-    onFit: (fit, ctx) => {
-      contentFits.set(ctx, fit);
-      opts.onFit?.(fit, ctx);
-    },
-  });
-  const contentFit = async (ctx: TrainContext): Promise<DssmFit> => {
-    await boundary.fit(ctx);
-    const fit = contentFits.get(ctx);
-    if (!fit) throw new Error('content-only DSSM fit missing');
-    return fit;
-  };
+  // Today's content-only row and the content fit the SIDs come from: one training run per TrainContext.
+  const contentFit = dssmFitOnce(opts);
+  const [, boundary] = dssmMethods(opts, contentFit);
   /** One DSSM per candidate feature set; the best cold-validation score is kept. */
   const featured = (
     name: string,
