@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { parseDataset } from '@debut/evaluation';
-import { i2iMethods, initTf } from '@debut/models';
+import { dssmSidMethods, i2iMethods, initTf } from '@debut/models';
 import { runQualityBench } from './quality';
 import { runQualitySeeds } from './quality-seeds';
 import { runTrainBench } from './train-bench';
@@ -16,6 +16,14 @@ const int = (v: string) => {
   if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
   return n;
 };
+
+/** Dataset and seed options of a seeded bench. */
+interface SeedArgs {
+  dataset: string;
+  seed: number;
+  seeds?: string;
+  out?: string;
+}
 
 /** `bench <name>`: the npm run bench:* scripts land here. */
 export function registerBenches(bench: Command): void {
@@ -36,10 +44,14 @@ export function registerBenches(bench: Command): void {
     )
     .option(
       '--methods <list>',
-      'comma list of model families to train: i2i,dssm; issue 16: dual-memory, tower-options, context, or stars = all three (each with the dssm rows; baselines always run)',
+      'comma list of model families to train: i2i,dssm; issue 15: dssm-sid, dssm-sid-spm (docs/models.md); issue 16: dual-memory, tower-options, context, or stars = all three (each with the dssm rows; baselines always run)',
       'i2i,dssm',
     )
-    .action(async (o: { dataset: string; seed: number; seeds?: string; out?: string; methods: string }) => {
+    .option(
+      '--warm-holdout',
+      'opt-in: hide a seeded 10% of each user warm plays from training; U2I rows add u2i.recall@20.warm / u2i.ndcg@20.warm',
+    )
+    .action(async (o: SeedArgs & { methods: string; warmHoldout?: boolean }) => {
       const config = loadConfig();
       const families = new Set(
         o.methods
@@ -60,7 +72,13 @@ export function registerBenches(bench: Command): void {
             towerOptions: families.has('tower-options') || families.has('stars'),
             context: families.has('context') || families.has('stars'),
           },
+          // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
+          u2i:
+            families.has('dssm-sid') || families.has('dssm-sid-spm')
+              ? dssmSidMethods({ contentRow: !families.has('dssm'), spm: families.has('dssm-sid-spm') })
+              : [],
         },
+        warmHoldout: o.warmHoldout === true,
       };
       if (o.seeds)
         await runQualitySeeds(

@@ -102,6 +102,20 @@ function verdicts(rows: SeedsRow[]): string[] {
     );
   }
   out.push(...starsVerdicts(rows));
+  // Issue 15: item-ID features against content only, warm (held-out plays) and cold.
+  const warmK = 'u2i.recall@20.warm';
+  const coldK = 'u2i.recall@20';
+  const content = { warm: m('dssm-boundary', warmK), cold: m('dssm-boundary', coldK) };
+  for (const row of ['dssm-sid-ngram', 'dssm-sid-spm', 'dssm-random-hash']) {
+    const w = m(row, warmK);
+    const c = m(row, coldK);
+    if (w === undefined || c === undefined || content.warm === undefined || content.cold === undefined)
+      continue;
+    out.push(
+      `${row} vs content-only dssm-boundary: warm R@20 ${w.toFixed(4)} ≥ ${content.warm.toFixed(4)}: ${says(w >= content.warm)}; ` +
+        `cold R@20 ${c.toFixed(4)} > ${content.cold.toFixed(4)}: ${says(c > content.cold)}.`,
+    );
+  }
   return out;
 }
 
@@ -177,6 +191,10 @@ export async function runQualitySeeds(
     'audience.gatedRecall@100',
     ...U2I_COLUMNS,
     ...STARS_COLUMNS.filter((k) => report.rows.some((r) => r.mean[k] !== undefined)),
+    // Only with --warm-holdout (issue 15), so today's table keeps its columns.
+    ...(report.rows.some((r) => r.mean['u2i.recall@20.warm'] !== undefined)
+      ? ['u2i.recall@20.warm', 'u2i.ndcg@20.warm']
+      : []),
   ];
   const md = [
     `## bench:quality — ${opts.dataset}, seeds ${seeds.join(', ')}, backend ${report.backend}: mean ± sd over seeds`,

@@ -20,6 +20,7 @@ import {
   loadWithSplit,
   markdownReport,
   runBaselines,
+  warmU2IMetrics,
   writeReport,
 } from '@debut/evaluation';
 
@@ -43,6 +44,11 @@ export interface QualityBenchOptions {
   /** Neighbours per cold item (default 50). */
   k?: number;
   weighting?: ListenerWeighting;
+  /**
+   * Opt-in (issue 15): hide a seeded 10% of each user's warm plays from training and add
+   * u2i.recall@20.warm / u2i.ndcg@20.warm to every U2I row. Off: today's split and figures.
+   */
+  warmHoldout?: boolean;
   /** Where the Markdown goes (default stdout unless quiet). */
   print?: (markdown: string) => void;
 }
@@ -60,7 +66,12 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
   const t0 = Date.now();
   const timings: Record<string, number> = {};
   // The same dataset and split that `trainer import` and `trainer train` use.
-  const { dataset, split } = loadWithSplit(opts.dataset, opts.seed, log);
+  const { dataset, split } = loadWithSplit(
+    opts.dataset,
+    opts.seed,
+    log,
+    opts.warmHoldout ? { warmHoldout: true } : {},
+  );
   if (opts.dataset !== 'lastfm') {
     log(
       `synthetic: ${Object.entries(dataset.stats)
@@ -128,10 +139,12 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
       const model = await m.fit(ctx);
       const trainSeconds = (Date.now() - t) / 1000;
       const metrics = ev.evaluateU2I(model);
+      if (split.warmHoldout) Object.assign(metrics, warmU2IMetrics(split, ev.warm, dataset.users, model));
       if (m.name === 'dssm-boundary') audience.setGate(model);
       rows.push({ method: m.name, metrics, trainSeconds });
       log(
-        `${m.name}: trained in ${trainSeconds.toFixed(1)} s, u2i.recall@20 ${metrics['u2i.recall@20']?.toFixed(4)}`,
+        `${m.name}: trained in ${trainSeconds.toFixed(1)} s, u2i.recall@20 ${metrics['u2i.recall@20']?.toFixed(4)}` +
+          (split.warmHoldout ? `, u2i.recall@20.warm ${metrics['u2i.recall@20.warm']?.toFixed(4)}` : ''),
       );
     } catch (e) {
       notes[m.name] = `FAILED: ${(e as Error).message}`;

@@ -3,6 +3,7 @@ import type { FeatureSchema as FeatureSchemaLike } from '@debut/features';
 import type { ColdSplit, Item, ItemEncoder, U2IModel } from './types';
 import { deriveSeed, gaussian, mulberry32 } from './random';
 import { normaliseRows } from './vectors';
+import { popularityU2IModel, warmU2IMetrics } from './warm-holdout';
 import type { ColdStartEvaluator, Metrics } from './evaluate';
 
 /**
@@ -86,6 +87,10 @@ export interface BaselineRow {
 
 const since = (t0: number) => (Date.now() - t0) / 1000;
 
+/** u2i.*.warm of a U2I baseline; nothing unless the split has a warm holdout (opt-in). */
+const warmMetrics = (ev: ColdStartEvaluator, model: U2IModel) =>
+  warmU2IMetrics(ev.split, ev.warm, ev.dataset.users, model);
+
 /**
  * Every baseline on the evaluator's split, through the same AudienceSelector path:
  * `random` (uniform random audience; random U2I vectors), `popularity` (heaviest listeners
@@ -98,7 +103,12 @@ export async function runBaselines(
 ): Promise<BaselineRow[]> {
   const rows: BaselineRow[] = [];
   let t0 = Date.now();
-  const random = { ...(await ev.randomAudienceMetrics()), ...ev.evaluateU2I(randomU2IModel(ev.seed)) };
+  const randomU2I = randomU2IModel(ev.seed);
+  const random = {
+    ...(await ev.randomAudienceMetrics()),
+    ...ev.evaluateU2I(randomU2I),
+    ...warmMetrics(ev, randomU2I),
+  };
   rows.push({
     method: 'random',
     metrics: random,
@@ -108,7 +118,11 @@ export async function runBaselines(
   log(`random: ${since(t0).toFixed(1)} s`);
 
   t0 = Date.now();
-  rows.push({ method: 'popularity', metrics: await ev.popularAudienceMetrics(), trainSeconds: 0 });
+  rows.push({
+    method: 'popularity',
+    metrics: { ...(await ev.popularAudienceMetrics()), ...warmMetrics(ev, popularityU2IModel(ev.split)) },
+    trainSeconds: 0,
+  });
   log(`popularity: ${since(t0).toFixed(1)} s`);
 
   t0 = Date.now();
@@ -118,7 +132,11 @@ export async function runBaselines(
 
   t0 = Date.now();
   const cm = contentMeanU2IModel(ev.dataset.schema, ev.split, ev.itemById);
-  rows.push({ method: 'content-mean', metrics: ev.evaluateU2I(cm), trainSeconds: since(t0) });
+  rows.push({
+    method: 'content-mean',
+    metrics: { ...ev.evaluateU2I(cm), ...warmMetrics(ev, cm) },
+    trainSeconds: since(t0),
+  });
   log(`content-mean: ${since(t0).toFixed(1)} s`);
 
   t0 = Date.now();

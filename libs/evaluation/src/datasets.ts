@@ -1,5 +1,5 @@
 import type { ColdSplit, ColdStartDataset } from './types';
-import { coldSplit } from './split';
+import { SplitOptions, coldSplit } from './split';
 import { generateSynthetic } from './synthetic';
 import { generateSyntheticDrift } from './synthetic-drift';
 import { loadLastfm } from './lastfm';
@@ -28,15 +28,17 @@ export function loadWithSplit(
   name: DatasetName,
   seed: number,
   log: (m: string) => void = () => undefined,
+  splitOptions: Omit<SplitOptions, 'seed'> = {},
 ): {
   dataset: ColdStartDataset;
   split: ColdSplit;
 } {
   const dataset = loadDataset(name, seed, log);
-  const split = coldSplit(dataset, { seed });
+  const split = coldSplit(dataset, { ...splitOptions, seed });
   log(
     `${name} seed ${seed}: ${dataset.items.length} songs, ${dataset.users.length} users, ${dataset.interactions.length} interactions; ` +
-      `${split.warmItems.length} warm, ${split.coldValItems.length + split.coldTestItems.length} cold (held out)`,
+      `${split.warmItems.length} warm, ${split.coldValItems.length + split.coldTestItems.length} cold (held out)` +
+      (split.warmHoldout ? `; warm holdout ${split.warmHoldout.length} plays hidden from training` : ''),
   );
   return { dataset, split };
 }

@@ -14,3 +14,4 @@ export * from './charts';
 export * from './report';
 export * from './datasets';
 export * from './audience-eval';
+export * from './warm-holdout';

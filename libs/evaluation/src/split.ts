@@ -1,5 +1,6 @@
 import type { ColdSplit, ColdStartDataset, Interaction } from './types';
 import { deriveSeed, mulberry32, shuffleInPlace } from './random';
+import { WARM_HOLDOUT_SHARE, withWarmHoldout } from './warm-holdout';
 
 export interface SplitOptions {
   seed?: number;
@@ -7,6 +8,8 @@ export interface SplitOptions {
   minListeners?: number;
   /** Share of eligible items made cold (default 0.2), split half validation, half test. */
   coldShare?: number;
+  /** Opt-in: also hide a seeded share of each user's warm plays (true = 10%); see warm-holdout.ts. */
+  warmHoldout?: boolean | number;
 }
 
 /**
@@ -44,5 +47,8 @@ export function coldSplit(dataset: ColdStartDataset, options: SplitOptions = {})
     else if (test.has(it.itemId)) coldTest.push(it);
     else train.push(it);
   }
-  return { seed, warmItems, coldValItems, coldTestItems, train, coldVal, coldTest };
+  const split = { seed, warmItems, coldValItems, coldTestItems, train, coldVal, coldTest };
+  const holdout = options.warmHoldout;
+  if (!holdout) return split;
+  return withWarmHoldout(split, holdout === true ? WARM_HOLDOUT_SHARE : holdout);
 }

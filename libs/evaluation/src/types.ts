@@ -57,6 +57,8 @@ export interface ColdSplit {
   /** Hidden interactions of cold validation / test items (ground truth). */
   coldVal: Interaction[];
   coldTest: Interaction[];
+  /** Opt-in (SplitOptions.warmHoldout): seeded share of each user's warm plays hidden from `train`. */
+  warmHoldout?: Interaction[];
 }
 
 /** What a model method gets to train with: never the hidden cold interactions' owners' labels. */

@@ -24,4 +24,6 @@ export * from './audience-artifact';
 export * from './methods/audience-fit';
 export * from './semantic-ids/rq-kmeans';
 export * from './semantic-ids/sid-model';
+export * from './semantic-ids/sid-features';
+export * from './methods/dssm-sid-methods';
 export * from './search';
