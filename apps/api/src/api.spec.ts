@@ -202,7 +202,7 @@ describe('api over the real app module', () => {
 
     it.each([
       ['0', 'limit must not be less than 1'],
-      ['1001', 'limit must not be greater than 1000'],
+      ['50001', 'limit must not be greater than 50000 (AUDIENCE_MAX_LIMIT)'],
       ['2.5', 'limit must be an integer number'],
       ['ten', 'limit must be an integer number'],
     ])('400s ?limit=%s with the reason', async (limit, reason) => {

@@ -18,6 +18,7 @@ import { ReleasesController } from './releases/releases.controller';
 import { SongsController } from './songs/songs.controller';
 import { SongsService } from './songs/songs.service';
 import { UsersController } from './users/users.controller';
+import { RuleEvents } from './common/rule-events.service';
 
 @Module({
   imports: [
@@ -46,6 +47,7 @@ import { UsersController } from './users/users.controller';
     HealthService,
     MetricsService,
     SongsService,
+    RuleEvents,
     ApiKeyGuard,
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },

@@ -28,6 +28,7 @@ async function setUp() {
     stack.publisher.asPublisher,
     topics,
     new AudienceCache(stack.audiences, stack.audienceFeed),
+    stack.config,
   );
   return { catalog, service, publisher: stack.publisher, topic: topics.songAudienceSelected };
 }
