@@ -10,7 +10,14 @@ import {
   ModelVersionRepository,
   SongRepository,
 } from '@debut/catalog';
-import { ColdStartEvaluator, type ColdSplit, type ColdStartDataset } from '@debut/evaluation';
+import {
+  ColdStartEvaluator,
+  coldSplit,
+  generateSynthetic,
+  type ColdSplit,
+  type ColdStartDataset,
+  type Item,
+} from '@debut/evaluation';
 import {
   DssmModel,
   I2IEncoder,
@@ -19,7 +26,7 @@ import {
   saveDssmArtifact,
   saveI2IArtifact,
 } from '@debut/models';
-import { ModelActivation, tfModelLoaders } from '@debut/serving';
+import { ModelActivation, importWarm, tfModelLoaders } from '@debut/serving';
 import { trainSmallEncoder } from '../libs/models/src/testing/small-i2i';
 
 export interface SmallModels {
@@ -29,6 +36,22 @@ export interface SmallModels {
   dssmModel: DssmModel;
   versions: ModelVersionRepository;
   activation: ModelActivation;
+}
+
+/**
+ * A synthetic catalogue with its warm part imported as `trainer import` does, and its cold
+ * songs (test, then validation) held out for releases.
+ */
+export async function importSyntheticCatalogue(
+  ds: DataSource,
+  options: { seed: number; songs: number; users: number; interactionsPerUser: number },
+): Promise<{ catalogue: ColdStartDataset; split: ColdSplit; coldItems: Item[] }> {
+  const catalogue = generateSynthetic(options);
+  const split = coldSplit(catalogue, { seed: options.seed });
+  await importWarm(ds, catalogue, split);
+  const byId = new Map(catalogue.items.map((i) => [i.id, i]));
+  const coldItems = [...split.coldTestItems, ...split.coldValItems].map((id) => byId.get(id)!);
+  return { catalogue, split, coldItems };
 }
 
 /**
