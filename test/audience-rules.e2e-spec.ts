@@ -313,7 +313,14 @@ it('changes nothing when an exposure is redelivered', async () => {
   };
   await publisher.publish(topics.songExposed, song.songId, again);
   await publisher.publish(topics.songExposed, song.songId, again);
-  const marker = userIds.find((u) => !first.user_id.includes(u))!;
+  const already = new Set(
+    (
+      await ds.query<Array<{ user_id: string }>>('SELECT user_id FROM exposures WHERE song_id = $1', [
+        song.songId,
+      ])
+    ).map((r) => r.user_id),
+  );
+  const marker = userIds.find((u) => !already.has(u))!;
   await publisher.publish(topics.songExposed, song.songId, {
     ...again,
     exposureId: 'marker',
