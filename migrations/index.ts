@@ -7,7 +7,9 @@ import { OutboxSweepIndex1765000000000 } from './1765000000000-outbox-sweep-inde
 import { UserVectorFeed1765100000000 } from './1765100000000-user-vector-feed';
 import { AudienceFeed1765150000000 } from './1765150000000-audience-feed';
 import { AudienceLz41765200000000 } from './1765200000000-audience-lz4';
+import { SemanticIds1765300000000 } from './1765300000000-semantic-ids';
 import { AudienceRules1765400000000 } from './1765400000000-audience-rules';
+import { SearchModelKind1765500000000 } from './1765500000000-search-model-kind';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -20,5 +22,7 @@ export const migrations = [
   UserVectorFeed1765100000000,
   AudienceFeed1765150000000,
   AudienceLz41765200000000,
+  SemanticIds1765300000000,
   AudienceRules1765400000000,
+  SearchModelKind1765500000000,
 ];

@@ -66,6 +66,10 @@ if [ "$(active audience)" = 0 ]; then
   say "fitting the other audience methods (content-ridge, u2i-audience, fusion) and activating them: AUDIENCE_METHOD=auto serves the best on cold validation"
   train_and_activate audience
 fi
+if [ "$(active search)" = 0 ]; then
+  say "training the joint search model (query encoder + item tower, multi-task with BPR) and activating it over every song"
+  train_and_activate search --epochs "${DEMO_SEARCH_EPOCHS:-4}"
+fi
 say "active models:"
 trainer versions | grep '^\*'
 
@@ -86,7 +90,11 @@ curl -fsS "http://$HTTP_HOST:$HTTP_PORT/health" || { tail -n 30 "$LOGS/api.log" 
 echo
 
 say "publishing new releases on song.released"
-trainer demo-releases --count "${DEMO_RELEASES:-3}" --api "http://$HTTP_HOST:$HTTP_PORT"
+trainer demo-releases --count "${DEMO_RELEASES:-3}" --api "http://$HTTP_HOST:$HTTP_PORT" | tee "$LOGS/demo-releases.log"
+
+say "searching (GET /v1/search): a genre query, and the title of the newest release (searchable once stored)"
+newest=$(sed -n 's/^● [^ ]* "\(.*\)" stored.*/\1/p' "$LOGS/demo-releases.log" | tail -n 1)
+trainer demo-search --api "http://$HTTP_HOST:$HTTP_PORT" --q jazz ${newest:+"$newest"} --limit 5
 
 say "running"
 cat <<EOT

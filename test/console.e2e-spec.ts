@@ -223,7 +223,7 @@ it('one release: audience with scores, gate verdicts and neighbour songs, simila
   expect(body).toContain(audienceUser);
   expect(body).toMatch(/pass|refuse/);
   expect(body).toContain('Nearest established songs');
-  expect(body).toContain('Semantic IDs are not built yet');
+  expect(body).toContain('has no semantic IDs'); // the small model is trained without a codebook
   expect(await page.$('svg.chart[role="img"]')).not.toBeNull();
 
   const csv = await page.evaluate(

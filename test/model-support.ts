@@ -22,11 +22,21 @@ import {
   DssmModel,
   I2IEncoder,
   fitDssm,
+  fitSemanticIdModel,
   newModelVersion,
   saveDssmArtifact,
   saveI2IArtifact,
+  saveSemanticIds,
+  fitSearch,
+  saveSearchArtifact,
 } from '@debut/models';
-import { ModelActivation, importWarm, tfModelLoaders } from '@debut/serving';
+import {
+  ModelActivation,
+  SearchActivation,
+  importWarm,
+  searchModelLoader,
+  tfModelLoaders,
+} from '@debut/serving';
 import { trainSmallEncoder } from '../libs/models/src/testing/small-i2i';
 
 export interface SmallModels {
@@ -56,7 +66,8 @@ export async function importSyntheticCatalogue(
 
 /**
  * Trains a small I2I encoder on the warm split, saves it with its training curve and registers
- * it (inactive), as `trainer train i2i` does.
+ * it (inactive), as `trainer train i2i` does; with `sid`, also fits and saves its semantic-ID
+ * codebook on the warm songs' vectors, as `trainer train i2i --sid LxK` does.
  */
 export async function trainSmallI2I(
   ds: DataSource,
@@ -64,12 +75,18 @@ export async function trainSmallI2I(
   catalogue: ColdStartDataset,
   split: ColdSplit,
   seed = 11,
-): Promise<{ version: string; encoder: I2IEncoder; versions: ModelVersionRepository }> {
+  sid?: { levels: number; codes: number },
+): Promise<{ version: string; encoder: I2IEncoder; versions: ModelVersionRepository; dir: string }> {
   const { encoder, trained } = await trainSmallEncoder(catalogue, split, { seed });
   const version = newModelVersion('i2i');
   const dir = `${env.models.dir}/${version}`;
   const metrics = { dataset: catalogue.name, seed, history: trained.history };
   const manifest = await saveI2IArtifact(dir, encoder, trained.config, metrics, version);
+  if (sid) {
+    const byId = new Map(catalogue.items.map((i) => [i.id, i.content]));
+    const warm = encoder.embed(split.warmItems.map((id) => byId.get(id)!));
+    await saveSemanticIds(dir, fitSemanticIdModel(warm, encoder.dim, version, { ...sid, seed }));
+  }
   const versions = new ModelVersionRepository(ds);
   await versions.register({
     version,
@@ -79,7 +96,7 @@ export async function trainSmallI2I(
     config: {},
     metrics: manifest.metrics,
   });
-  return { version, encoder, versions };
+  return { version, encoder, versions, dir };
 }
 
 export async function trainAndActivateSmallModels(
@@ -120,4 +137,54 @@ export async function trainAndActivateSmallModels(
   });
   await activation.activate(dssmVersion);
   return { i2iVersion, i2iEncoder, dssmVersion, dssmModel: fit.model, versions, activation };
+}
+
+/**
+ * Trains a small joint search model on the split, saves, registers and activates it, as
+ * `trainer train search --activate` does (the API then loads it on its next refresh).
+ */
+export async function trainAndActivateSmallSearch(
+  ds: DataSource,
+  env: DebutConfig,
+  catalogue: ColdStartDataset,
+  split: ColdSplit,
+  seed = 11,
+): Promise<{ version: string; validation: Record<string, number> }> {
+  const fit = await fitSearch(new ColdStartEvaluator(catalogue, split, { seed }).trainContext(), {
+    config: {
+      epochs: 4,
+      batchSize: 256,
+      fieldDim: 8,
+      hidden: [64],
+      outputDim: 16,
+      queryEmbedDim: 16,
+      queryHidden: [32],
+    },
+  });
+  const version = newModelVersion('search');
+  const dir = `${env.models.dir}/${version}`;
+  const manifest = await saveSearchArtifact(
+    dir,
+    fit.model,
+    { dataset: catalogue.name, ...fit.validation },
+    version,
+  );
+  fit.model.dispose();
+  const versions = new ModelVersionRepository(ds);
+  await versions.register({
+    version,
+    kind: 'search',
+    artifactPath: dir,
+    dim: fit.model.dim,
+    config: { fusion: manifest.config.fusion },
+    metrics: manifest.metrics,
+  });
+  await new SearchActivation({
+    config: env,
+    versions,
+    songs: new SongRepository(ds),
+    embeddings: new EmbeddingRepository(ds),
+    load: searchModelLoader('auto'),
+  }).activate(version);
+  return { version, validation: fit.validation };
 }

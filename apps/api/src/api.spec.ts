@@ -167,6 +167,7 @@ describe('api over the real app module', () => {
         songId: 'c1',
         modelVersion: 'i2i-1',
         method: 'i2i2u',
+        sid: null, // the fake I2I version has no codebook
         selectedAt: '2024-05-01T12:00:00.000Z',
         // No DSSM is active in this app: the gate has no verdict to give.
         gatePassShare: null,
@@ -565,6 +566,7 @@ describe('api over the real app module', () => {
         songId: 'c1',
         modelVersion: 'i2i-1',
         method: 'i2i2u',
+        sid: null,
         selectedAt: expect.any(String),
         gatePassShare: null,
         audience: [

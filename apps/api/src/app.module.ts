@@ -15,6 +15,7 @@ import { PoolCheckController } from './health/pool-check.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { ReleasesController } from './releases/releases.controller';
+import { SearchModule } from './search/search.module';
 import { SongsController } from './songs/songs.controller';
 import { SongsService } from './songs/songs.service';
 import { UsersController } from './users/users.controller';
@@ -27,6 +28,7 @@ import { RuleEvents } from './common/rule-events.service';
     ServingModule.forRole('api'),
     MessagingModule.forRole('api'),
     ConsoleModule,
+    SearchModule,
     ThrottlerModule.forRootAsync({
       inject: [DEBUT_CONFIG],
       useFactory: (c: DebutConfig) => ({

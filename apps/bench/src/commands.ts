@@ -6,6 +6,7 @@ import { runQualityBench } from './quality';
 import { runQualitySeeds } from './quality-seeds';
 import { runTrainBench } from './train-bench';
 import { runSearchBench, runSearchSeeds } from './search-bench';
+import { runSidBench } from './sid-bench';
 import { registerGateBench } from './gate-bench';
 import { registerOpsBenches } from './ops-commands';
 import { registerScaleBench } from './scale-bench';
@@ -131,6 +132,28 @@ export function registerBenches(bench: Command): void {
         else await runSearchBench({ ...base, seed: o.seed });
       },
     );
+
+  bench
+    .command('sid')
+    .description(
+      'issue 15: RQ-KMeans semantic IDs of the I2I vectors per codebook shape: unique SIDs, codebook use, songs per prefix, neighbour prefix agreement vs chance, fit time; docs/semantic-ids.md',
+    )
+    .option('--dataset <name>', 'lastfm | synthetic', 'lastfm')
+    .option('--seed <n>', 'split, training and k-means seed', int, 42)
+    .option('--shapes <list>', 'comma list of LEVELSxCODES', '3x64,3x128,3x256')
+    .option('--k <n>', 'FAISS neighbours per song', int, 10)
+    .option('--out <file>', 'also write the rows as JSON')
+    .action(async (o: { dataset: string; seed: number; shapes: string; k: number; out?: string }) => {
+      const backend = await initTf({ backend: loadConfig().models.tfBackend, log: (m) => console.error(m) });
+      await runSidBench({
+        dataset: parseDataset(o.dataset),
+        seed: o.seed,
+        backend,
+        shapes: o.shapes.split(',').map((s) => s.trim()),
+        k: o.k,
+        out: o.out,
+      });
+    });
 
   registerGateBench(bench);
   registerOpsBenches(bench);

@@ -2,6 +2,7 @@ import { expect } from '@jest/globals';
 import type { AudienceEntity } from '@debut/catalog';
 import { loadDeploymentSchema } from '@debut/serving';
 import {
+  FakeEncoder,
   InMemoryCatalog,
   consumed,
   releaseEvent,
@@ -108,6 +109,29 @@ describe('ReleasePipeline', () => {
       },
     ]);
     expect(published.map((rows) => rows.map((r) => r.songId))).toEqual([['n1']]);
+  });
+
+  it("stores a release's semantic ID with its I2I vector and its audience, and carries it in the event", async () => {
+    const { catalog, runtime, publisher, pipeline } = await setUp();
+    (runtime.require('i2i').encoder as FakeEncoder).sids = {
+      levels: 2,
+      codes: 2,
+      encode: (v) =>
+        Array.from({ length: v.length / 4 }, (_, i) => `${+(v[i * 4] > 0)}-${+(v[i * 4 + 1] > 0)}`),
+    };
+    await pipeline.handleBatch([
+      consumed(releaseEvent('n1', [1, 0, 0, 0])),
+      consumed(releaseEvent('n2', [0, 1, 0, 0])),
+    ]);
+    expect(catalog.s.songVectors.get('i2i-1')!.get('n1')!.sid).toBe('1-0');
+    expect(catalog.s.songVectors.get('i2i-1')!.get('n2')!.sid).toBe('0-1');
+    expect(catalog.s.songVectors.get('dssm-1')!.get('n1')!.sid).toBeNull(); // a DSSM has no codebook
+    expect(catalog.s.audiences.find((a) => a.songId === 'n2')!.sid).toBe('0-1');
+    const events = publisher.on(AUDIENCE_TOPIC).map((p) => p.value as { songId: string; sid?: string });
+    expect(events.map((e) => [e.songId, e.sid]).sort()).toEqual([
+      ['n1', '1-0'],
+      ['n2', '0-1'],
+    ]);
   });
 
   it('writes and publishes nothing for a redelivered event id', async () => {

@@ -244,7 +244,16 @@ export class ReleasePipeline {
       }
       const mine = selected.filter((s) => claimedSongs.has(s.songId));
       const i2iRows = new SongRows(mine, concat(mine.map((s) => s.vector)), i2i.encoder.dim);
-      await this.embeddings.upsertSongVectors(i2i.version, i2iRows.ids, i2iRows.vectors, i2i.encoder.dim, m);
+      await this.embeddings.upsertSongVectors(
+        i2i.version,
+        i2iRows.ids,
+        i2iRows.vectors,
+        i2i.encoder.dim,
+        m,
+        undefined,
+        false,
+        mine.map((s) => s.sid),
+      );
       timer.lap('vectors');
       const eventOf = new Map(
         firstCopies.filter((e) => fresh.has(e.eventId)).map((e) => [e.songId, e.eventId] as const),

@@ -5,23 +5,23 @@ SELECT pg_advisory_lock($1);
 SELECT pg_advisory_unlock($1);
 
 -- AudienceRepository.insert
-INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id;
+INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id;
 
 -- AudienceRepository.insertMany
-INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-  SELECT song_id, model_version, members, neighbours, event_id, selected_at, method, received_at
+INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid)
+  SELECT song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid
     FROM json_to_recordset($1::json) AS t(song_id text, model_version text, members jsonb, neighbours jsonb,
                                          event_id text, selected_at timestamptz, method text,
-                                         received_at timestamptz)
+                                         received_at timestamptz, sid text)
   ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id;
 
 -- AudienceRepository.replace
-INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (song_id, model_version) DO UPDATE
+INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (song_id, model_version) DO UPDATE
     SET members = EXCLUDED.members, neighbours = EXCLUDED.neighbours, event_id = EXCLUDED.event_id,
         selected_at = EXCLUDED.selected_at, method = EXCLUDED.method, received_at = EXCLUDED.received_at,
-        published_at = NULL;
+        sid = EXCLUDED.sid, published_at = NULL;
 
 -- AudienceRepository.markPublished
 UPDATE audiences a SET published_at = now()
@@ -39,6 +39,7 @@ SELECT DISTINCT ON ("a"."song_id")
     "a"."selected_at" AS "a_selected_at",
     "a"."received_at" AS "a_received_at",
     "a"."method" AS "a_method",
+    "a"."sid" AS "a_sid",
     "a"."published_at" AS "a_published_at"
   FROM "audiences" "a"
   WHERE "a"."song_id" = ANY($1)
@@ -57,6 +58,7 @@ SELECT
     "AudienceEntity"."selected_at" AS "AudienceEntity_selected_at",
     "AudienceEntity"."received_at" AS "AudienceEntity_received_at",
     "AudienceEntity"."method" AS "AudienceEntity_method",
+    "AudienceEntity"."sid" AS "AudienceEntity_sid",
     "AudienceEntity"."published_at" AS "AudienceEntity_published_at"
   FROM "audiences" "AudienceEntity"
   WHERE (("AudienceEntity"."song_id" = $1) AND ("AudienceEntity"."model_version" = $2))
@@ -72,6 +74,7 @@ SELECT
     "AudienceEntity"."selected_at" AS "AudienceEntity_selected_at",
     "AudienceEntity"."received_at" AS "AudienceEntity_received_at",
     "AudienceEntity"."method" AS "AudienceEntity_method",
+    "AudienceEntity"."sid" AS "AudienceEntity_sid",
     "AudienceEntity"."published_at" AS "AudienceEntity_published_at"
   FROM "audiences" "AudienceEntity"
   WHERE (("AudienceEntity"."song_id" = $1))
@@ -122,6 +125,7 @@ SELECT
     "a"."selected_at" AS "a_selected_at",
     "a"."received_at" AS "a_received_at",
     "a"."method" AS "a_method",
+    "a"."sid" AS "a_sid",
     "a"."published_at" AS "a_published_at"
   FROM "audiences" "a"
   WHERE "a"."published_at" IS NULL AND "a"."selected_at" < now() - make_interval(secs => $1)

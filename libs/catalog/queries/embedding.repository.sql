@@ -3,9 +3,19 @@
 -- EmbeddingRepository.upsertSongVectors
 SELECT (NOT active AND activated_at IS NOT NULL) AS superseded FROM model_versions
   WHERE version = $1 FOR SHARE;
-INSERT INTO song_embeddings (model_version, song_id, vector)
-  SELECT $1, id, v::real[] FROM unnest($2::text[], $3::text[]) AS t(id, v)
-  ON CONFLICT (model_version, song_id) DO UPDATE SET vector = EXCLUDED.vector, updated_at = now();
+INSERT INTO song_embeddings (model_version, song_id, vector, sid)
+  SELECT $1, id, v::real[], sid FROM unnest($2::text[], $3::text[], $4::text[]) AS t(id, v, sid)
+  ON CONFLICT (model_version, song_id) DO UPDATE
+    SET vector = EXCLUDED.vector, sid = EXCLUDED.sid, updated_at = now();
+
+-- EmbeddingRepository.sidsOf
+SELECT song_id, sid FROM song_embeddings
+  WHERE model_version = $1 AND song_id = ANY($2) AND sid IS NOT NULL;
+
+-- EmbeddingRepository.songsWithSidPrefix
+SELECT e.song_id, e.sid, s.pool FROM song_embeddings e JOIN songs s ON s.id = e.song_id
+  WHERE e.model_version = $1 AND (e.sid = $2 OR e.sid LIKE $2 || '-%') AND e.song_id <> $3
+  ORDER BY e.song_id LIMIT $4;
 
 -- EmbeddingRepository.songVectors
 SELECT e.song_id, e.vector FROM song_embeddings e

@@ -74,7 +74,16 @@ export async function seed({ ds, admin }: ExampleContext): Promise<void> {
   await versions.register(modelVersion('i2i-1'));
   await versions.register(modelVersion('dssm-1', 'dssm'));
   await versions.activate('i2i-1');
-  await new EmbeddingRepository(ds).upsertSongVectors('i2i-1', ['s-1', 's-2', 's-3'], vectors(3), 2);
+  await new EmbeddingRepository(ds).upsertSongVectors(
+    'i2i-1',
+    ['s-1', 's-2', 's-3'],
+    vectors(3),
+    2,
+    undefined,
+    undefined,
+    false,
+    ['3-1-7', '3-1-2', '3-9-2'],
+  );
   await new AudienceRepository(ds).insert(audience('s-3', 'i2i-1'));
 }
 
@@ -129,6 +138,8 @@ export const targets: QueryTarget[] = [
   }),
   target('embedding.repository', ({ ds }) => new EmbeddingRepository(ds), {
     upsertSongVectors: [(r) => r.upsertSongVectors('dssm-1', ['s-4'], vectors(1), 2)],
+    sidsOf: [(r) => r.sidsOf('i2i-1', ['s-1', 's-2'])],
+    songsWithSidPrefix: [(r) => r.songsWithSidPrefix('i2i-1', '3-1', 10, 's-1')],
     songVectors: [(r) => r.songVectors('i2i-1'), (r) => r.songVectors('i2i-1', 'warm')],
     songVectorsFor: [(r) => r.songVectorsFor('i2i-1', ['s-1', 's-2'])],
     changeHorizon: [(r) => r.changeHorizon()],

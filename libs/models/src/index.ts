@@ -19,4 +19,5 @@ export * from './methods/audience-methods';
 export * from './audience-artifact';
 export * from './methods/audience-fit';
 export * from './semantic-ids/rq-kmeans';
+export * from './semantic-ids/sid-model';
 export * from './search';

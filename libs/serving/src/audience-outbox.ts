@@ -12,6 +12,12 @@ export interface AudienceSelectedEvent {
   audience: Array<{ userId: string; score: number }>;
   neighbours: Array<{ songId: string; similarity: number }>;
   selectedAt: string;
+  /**
+   * The song's semantic ID under `modelVersion` ("12-5-40", coarse code first; additive, optional:
+   * absent when the version has no codebook). Songs sharing a prefix sit in one region of the
+   * I2I space (docs/semantic-ids.md).
+   */
+  sid?: string;
 }
 
 /** What the outbox needs of a producer (EventPublisher): one acknowledged batch. */
@@ -27,6 +33,7 @@ export function audienceEvent(a: AudienceEntity): AudienceSelectedEvent {
     audience: a.members.map((m) => ({ userId: m.userId, score: m.score })),
     neighbours: a.neighbours,
     selectedAt: new Date(a.selectedAt).toISOString(),
+    ...(a.sid ? { sid: a.sid } : {}),
   };
 }
 

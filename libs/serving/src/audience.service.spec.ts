@@ -1,5 +1,6 @@
 import { expect } from '@jest/globals';
 import { AudienceService, audienceRow } from './audience.service';
+import { audienceEvent } from './audience-outbox';
 import { NoActiveModelError, type ModelRuntime } from './model-runtime';
 import { FakeEncoder, InMemoryCatalog, contentFor, testConfig } from './testing/fakes';
 
@@ -140,8 +141,30 @@ describe('audienceRow', () => {
       eventId: 'evt-1',
       selectedAt: expect.any(Date),
       receivedAt: null,
+      sid: null,
       publishedAt: null,
     });
+  });
+
+  it("carries the song's semantic ID from the version's codebook into the row and the event", async () => {
+    const { service, encoder } = await setUp();
+    // A codebook that reads the first two coordinates' signs: vectors in, one SID per row.
+    encoder.sids = {
+      levels: 2,
+      codes: 2,
+      encode: (v) =>
+        Array.from({ length: v.length / 4 }, (_, i) => `${+(v[i * 4] > 0)}-${+(v[i * 4 + 1] > 0)}`),
+    };
+    const [a, b] = await service.selectMany([
+      { songId: 'new1', content: contentFor([1, 0, 0, 0]) },
+      { songId: 'new2', content: contentFor([0.6, 0.8, 0, 0]) },
+    ]);
+    expect([a.sid, b.sid]).toEqual(['1-0', '1-1']);
+    const row = audienceRow(b, 'evt-2');
+    expect(row.sid).toBe('1-1');
+    expect(audienceEvent(row).sid).toBe('1-1');
+    // Without a codebook the additive field is absent from the event, not null.
+    expect('sid' in audienceEvent({ ...row, sid: null })).toBe(false);
   });
 });
 

@@ -30,6 +30,8 @@ export interface SelectedAudience {
   members: AudienceMember[];
   /** The audience method that selected the members (AUDIENCE_METHOD, resolved). */
   method: ServedMethod;
+  /** The song's semantic ID under that version (null: the version has no codebook). */
+  sid: string | null;
   /** Present when the audience rules chose the members (a release's rules, or a request's). */
   rules?: RuleOutcome;
 }
@@ -38,6 +40,7 @@ export interface SelectedAudience {
 interface Prepared {
   songId: string;
   vector: Float32Array;
+  sid: string | null;
   neighbours: Neighbour[];
   /** Users who already have the song. */
   have: Set<string>;
@@ -99,6 +102,7 @@ export class AudienceService {
         songId: p.songId,
         modelVersion: version,
         vector: p.vector,
+        sid: p.sid,
         neighbours: p.neighbours,
         method,
       };
@@ -126,6 +130,7 @@ export class AudienceService {
       songId,
       modelVersion: version,
       vector: p.vector,
+      sid: p.sid,
       neighbours: p.neighbours,
       method,
       ...(await this.underRules(p, request)),
@@ -170,6 +175,7 @@ export class AudienceService {
     const k = this.options.neighbours;
     const t0 = performance.now();
     const vectors = encoder.embed(songs.map((s) => s.content));
+    const sids = encoder.sids?.encode(vectors) ?? null;
     const dim = encoder.dim;
     const t1 = performance.now();
     const found = warm.searchBatch(vectors, k + 1);
@@ -219,6 +225,7 @@ export class AudienceService {
       return {
         songId: s.songId,
         vector: vectors.slice(i * dim, (i + 1) * dim),
+        sid: sids?.[i] ?? null,
         neighbours: near,
         have: have.get(s.songId) ?? new Set<string>(),
         rank,
@@ -247,6 +254,7 @@ export function audienceRow(
     })),
     neighbours: selected.neighbours,
     method: selected.method,
+    sid: selected.sid,
     eventId,
     selectedAt: new Date(),
     receivedAt,

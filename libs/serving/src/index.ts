@@ -18,3 +18,4 @@ export * from './audience-cache';
 export * from './vector-table';
 export * from './dssm-vectors';
 export * from './audience-request';
+export * from './search';

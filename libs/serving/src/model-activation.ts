@@ -21,6 +21,8 @@ export interface ActivationReport {
   songsEmbedded: number;
   poolSize: number;
   usersRefreshed: number;
+  /** Songs stored with a semantic ID ("LxK" shape), when the version has a codebook. */
+  sids: { songs: number; shape: string } | null;
   seconds: number;
 }
 
@@ -46,6 +48,7 @@ export class ModelActivation {
     const t0 = Date.now();
     const v = await this.versions.find(version);
     if (!v) throw new Error(`unknown model version ${version} (see \`trainer versions\`)`);
+    if (v.kind === 'search') throw new Error(`${version} is a search version: SearchActivation activates it`);
     if (v.kind === 'audience') {
       // Nothing to embed: the artifact is read as it is; load it once so a broken one is refused here.
       if (!this.loaders.audience) throw new Error('this deployment has no audience-artifact loader');
@@ -57,22 +60,34 @@ export class ModelActivation {
         songsEmbedded: 0,
         poolSize: 0,
         usersRefreshed: 0,
+        sids: null,
         seconds: (Date.now() - t0) / 1000,
       };
     }
     const model =
       v.kind === 'i2i' ? await this.loaders.i2i(v.artifactPath) : await this.loaders.dssm(v.artifactPath);
     const embed = (c: SongContent[]) => ('embed' in model ? model.embed(c) : model.embedItems(c));
-    const store = (page: SongEntity[]) =>
-      this.embeddings.upsertSongVectors(
+    // Every song gets its semantic ID with its vector when the version has a codebook (I2I).
+    const codebook = 'embed' in model ? (model.sids ?? null) : null;
+    let songsWithSid = 0;
+    const sidsOf = (vectors: Float32Array) => {
+      const sids = codebook?.encode(vectors);
+      songsWithSid += sids?.length ?? 0;
+      return sids;
+    };
+    const store = (page: SongEntity[]) => {
+      const vectors = embed(page.map(songContent));
+      return this.embeddings.upsertSongVectors(
         version,
         page.map((s) => s.id),
-        embed(page.map(songContent)),
+        vectors,
         model.dim,
         undefined,
         undefined,
         true,
+        sidsOf(vectors),
       );
+    };
     let songsEmbedded = 0;
     for await (const page of this.songs.pages(pageSize)) {
       // Checked before anything is stored or flipped: a misfit refuses the whole activation.
@@ -108,6 +123,7 @@ export class ModelActivation {
       songsEmbedded,
       poolSize,
       usersRefreshed,
+      sids: codebook ? { songs: songsWithSid, shape: `${codebook.levels}x${codebook.codes}` } : null,
       seconds: (Date.now() - t0) / 1000,
     };
     this.log.info('activated', { ...report });

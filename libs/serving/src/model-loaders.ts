@@ -1,4 +1,4 @@
-import { initTf, loadAudienceArtifact, loadDssmModel, loadI2IEncoder } from '@debut/models';
+import { initTf, loadAudienceArtifact, loadDssmModel, loadI2IEncoder, loadSemanticIds } from '@debut/models';
 import type { AudienceModels, InterestModel, ModelLoaders, SongEncoder } from './model-runtime';
 
 /** Artifact loaders over libs/models; the backend is picked once per process. */
@@ -6,11 +6,14 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
   return {
     async i2i(dir: string): Promise<SongEncoder> {
       await initTf({ backend, log: () => undefined });
-      const { encoder } = await loadI2IEncoder(dir);
+      const { encoder, manifest } = await loadI2IEncoder(dir);
+      // Loaded with the version (and checked against it): a song's SID is the one of its vector's model.
+      const sids = await loadSemanticIds(dir, { modelVersion: manifest.version, dim: encoder.dim });
       return {
         dim: encoder.dim,
         schema: encoder.featurizer.schema,
         embed: (c) => encoder.embed(c),
+        sids,
         dispose: () => encoder.dispose(),
       };
     },

@@ -14,8 +14,20 @@ export interface SongEncoder {
   dim: number;
   schema: FeatureSchema;
   embed(contents: SongContent[]): Float32Array;
+  /**
+   * The version's semantic-ID codebook (saved with its artifact); null or absent when it was
+   * trained without one, and then songs get no SID.
+   */
+  sids?: SemanticIdEncoder | null;
   /** Frees the model's tensors; called once no request can still use a replaced version. */
   dispose?(): void;
+}
+
+/** What the service needs of a semantic-ID codebook: vectors in, "12-5-40" strings out. */
+export interface SemanticIdEncoder {
+  levels: number;
+  codes: number;
+  encode(vectors: Float32Array): string[];
 }
 
 /** What the service needs of a trained DSSM. */

@@ -116,6 +116,21 @@ export class AcceptedEventDto {
   @ApiProperty({ description: 'the event as published' }) event: Record<string, unknown>;
 }
 
+/** `?level=&limit=` of GET /v1/songs/{id}/sid-neighbours. */
+export class SidNeighboursQuery extends LimitQuery {
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 8,
+    description: 'how many leading codes the songs share (default: all but the last; at most the SID length)',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(8)
+  level?: number;
+}
+
 export class ColdGateBody {
   @ApiProperty({ type: [String], minItems: 1, maxItems: 500, example: ['s-123', 's-456'] })
   @IsArray()
@@ -190,6 +205,14 @@ export class AudienceDto {
   method: string;
   @ApiProperty({
     nullable: true,
+    type: String,
+    example: '12-5-40',
+    description:
+      "the song's semantic ID under modelVersion (RQ-KMeans codes, coarse first); null when the version has no codebook",
+  })
+  sid: string | null;
+  @ApiProperty({
+    nullable: true,
     type: Number,
     description: 'share of the returned users the cold gate lets the song reach',
   })
@@ -212,6 +235,22 @@ export class SimilarDto {
   @ApiProperty() songId: string;
   @ApiProperty() modelVersion: string;
   @ApiProperty({ type: [NeighbourDto] }) similar: NeighbourDto[];
+}
+
+export class SidNeighbourDto {
+  @ApiProperty() songId: string;
+  @ApiProperty({ example: '12-5-41' }) sid: string;
+  @ApiProperty({ enum: ['warm', 'cold'] }) pool: 'warm' | 'cold';
+}
+
+export class SidNeighboursDto {
+  @ApiProperty() songId: string;
+  @ApiProperty() modelVersion: string;
+  @ApiProperty({ example: '12-5-40' }) sid: string;
+  @ApiProperty({ description: 'leading codes shared' }) level: number;
+  @ApiProperty({ example: '12-5', description: 'the shared prefix' }) prefix: string;
+  @ApiProperty({ type: [SidNeighbourDto], description: 'songs sharing the prefix, in id order' })
+  songs: SidNeighbourDto[];
 }
 
 export class ColdGateDto {

@@ -8,6 +8,7 @@ const str = { type: 'string' } as const;
 const num = { type: 'number' } as const;
 const nullableNum = { type: ['number', 'null'] } as const;
 const nullableBool = { type: ['boolean', 'null'] } as const;
+const nullableStr = { type: ['string', 'null'] } as const;
 
 function object(properties: Record<string, unknown>, optional: Record<string, unknown> = {}) {
   return {
@@ -34,6 +35,7 @@ export const RESPONSE_SCHEMAS = {
       songId: str,
       modelVersion: str,
       method: str,
+      sid: nullableStr,
       gatePassShare: nullableNum,
       selectedAt: str,
       audience: {

@@ -1,4 +1,14 @@
-import { Controller, Get, Header, Param, Query, Redirect, StreamableFile, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  NotFoundException,
+  Param,
+  Query,
+  Redirect,
+  StreamableFile,
+  UseFilters,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import * as fs from 'node:fs';
 import { SongRepository, AudienceRepository } from '@debut/catalog';
@@ -91,10 +101,20 @@ export class ConsoleController {
     } catch (e) {
       similarProblem = unavailable(e);
     }
+    let sid: Awaited<ReturnType<SongsService['sidNeighbours']>> | null = null;
+    let sidProblem: string | null = null;
+    try {
+      sid = await this.songsService.sidNeighbours(id, undefined, 10);
+    } catch (e) {
+      // No active model, or a version without a codebook: the page says so instead of failing.
+      if (e instanceof NotFoundException) sidProblem = e.message;
+      else sidProblem = unavailable(e);
+    }
     const shown = Math.min(q.limit ?? 50, audience?.audience.length ?? 0);
     const related = new Set([
       ...(audience?.audience.slice(0, shown).flatMap((m) => m.because) ?? []),
       ...(similar?.similar.map((n) => n.songId) ?? []),
+      ...(sid?.songs.map((n) => n.songId) ?? []),
     ]);
     const titles = new Map((await this.songs.findByIds([...related])).map((s) => [s.id, s.title] as const));
     return releasePage({
@@ -110,6 +130,8 @@ export class ConsoleController {
       shown,
       similar,
       similarProblem,
+      sid,
+      sidProblem,
       titles,
     });
   }

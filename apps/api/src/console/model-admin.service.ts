@@ -1,6 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import { DEBUT_CONFIG, projectRoot, type DebutConfig } from '@debut/config';
 import {
   EmbeddingRepository,
@@ -65,6 +71,11 @@ export class ModelAdminService {
   async activate(version: string): Promise<ActivationReport> {
     const v = await this.versions.find(version);
     if (!v) throw new NotFoundException(`unknown model version ${version}`);
+    // Search versions are loaded by the api's SearchModule, which this service does not hold.
+    if (v.kind === 'search')
+      throw new BadRequestException(
+        `${version} is a search version: activate it with \`trainer activate ${version}\``,
+      );
     if (this.activating)
       throw new ConflictException(`an activation (${this.activating}) is already running in this process`);
     this.activating = version;

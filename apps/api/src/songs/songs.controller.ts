@@ -28,8 +28,10 @@ import {
   AudienceDto,
   AudienceQuery,
   ExposuresBody,
-  LimitQuery,
+  SidNeighboursDto,
+  SidNeighboursQuery,
   SimilarDto,
+  LimitQuery,
 } from '../common/dto';
 import { RuleEvents } from '../common/rule-events.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -95,6 +97,17 @@ export class SongsController {
   @ApiNotFoundResponse({ description: 'unknown song' })
   similar(@Param('id') id: string, @Query() q: LimitQuery): Promise<SimilarDto> {
     return this.songs.similar(id, q.limit ?? 20);
+  }
+
+  @Get(':id/sid-neighbours')
+  @ApiOperation({
+    summary: "Songs sharing the song's first `level` semantic-ID codes under the active I2I version",
+  })
+  @ApiOkResponse({ type: SidNeighboursDto })
+  @ApiBadRequestResponse({ description: 'level or limit out of range' })
+  @ApiNotFoundResponse({ description: 'unknown song, or the active version has no semantic IDs' })
+  sidNeighbours(@Param('id') id: string, @Query() q: SidNeighboursQuery): Promise<SidNeighboursDto> {
+    return this.songs.sidNeighbours(id, q.level, q.limit ?? 100);
   }
 
   @Post(':id/audience/recompute')

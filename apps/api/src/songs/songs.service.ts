@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { FilteredCounts } from '@debut/audience';
 import { DEBUT_CONFIG, type DebutConfig } from '@debut/config';
 import { AudienceRepository, EmbeddingRepository, SongRepository, type AudienceMember } from '@debut/catalog';
@@ -70,6 +70,7 @@ export class SongsService {
       songId,
       modelVersion: selected.modelVersion,
       method: selected.method,
+      sid: selected.sid,
       selectedAt: new Date(row.selectedAt).toISOString(),
       ...(await this.withVerdicts(songId, row.members)),
       neighbours: selected.neighbours,
@@ -109,6 +110,7 @@ export class SongsService {
       songId,
       modelVersion: a.modelVersion,
       method: a.method,
+      sid: a.sid ?? null,
       selectedAt: new Date(a.selectedAt).toISOString(),
       ...(await this.withVerdicts(songId, a.members.slice(0, limit))),
       neighbours: a.neighbours,
@@ -151,6 +153,34 @@ export class SongsService {
   /** Throws UnknownEntityError (404) for a song that does not exist. */
   async requireExisting(songId: string): Promise<void> {
     await this.requireSong(songId);
+  }
+
+  /**
+   * Songs whose semantic ID under the active I2I version shares the song's first `level` codes
+   * (default: all but the last), as an explanation of where the song sits: its cluster, at a
+   * chosen resolution. A song stored without a SID (before its version's activation caught up)
+   * is encoded now, as /similar does with its vector.
+   */
+  async sidNeighbours(songId: string, level: number | undefined, limit: number) {
+    const state = this.runtime.state;
+    const song = await this.requireSong(songId);
+    const { version, encoder } = requireActive(state, 'i2i');
+    const codebook = encoder.sids;
+    if (!codebook)
+      throw new NotFoundException(
+        `model version ${version} has no semantic IDs (trained with --sid off or before SIDs); train one with --sid LxK`,
+      );
+    const depth = level ?? Math.max(1, codebook.levels - 1);
+    if (depth > codebook.levels)
+      throw new BadRequestException(
+        `level must be 1..${codebook.levels}: ${version}'s SIDs have ${codebook.levels} codes`,
+      );
+    const sid =
+      (await this.embeddings.sidsOf(version, [songId])).get(songId) ??
+      codebook.encode(encoder.embed([songContent(song)]))[0];
+    const prefix = sid.split('-').slice(0, depth).join('-');
+    const songs = await this.embeddings.songsWithSidPrefix(version, prefix, limit, songId);
+    return { songId, modelVersion: version, sid, level: depth, prefix, songs };
   }
 
   private async requireSong(songId: string) {

@@ -8,6 +8,7 @@ import {
   openDatabase,
 } from '@debut/catalog';
 import { ModelActivation, tfModelLoaders } from '@debut/serving';
+import { activateSearch } from './train-search';
 
 async function withActivation<T>(
   fn: (a: ModelActivation, versions: ModelVersionRepository) => Promise<T>,
@@ -37,6 +38,8 @@ export function registerActivate(program: Command): void {
       'embed every song with a trained version, build and save its FAISS pool, compute user vectors (DSSM), make it active',
     )
     .action(async (version: string) => {
+      if ((await withActivation((_, versions) => versions.find(version)))?.kind === 'search')
+        return activateSearch(version);
       const r = await withActivation((a) => a.activate(version));
       if (r.kind === 'audience') {
         console.log(
@@ -46,7 +49,9 @@ export function registerActivate(program: Command): void {
       }
       console.log(
         `activated ${r.version} (${r.kind}): ${r.songsEmbedded} songs embedded, ${r.kind === 'i2i' ? 'warm' : 'cold'} pool ` +
-          `${r.poolSize} songs${r.kind === 'dssm' ? `, ${r.usersRefreshed} users' (u, b) vectors` : ''}, ${r.seconds.toFixed(1)} s. ` +
+          `${r.poolSize} songs${r.kind === 'dssm' ? `, ${r.usersRefreshed} users' (u, b) vectors` : ''}` +
+          `${r.sids ? `, ${r.sids.songs} semantic IDs (${r.sids.shape})` : r.kind === 'i2i' ? ', no semantic IDs (trained with --sid off)' : ''}, ` +
+          `${r.seconds.toFixed(1)} s. ` +
           'Running api and worker processes switch on their next poll.',
       );
     });

@@ -62,6 +62,12 @@ export function registerDemo(program: Command): void {
             continue;
           }
           console.log(
+            `  semantic ID ${audience.sid ?? '— (this model version has no codebook)'}` +
+              (audience.sid && o.api
+                ? ` (songs sharing its prefix: GET ${o.api}/v1/songs/${song.id}/sid-neighbours)`
+                : ''),
+          );
+          console.log(
             `  audience under model ${audience.modelVersion}, method ${audience.method}: ${audience.members.length} users; top 5:`,
           );
           if (o.api) await printGatePass(o.api, song.id);

@@ -2,10 +2,12 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { ColdStartEvaluator, loadWithSplit, parseDataset } from '@debut/evaluation';
-import { fitI2I, initTf, newModelVersion, saveI2IArtifact } from '@debut/models';
+import { DEFAULT_SID_SHAPE, fitI2I, initTf, newModelVersion, saveI2IArtifact } from '@debut/models';
 import { progressBar, registerVersion } from './train-support';
 import { registerTrainAudience } from './train-audience';
 import { registerTrainDssm } from './train-dssm';
+import { fitAndSaveSids, sidOption } from './train-sid';
+import { registerTrainSearch } from './train-search';
 
 interface TrainOptions {
   dataset: string;
@@ -14,6 +16,7 @@ interface TrainOptions {
   lambda?: number;
   grouping?: 'correlated' | 'random';
   config?: string;
+  sid: { levels: number; codes: number } | null;
   activate?: boolean;
   register: boolean;
 }
@@ -31,6 +34,12 @@ export function registerTrain(program: Command): void {
     .option('--lambda <x>', 'weight of the InfoNCE term (0 = CB2CF-BPR)', (v) => Number(v))
     .option('--grouping <mode>', 'correlated | random', undefined)
     .option('--config <json>', 'other I2ITrainConfig fields as JSON, e.g. \'{"weightDecay":1e-5}\'')
+    .option(
+      '--sid <LxK>',
+      "semantic IDs: RQ-KMeans levels x codes fitted on the warm songs' vectors, or off",
+      sidOption,
+      { ...DEFAULT_SID_SHAPE },
+    )
     .option('--no-register', 'do not register the version in the database')
     .action(async (o: TrainOptions) => {
       const config = loadConfig();
@@ -64,6 +73,11 @@ export function registerTrain(program: Command): void {
         history: fit.train.history,
       };
       const manifest = await saveI2IArtifact(dir, fit.encoder, fit.train.config, metrics, version);
+      if (o.sid) {
+        const warm = new Set(split.warmItems);
+        const contents = dataset.items.filter((it) => warm.has(it.id)).map((it) => it.content);
+        await fitAndSaveSids(dir, version, fit.encoder, contents, o.sid, o.seed);
+      }
       console.log(
         `saved ${version} to ${dir}: best epoch ${fit.train.bestEpoch}, cold-validation audience Recall@100 ` +
           `${fit.train.bestValidation?.toFixed(4)}, ${fit.train.trainSeconds.toFixed(1)} s on ${backend}`,
@@ -73,4 +87,5 @@ export function registerTrain(program: Command): void {
 
   registerTrainDssm(train);
   registerTrainAudience(train);
+  registerTrainSearch(train);
 }

@@ -22,6 +22,8 @@ export class AudienceEntity {
   @Column('timestamptz', { name: 'received_at', nullable: true }) receivedAt?: Date | null;
   /** The audience method that selected the members (i2i2u, content-ridge, u2i-audience, fusion). */
   @Column('text', { default: 'i2i2u' }) method: string;
+  /** The song's semantic ID under this version when it was selected (null: no codebook). */
+  @Column('text', { nullable: true }) sid?: string | null;
   /** Outbox mark: when song.audience.selected was published (null = not yet). */
   @Column('timestamptz', { name: 'published_at', nullable: true }) publishedAt: Date | null;
 }

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type ModelKind = 'i2i' | 'dssm' | 'audience';
+export type ModelKind = 'i2i' | 'dssm' | 'audience' | 'search';
 
 /** A trained model artifact. At most one version per kind is active (partial unique index). */
 @Entity('model_versions')

@@ -29,8 +29,8 @@ export class AudienceRepository {
   /** Inserts; returns false when this song already has an audience under this version. */
   async insert(a: AudienceEntity, manager: EntityManager = this.ds.manager): Promise<boolean> {
     const rows: unknown[] = await manager.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
       [
         a.songId,
         a.modelVersion,
@@ -40,6 +40,7 @@ export class AudienceRepository {
         a.selectedAt,
         a.method,
         a.receivedAt ?? null,
+        a.sid ?? null,
       ],
     );
     return rows.length === 1;
@@ -54,11 +55,11 @@ export class AudienceRepository {
   async insertMany(rows: AudienceEntity[], manager: EntityManager = this.ds.manager): Promise<Set<string>> {
     if (!rows.length) return new Set();
     const inserted: Array<{ song_id: string }> = await manager.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-       SELECT song_id, model_version, members, neighbours, event_id, selected_at, method, received_at
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid)
+       SELECT song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid
          FROM json_to_recordset($1::json) AS t(song_id text, model_version text, members jsonb, neighbours jsonb,
                                               event_id text, selected_at timestamptz, method text,
-                                              received_at timestamptz)
+                                              received_at timestamptz, sid text)
        ON CONFLICT (song_id, model_version) DO NOTHING RETURNING song_id`,
       [
         JSON.stringify(
@@ -71,6 +72,7 @@ export class AudienceRepository {
             selected_at: new Date(a.selectedAt).toISOString(),
             method: a.method,
             received_at: a.receivedAt ? new Date(a.receivedAt).toISOString() : null,
+            sid: a.sid ?? null,
           })),
         ),
       ],
@@ -81,11 +83,11 @@ export class AudienceRepository {
   /** Replaces (explicit recompute on request, e.g. after graduation). */
   async replace(a: AudienceEntity): Promise<void> {
     await this.ds.query(
-      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (song_id, model_version) DO UPDATE
+      `INSERT INTO audiences (song_id, model_version, members, neighbours, event_id, selected_at, method, received_at, sid)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (song_id, model_version) DO UPDATE
          SET members = EXCLUDED.members, neighbours = EXCLUDED.neighbours, event_id = EXCLUDED.event_id,
              selected_at = EXCLUDED.selected_at, method = EXCLUDED.method, received_at = EXCLUDED.received_at,
-             published_at = NULL`,
+             sid = EXCLUDED.sid, published_at = NULL`,
       [
         a.songId,
         a.modelVersion,
@@ -95,6 +97,7 @@ export class AudienceRepository {
         a.selectedAt,
         a.method,
         a.receivedAt ?? null,
+        a.sid ?? null,
       ],
     );
   }

@@ -21,7 +21,11 @@ export class EmbeddingRepository {
     manager: EntityManager = this.ds.manager,
     chunk = 2000,
     allowSuperseded = false,
+    /** Each song's semantic ID under this version (null or absent: the version has no codebook). */
+    sids?: ReadonlyArray<string | null>,
   ): Promise<void> {
+    if (sids && sids.length !== songIds.length)
+      throw new Error(`${sids.length} semantic IDs for ${songIds.length} songs`);
     if (!allowSuperseded && songIds.length) {
       const [row] = await manager.query<Array<{ superseded: boolean }>>(
         `SELECT (NOT active AND activated_at IS NOT NULL) AS superseded FROM model_versions
@@ -33,11 +37,13 @@ export class EmbeddingRepository {
     for (let i = 0; i < songIds.length; i += chunk) {
       const ids = songIds.slice(i, i + chunk);
       const literal = ids.map((_, j) => vecLiteral(vectors, (i + j) * dim, dim));
+      // A new vector always brings its own SID (or none): a stale code never outlives its vector.
       await manager.query(
-        `INSERT INTO song_embeddings (model_version, song_id, vector)
-         SELECT $1, id, v::real[] FROM unnest($2::text[], $3::text[]) AS t(id, v)
-         ON CONFLICT (model_version, song_id) DO UPDATE SET vector = EXCLUDED.vector, updated_at = now()`,
-        [modelVersion, ids, literal],
+        `INSERT INTO song_embeddings (model_version, song_id, vector, sid)
+         SELECT $1, id, v::real[], sid FROM unnest($2::text[], $3::text[], $4::text[]) AS t(id, v, sid)
+         ON CONFLICT (model_version, song_id) DO UPDATE
+           SET vector = EXCLUDED.vector, sid = EXCLUDED.sid, updated_at = now()`,
+        [modelVersion, ids, literal, ids.map((_, j) => sids?.[i + j] ?? null)],
       );
     }
   }
@@ -62,6 +68,39 @@ export class EmbeddingRepository {
       [modelVersion, songIds],
     );
     return new Map(rows.map((r) => [r.song_id, Float32Array.from(r.vector)]));
+  }
+
+  /** The songs' semantic IDs under a version (songs without one are absent). */
+  async sidsOf(modelVersion: string, songIds: string[]): Promise<Map<string, string>> {
+    if (!songIds.length) return new Map();
+    const rows: Array<{ song_id: string; sid: string }> = await this.ds.query(
+      `SELECT song_id, sid FROM song_embeddings
+        WHERE model_version = $1 AND song_id = ANY($2) AND sid IS NOT NULL`,
+      [modelVersion, songIds],
+    );
+    return new Map(rows.map((r) => [r.song_id, r.sid]));
+  }
+
+  /**
+   * Up to `limit` songs whose semantic ID under a version starts with `prefix` (whole codes:
+   * "12-5" matches "12-5-40", never "12-50-1"), in id order, without `exclude`. A prefix range
+   * scan on song_embeddings_sid_prefix_idx (migration 1765300000000). `prefix` must be a
+   * formatted SID prefix (digits and '-'), which holds no LIKE wildcard.
+   */
+  async songsWithSidPrefix(
+    modelVersion: string,
+    prefix: string,
+    limit: number,
+    exclude?: string,
+  ): Promise<Array<{ songId: string; sid: string; pool: 'warm' | 'cold' }>> {
+    if (!/^\d+(-\d+)*$/.test(prefix)) throw new Error(`not a semantic-ID prefix: ${JSON.stringify(prefix)}`);
+    const rows: Array<{ song_id: string; sid: string; pool: 'warm' | 'cold' }> = await this.ds.query(
+      `SELECT e.song_id, e.sid, s.pool FROM song_embeddings e JOIN songs s ON s.id = e.song_id
+        WHERE e.model_version = $1 AND (e.sid = $2 OR e.sid LIKE $2 || '-%') AND e.song_id <> $3
+        ORDER BY e.song_id LIMIT $4`,
+      [modelVersion, prefix, exclude ?? '', limit],
+    );
+    return rows.map((r) => ({ songId: r.song_id, sid: r.sid, pool: r.pool }));
   }
 
   /**

@@ -68,6 +68,7 @@ describe('RQ-KMeans semantic IDs', () => {
     expect(s.codesUsed).toEqual([2, 3]);
     expect(s.distinctPrefixes).toEqual([2, 3]);
     expect(s.maxSongsPerPrefix).toEqual([3, 2]);
+    expect(s.medianSongsPerPrefix).toEqual([2, 1]); // prefix "0" has 3 songs, "3" has 1; "0-1" 2, the others 1
     expect(s.collidingSongs).toBe(2);
     expect(s.uniqueShare).toBe(0.5);
   });

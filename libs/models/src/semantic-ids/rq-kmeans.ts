@@ -260,6 +260,8 @@ export interface SemanticIdStats {
   /** Mean and max number of songs sharing a prefix of length 1..levels. */
   meanSongsPerPrefix: number[];
   maxSongsPerPrefix: number[];
+  /** Median number of songs per used prefix of length 1..levels. */
+  medianSongsPerPrefix: number[];
   /** Songs whose full ID is shared with at least one other song. */
   collidingSongs: number;
   /** Share of songs with a unique full ID. */
@@ -278,6 +280,7 @@ export function semanticIdStats(ids: Int32Array, levels: number, codes: number):
   const distinctPrefixes: number[] = [];
   const meanSongsPerPrefix: number[] = [];
   const maxSongsPerPrefix: number[] = [];
+  const medianSongsPerPrefix: number[] = [];
   let fullCounts = new Map<string, number>();
   for (let p = 1; p <= levels; p++) {
     const counts = new Map<string, number>();
@@ -288,6 +291,7 @@ export function semanticIdStats(ids: Int32Array, levels: number, codes: number):
     distinctPrefixes.push(counts.size);
     meanSongsPerPrefix.push(counts.size ? n / counts.size : 0);
     maxSongsPerPrefix.push(counts.size ? Math.max(...counts.values()) : 0);
+    medianSongsPerPrefix.push(median([...counts.values()]));
     fullCounts = counts;
   }
   let colliding = 0;
@@ -300,7 +304,15 @@ export function semanticIdStats(ids: Int32Array, levels: number, codes: number):
     distinctPrefixes,
     meanSongsPerPrefix,
     maxSongsPerPrefix,
+    medianSongsPerPrefix,
     collidingSongs: colliding,
     uniqueShare: n ? (n - colliding) / n : 0,
   };
+}
+
+function median(values: number[]): number {
+  if (!values.length) return 0;
+  const v = values.sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }

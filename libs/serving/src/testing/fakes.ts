@@ -43,6 +43,7 @@ import {
   type InterestModel,
   type ModelLoaders,
   type ModelRuntimeOptions,
+  type SemanticIdEncoder,
   type SongEncoder,
 } from '../model-runtime';
 
@@ -138,6 +139,8 @@ export class FakeEncoder implements SongEncoder {
   readonly schema = SCHEMA;
   /** Songs per embed() call (one forward pass each). */
   readonly calls: number[] = [];
+  /** No codebook unless a test sets one. */
+  sids: SemanticIdEncoder | null = null;
   disposed = false;
   dispose(): void {
     this.disposed = true;
@@ -204,6 +207,7 @@ export class FakeLoaders implements ModelLoaders {
 /** What the fakes persist; cloned whole when a transaction starts, put back when it throws. */
 interface SongVectorRow {
   vector: Float32Array;
+  sid?: string | null;
   updatedAt: Date;
 }
 
@@ -389,7 +393,7 @@ export class InMemoryCatalog {
     }
   }
 
-  setSongVector(version: string, songId: string, vector: readonly number[]): void {
+  setSongVector(version: string, songId: string, vector: readonly number[], sid: string | null = null): void {
     let m = this.state.songVectors.get(version);
     if (!m) this.state.songVectors.set(version, (m = new Map<string, SongVectorRow>()));
     const old = m.get(songId);
@@ -399,7 +403,7 @@ export class InMemoryCatalog {
       old.vector.some((x, i) => x !== Math.fround(vector[i]))
     )
       this.state.changeLog.push({ songId, version });
-    m.set(songId, { vector: Float32Array.from(vector), updatedAt: this.clock() });
+    m.set(songId, { vector: Float32Array.from(vector), sid, updatedAt: this.clock() });
   }
 
   /** As the songs trigger does: only a real move between pools is logged. */
@@ -749,6 +753,8 @@ type EmbeddingsApi = Pick<
   | 'upsertSongVectors'
   | 'songVectors'
   | 'songVectorsFor'
+  | 'sidsOf'
+  | 'songsWithSidPrefix'
   | 'changesAfter'
   | 'changeHorizon'
   | 'countSongVectors'
@@ -771,6 +777,7 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
     manager?: EntityManager,
     _chunk?: number,
     allowSuperseded = false,
+    sids?: ReadonlyArray<string | null>,
   ): Promise<void> {
     this.c.hit('embeddings.upsertSongVectors');
     const v = this.c.s.versions.get(version);
@@ -779,7 +786,12 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
     if (vectors.length !== songIds.length * dim)
       throw new Error(`expected ${songIds.length} × ${dim} values, got ${vectors.length}`);
     songIds.forEach((id, i) =>
-      this.c.setSongVector(version, id, Array.from(vectors.subarray(i * dim, (i + 1) * dim))),
+      this.c.setSongVector(
+        version,
+        id,
+        Array.from(vectors.subarray(i * dim, (i + 1) * dim)),
+        sids?.[i] ?? null,
+      ),
     );
     this.c.wrote('embeddings.upsertSongVectors', manager);
   }
@@ -805,6 +817,35 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
       if (v) out.set(id, Float32Array.from(v.vector));
     }
     return out;
+  }
+
+  async sidsOf(version: string, songIds: string[]): Promise<Map<string, string>> {
+    this.c.hit('embeddings.sidsOf');
+    const m = this.c.s.songVectors.get(version);
+    const out = new Map<string, string>();
+    for (const id of songIds) {
+      const sid = m?.get(id)?.sid;
+      if (sid) out.set(id, sid);
+    }
+    return out;
+  }
+
+  async songsWithSidPrefix(
+    version: string,
+    prefix: string,
+    limit: number,
+    exclude?: string,
+  ): Promise<Array<{ songId: string; sid: string; pool: 'warm' | 'cold' }>> {
+    this.c.hit('embeddings.songsWithSidPrefix');
+    const rows = [...(this.c.s.songVectors.get(version) ?? new Map<string, SongVectorRow>())]
+      .filter(([id, r]) => id !== exclude && r.sid && (r.sid === prefix || r.sid.startsWith(`${prefix}-`)))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit);
+    return rows.map(([songId, r]) => ({
+      songId,
+      sid: r.sid!,
+      pool: this.c.s.songs.get(songId)?.pool ?? 'cold',
+    }));
   }
 
   /** Nothing is ever in progress here: the horizon is the end of the log. */

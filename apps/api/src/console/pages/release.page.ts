@@ -6,7 +6,6 @@ import {
   facts,
   gateBadge,
   layout,
-  notBuilt,
   num,
   table,
   time,
@@ -27,6 +26,8 @@ export interface ReleaseView {
   audience: {
     modelVersion: string;
     method: string;
+    /** The song's semantic ID under modelVersion (null: the version has no codebook). */
+    sid?: string | null;
     selectedAt: string;
     receivedAt: Date | null;
     gatePassShare: number | null;
@@ -38,6 +39,15 @@ export interface ReleaseView {
   shown: number;
   similar: { modelVersion: string; similar: Array<{ songId: string; similarity: number }> } | null;
   similarProblem: string | null;
+  /** The song's SID and up to 10 songs sharing all but its last code (GET …/sid-neighbours). */
+  sid: {
+    modelVersion: string;
+    sid: string;
+    level: number;
+    prefix: string;
+    songs: Array<{ songId: string; sid: string; pool: 'warm' | 'cold' }>;
+  } | null;
+  sidProblem: string | null;
   titles: Map<string, string>;
 }
 
@@ -58,6 +68,7 @@ export function releasePage(v: ReleaseView): Html {
     ['Language / genres', `${esc(song.language ?? '—')} · ${esc(song.genres.join(', ') || '—')}`],
     ['Model version', a ? `<code>${esc(a.modelVersion)}</code>` : '—'],
     ['Method', esc(a?.method ?? '—')],
+    ['Semantic ID', a?.sid ? `<code>${esc(a.sid)}</code> (<a href="#sid">prefix neighbours</a>)` : '—'],
     ['Event received', time(a?.receivedAt ?? null)],
     ['Audience selected', time(a?.selectedAt ?? null)],
     ['Latency', esc(latency)],
@@ -111,6 +122,20 @@ ${table({
         empty: 'The warm pool is empty.',
       })
     : `<p class="empty">${esc(v.similarProblem ?? 'Not available.')}</p>`;
+  const sidSection = v.sid
+    ? `<p class="muted"><code>${esc(v.sid.sid)}</code> under <code>${esc(v.sid.modelVersion)}</code>: RQ-KMeans codes of its I2I vector, coarse first. Songs sharing the first ${v.sid.level} codes (<code>${esc(v.sid.prefix)}</code>) sit in the same region of the space.</p>
+${table({
+  label: 'Songs sharing the semantic-ID prefix',
+  head: ['Song', 'Title', 'Semantic ID', 'Pool'],
+  rows: v.sid.songs.map((n) => [
+    `<code>${esc(n.songId)}</code>`,
+    esc(v.titles.get(n.songId) ?? ''),
+    `<code>${esc(n.sid)}</code>`,
+    esc(n.pool),
+  ]),
+  empty: 'No other song shares this prefix.',
+})}`
+    : `<p class="empty">${esc(v.sidProblem ?? 'Not available.')}</p>`;
   return layout({
     title: song.title || song.id,
     section: 'releases',
@@ -123,6 +148,6 @@ ${audienceSection}
 <p class="muted">In the active I2I space${v.similar ? ` (<code>${esc(v.similar.modelVersion)}</code>)` : ''}: the neighbours an audience is drawn from.</p>
 ${similar}
 <h2 id="sid">Semantic ID</h2>
-${notBuilt('Semantic IDs are not built yet: this section shows the song’s semantic ID once that part exists.')}`,
+${sidSection}`,
   });
 }
