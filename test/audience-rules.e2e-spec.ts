@@ -24,7 +24,7 @@ import { WorkerModule } from '../apps/worker/src/worker.module';
 import { createApp } from '../apps/api/src/main';
 import type { AudienceDto } from '../apps/api/src/common/dto';
 import { isolatedEnv, topicReader, waitFor } from './support';
-import { importSyntheticCatalogue, trainAndActivateSmallModels } from './model-support';
+import { importSyntheticCatalogue, trainAndActivateSmallI2I } from './model-support';
 
 jest.setTimeout(240_000);
 
@@ -83,7 +83,7 @@ beforeAll(async () => {
   const { catalogue, split } = imported;
   coldItems = imported.coldItems;
   userIds = [...catalogue.users];
-  await trainAndActivateSmallModels(ds, env, catalogue, split);
+  await trainAndActivateSmallI2I(ds, env, catalogue, split); // no DSSM: these tests need no gate
   worker = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
   api = await createApp();
   kafka = worker.get(KAFKA);

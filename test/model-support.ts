@@ -99,6 +99,31 @@ export async function trainSmallI2I(
   return { version, encoder, versions, dir };
 }
 
+/** A small I2I encoder trained, registered and activated (no DSSM: tests that need no gate). */
+export async function trainAndActivateSmallI2I(
+  ds: DataSource,
+  env: DebutConfig,
+  catalogue: ColdStartDataset,
+  split: ColdSplit,
+): Promise<{
+  version: string;
+  encoder: I2IEncoder;
+  versions: ModelVersionRepository;
+  activation: ModelActivation;
+}> {
+  const trained = await trainSmallI2I(ds, env, catalogue, split);
+  const activation = new ModelActivation(
+    env,
+    trained.versions,
+    new SongRepository(ds),
+    new EmbeddingRepository(ds),
+    new InteractionRepository(ds),
+    tfModelLoaders('auto'),
+  );
+  await activation.activate(trained.version);
+  return { ...trained, activation };
+}
+
 export async function trainAndActivateSmallModels(
   ds: DataSource,
   env: DebutConfig,
@@ -109,16 +134,8 @@ export async function trainAndActivateSmallModels(
     version: i2iVersion,
     encoder: i2iEncoder,
     versions,
-  } = await trainSmallI2I(ds, env, catalogue, split);
-  const activation = new ModelActivation(
-    env,
-    versions,
-    new SongRepository(ds),
-    new EmbeddingRepository(ds),
-    new InteractionRepository(ds),
-    tfModelLoaders('auto'),
-  );
-  await activation.activate(i2iVersion);
+    activation,
+  } = await trainAndActivateSmallI2I(ds, env, catalogue, split);
 
   const fit = await fitDssm(new ColdStartEvaluator(catalogue, split, { seed: 11 }).trainContext(), {
     config: { epochs: 3, seed: 11 },
