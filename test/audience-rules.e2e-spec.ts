@@ -261,7 +261,15 @@ it('dead-letters malformed profiles and exposures with their reason, and keeps c
       explicitOptOut: false,
       updatedAt: new Date().toISOString(),
     });
-    await publisher.publish(topics.userProfile, 'bad-2', '{"userId": "not json');
+    // Bytes that are not JSON at all (EventPublisher would send a string as a JSON string).
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({
+      topic: topics.userProfile,
+      acks: -1,
+      messages: [{ key: 'bad-2', value: '{"userId": "not json' }],
+    });
+    await producer.disconnect();
     await publisher.publish(topics.userProfile, last, {
       userId: last,
       region: 'FI',
