@@ -10,7 +10,14 @@ import {
   ModelVersionRepository,
   SongRepository,
 } from '@debut/catalog';
-import { ColdStartEvaluator, type ColdSplit, type ColdStartDataset } from '@debut/evaluation';
+import {
+  ColdStartEvaluator,
+  coldSplit,
+  generateSynthetic,
+  type ColdSplit,
+  type ColdStartDataset,
+  type Item,
+} from '@debut/evaluation';
 import {
   DssmModel,
   I2IEncoder,
@@ -23,7 +30,13 @@ import {
   fitSearch,
   saveSearchArtifact,
 } from '@debut/models';
-import { ModelActivation, SearchActivation, searchModelLoader, tfModelLoaders } from '@debut/serving';
+import {
+  ModelActivation,
+  SearchActivation,
+  importWarm,
+  searchModelLoader,
+  tfModelLoaders,
+} from '@debut/serving';
 import { trainSmallEncoder } from '../libs/models/src/testing/small-i2i';
 
 export interface SmallModels {
@@ -33,6 +46,22 @@ export interface SmallModels {
   dssmModel: DssmModel;
   versions: ModelVersionRepository;
   activation: ModelActivation;
+}
+
+/**
+ * A synthetic catalogue with its warm part imported as `trainer import` does, and its cold
+ * songs (test, then validation) held out for releases.
+ */
+export async function importSyntheticCatalogue(
+  ds: DataSource,
+  options: { seed: number; songs: number; users: number; interactionsPerUser: number },
+): Promise<{ catalogue: ColdStartDataset; split: ColdSplit; coldItems: Item[] }> {
+  const catalogue = generateSynthetic(options);
+  const split = coldSplit(catalogue, { seed: options.seed });
+  await importWarm(ds, catalogue, split);
+  const byId = new Map(catalogue.items.map((i) => [i.id, i]));
+  const coldItems = [...split.coldTestItems, ...split.coldValItems].map((id) => byId.get(id)!);
+  return { catalogue, split, coldItems };
 }
 
 /**
@@ -70,6 +99,31 @@ export async function trainSmallI2I(
   return { version, encoder, versions, dir };
 }
 
+/** A small I2I encoder trained, registered and activated (no DSSM: tests that need no gate). */
+export async function trainAndActivateSmallI2I(
+  ds: DataSource,
+  env: DebutConfig,
+  catalogue: ColdStartDataset,
+  split: ColdSplit,
+): Promise<{
+  version: string;
+  encoder: I2IEncoder;
+  versions: ModelVersionRepository;
+  activation: ModelActivation;
+}> {
+  const trained = await trainSmallI2I(ds, env, catalogue, split);
+  const activation = new ModelActivation(
+    env,
+    trained.versions,
+    new SongRepository(ds),
+    new EmbeddingRepository(ds),
+    new InteractionRepository(ds),
+    tfModelLoaders('auto'),
+  );
+  await activation.activate(trained.version);
+  return { ...trained, activation };
+}
+
 export async function trainAndActivateSmallModels(
   ds: DataSource,
   env: DebutConfig,
@@ -80,16 +134,8 @@ export async function trainAndActivateSmallModels(
     version: i2iVersion,
     encoder: i2iEncoder,
     versions,
-  } = await trainSmallI2I(ds, env, catalogue, split);
-  const activation = new ModelActivation(
-    env,
-    versions,
-    new SongRepository(ds),
-    new EmbeddingRepository(ds),
-    new InteractionRepository(ds),
-    tfModelLoaders('auto'),
-  );
-  await activation.activate(i2iVersion);
+    activation,
+  } = await trainAndActivateSmallI2I(ds, env, catalogue, split);
 
   const fit = await fitDssm(new ColdStartEvaluator(catalogue, split, { seed: 11 }).trainContext(), {
     config: { epochs: 3, seed: 11 },

@@ -203,7 +203,7 @@ describe('api over the real app module', () => {
 
     it.each([
       ['0', 'limit must not be less than 1'],
-      ['1001', 'limit must not be greater than 1000'],
+      ['50001', 'limit must not be greater than 50000 (AUDIENCE_MAX_LIMIT)'],
       ['2.5', 'limit must be an integer number'],
       ['ten', 'limit must be an integer number'],
     ])('400s ?limit=%s with the reason', async (limit, reason) => {
@@ -502,6 +502,55 @@ describe('api over the real app module', () => {
         .release({ songId: 'n4' })
         .expect(400, { statusCode: 400, error: 'Bad Request', message: 'eventId: Required' });
       expect(api.publisher.sent).toHaveLength(sent);
+    });
+  });
+
+  describe('PUT /v1/users/:id/profile and POST /v1/songs/:id/exposures', () => {
+    it('need the API key', async () => {
+      await api.http().put('/v1/users/ua/profile').send({ region: 'SE', explicitOptOut: false }).expect(401);
+      await api
+        .http()
+        .post('/v1/songs/c1/exposures')
+        .send({ userIds: ['ua'] })
+        .expect(401);
+    });
+
+    it('publish a validated profile to user.profile keyed by user (202)', async () => {
+      const body = { region: 'SE', explicitOptOut: true, updatedAt: '2026-12-01T12:00:00Z' };
+      const res = await api.http().put('/v1/users/ua/profile').set('x-api-key', KEY).send(body).expect(202);
+      expect(res.body).toEqual({ topic: 'user.profile', event: { userId: 'ua', ...body } });
+      expect(api.publisher.on('user.profile').at(-1)).toMatchObject({
+        key: 'ua',
+        value: { userId: 'ua', ...body },
+      });
+    });
+
+    it.each([
+      [{ region: 'se', explicitOptOut: false }, /region must be an ISO 3166-1 alpha-2 market code/],
+      [{ region: 'SE' }, /explicitOptOut must be a boolean/],
+      [{ region: null, explicitOptOut: false, updatedAt: 'soon' }, /updatedAt/],
+    ])('400 a bad profile %j with the reason', async (body, reason) => {
+      const res = await api.http().put('/v1/users/ua/profile').set('x-api-key', KEY).send(body).expect(400);
+      expect(JSON.stringify(res.body)).toMatch(reason);
+    });
+
+    it('publish an exposure of a known song to song.exposed keyed by song (202), 404 an unknown song', async () => {
+      const res = await api
+        .http()
+        .post('/v1/songs/c1/exposures')
+        .set('x-api-key', KEY)
+        .send({ userIds: ['ua', 'ub'], exposureId: 'x-1', at: '2026-12-01T12:00:00Z' })
+        .expect(202);
+      const event = { exposureId: 'x-1', songId: 'c1', userIds: ['ua', 'ub'], at: '2026-12-01T12:00:00Z' };
+      expect(res.body).toEqual({ topic: 'song.exposed', event });
+      expect(api.publisher.on('song.exposed').at(-1)).toMatchObject({ key: 'c1', value: event });
+      await api
+        .http()
+        .post('/v1/songs/nope/exposures')
+        .set('x-api-key', KEY)
+        .send({ userIds: ['ua'] })
+        .expect(404);
+      await api.http().post('/v1/songs/c1/exposures').set('x-api-key', KEY).send({ userIds: [] }).expect(400);
     });
   });
 

@@ -19,6 +19,7 @@ import { SearchModule } from './search/search.module';
 import { SongsController } from './songs/songs.controller';
 import { SongsService } from './songs/songs.service';
 import { UsersController } from './users/users.controller';
+import { RuleEvents } from './common/rule-events.service';
 
 @Module({
   imports: [
@@ -48,6 +49,7 @@ import { UsersController } from './users/users.controller';
     HealthService,
     MetricsService,
     SongsService,
+    RuleEvents,
     ApiKeyGuard,
     { provide: APP_GUARD, useClass: ThrottlerGuard },
     { provide: APP_FILTER, useClass: DomainErrorFilter },

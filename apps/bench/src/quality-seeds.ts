@@ -101,6 +101,7 @@ function verdicts(rows: SeedsRow[]): string[] {
         `above content-mean ${f1('content-mean')?.toFixed(4) ?? '—'}: ${says(b > (f1('content-mean') ?? Infinity))}.`,
     );
   }
+  out.push(...starsVerdicts(rows));
   // Issue 15: item-ID features against content only, warm (held-out plays) and cold.
   const warmK = 'u2i.recall@20.warm';
   const coldK = 'u2i.recall@20';
@@ -115,7 +116,6 @@ function verdicts(rows: SeedsRow[]): string[] {
         `cold R@20 ${c.toFixed(4)} > ${content.cold.toFixed(4)}: ${says(c > content.cold)}.`,
     );
   }
-  out.push(...starsVerdicts(rows));
   return out;
 }
 

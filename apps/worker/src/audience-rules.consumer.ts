@@ -48,8 +48,11 @@ export class AudienceRulesConsumer implements OnApplicationBootstrap, BeforeAppl
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.consume('userProfile', (m) => this.profiles.handleBatch(m));
-    await this.consume('songExposed', (m) => this.exposures.handleBatch(m));
+    // Joined together: each group join waits for the coordinator, and the two do not depend on each other.
+    await Promise.all([
+      this.consume('userProfile', (m) => this.profiles.handleBatch(m)),
+      this.consume('songExposed', (m) => this.exposures.handleBatch(m)),
+    ]);
   }
 
   private async consume(

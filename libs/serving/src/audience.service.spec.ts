@@ -167,3 +167,76 @@ describe('audienceRow', () => {
     expect('sid' in audienceEvent({ ...row, sid: null })).toBe(false);
   });
 });
+
+describe('AudienceService under the audience rules', () => {
+  const ruleRepos = () => ({
+    users: {
+      profilesOf: (ids: readonly string[]) => {
+        const known: Record<string, string> = { ua: 'SE', ub: 'NO', ud: 'SE', uc: 'SE' };
+        return Promise.resolve(
+          new Map(
+            ids
+              .filter((u) => known[u])
+              .map((u) => [u, { userId: u, region: known[u], explicitOptOut: false }]),
+          ),
+        );
+      },
+      shuffled: (_seed: string, n: number) => Promise.resolve(['uc', 'ub', 'ua', 'ud', 'ue'].slice(0, n)),
+    },
+    exposures: { exposedAmong: () => Promise.resolve(new Set<string>()) },
+  });
+
+  async function ruled() {
+    const { catalog, runtime } = await setUp();
+    const config = testConfig();
+    return {
+      catalog,
+      service: new AudienceService(
+        runtime,
+        catalog.repos.interactions,
+        config.audience,
+        undefined,
+        ruleRepos(),
+      ),
+    };
+  }
+
+  it('filters after retrieval and counts each refused user under its rule', async () => {
+    const { service } = await ruled();
+    const a = await service.selectRequested('new1', contentFor([1, 0, 0, 0]), {
+      size: 5,
+      explorationShare: 0,
+      rules: { region: 'SE', excludePlayed: true },
+    });
+    expect(a.members.map((m) => m.userId)).toEqual(['ua']);
+    // ub is in NO; ud already has the song (ranked, then refused, rather than skipped unseen).
+    expect(a.rules).toEqual({
+      requested: 5,
+      filtered: { region: 1, explicit: 0, exposed: 0, played: 1 },
+      sizeMet: false,
+      exhausted: true,
+      explored: 0,
+    });
+  });
+
+  it("honours a release's budget: its size, and its exploration share from outside the nearest audience", async () => {
+    const { service } = await ruled();
+    const a = await service.select('new1', contentFor([1, 0, 0, 0]), {
+      audienceBudget: { size: 2, explorationShare: 0.5 },
+    });
+    // Nearest audience of 2: ua, ub (ud has the song); one place kept, one explored beyond both.
+    expect(a.members.map((m) => [m.userId, m.explore ?? false])).toEqual([
+      ['ua', false],
+      ['uc', true],
+    ]);
+    expect(audienceRow(a, null).members[1]).toEqual({ userId: 'uc', score: 0, because: [], explore: true });
+    expect(a.rules).toMatchObject({ requested: 2, sizeMet: true, explored: 1 });
+  });
+
+  it('keeps the plain top-N path for a release without rules', async () => {
+    const { service } = await ruled();
+    const a = await service.select('new1', contentFor([1, 0, 0, 0]), {});
+    expect(a.members.map((m) => m.userId)).toEqual(['ua', 'ub']);
+    expect(a.rules).toBeUndefined();
+  });
+});

@@ -4,13 +4,22 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
+  IsIn,
   IsInt,
+  IsISO8601,
   IsOptional,
   IsString,
   Length,
+  Matches,
   Max,
   Min,
+  ValidateIf,
 } from 'class-validator';
+import { MARKET_CODE, MAX_EXPOSURE_USERS } from '@debut/features';
+
+const MARKET_MESSAGE =
+  '$property must be an ISO 3166-1 alpha-2 market code, two upper-case letters (e.g. SE)';
 
 export class LimitQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
@@ -20,6 +29,91 @@ export class LimitQuery {
   @Min(1)
   @Max(1000)
   limit?: number;
+}
+
+/**
+ * GET /v1/songs/{id}/audience. `limit` is checked against AUDIENCE_MAX_LIMIT by the service (a
+ * deployment setting, not a constant a decorator could hold).
+ */
+export class AudienceQuery {
+  @ApiPropertyOptional({
+    minimum: 1,
+    default: 100,
+    description:
+      'audience size; above the stored audience (AUDIENCE_SIZE) the audience is selected afresh, up to AUDIENCE_MAX_LIMIT (default 50000)',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  limit?: number;
+
+  @ApiPropertyOptional({ example: 'SE', description: 'only users of this market (selects afresh)' })
+  @IsOptional()
+  @Matches(MARKET_CODE, { message: MARKET_MESSAGE })
+  region?: string;
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'leave out users already sent the song (the exposure log; selects afresh)',
+  })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  excludeExposed?: 'true' | 'false';
+}
+
+/** PUT /v1/users/{id}/profile */
+export class UserProfileBody {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'SE',
+    description: 'ISO 3166-1 alpha-2; null = unknown',
+  })
+  @ValidateIf((_, v) => v !== null)
+  @Matches(MARKET_CODE, { message: MARKET_MESSAGE })
+  region: string | null;
+
+  @ApiProperty({ description: 'never send this user explicit songs' })
+  @IsBoolean()
+  explicitOptOut: boolean;
+
+  @ApiPropertyOptional({
+    description: 'when the profile changed (ISO 8601); the latest wins. Default: now',
+    example: '2026-12-01T12:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  updatedAt?: string;
+}
+
+/** POST /v1/songs/{id}/exposures */
+export class ExposuresBody {
+  @ApiProperty({ type: [String], minItems: 1, maxItems: MAX_EXPOSURE_USERS, example: ['u-001', 'u-002'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_EXPOSURE_USERS)
+  @IsString({ each: true })
+  @Length(1, 128, { each: true })
+  userIds: string[];
+
+  @ApiPropertyOptional({
+    description: "the sender's id of this exposure (retries should send the same one); default: a new uuid",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  exposureId?: string;
+
+  @ApiPropertyOptional({ description: 'when the users were sent the song (ISO 8601); default: now' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  at?: string;
+}
+
+export class AcceptedEventDto {
+  @ApiProperty() topic: string;
+  @ApiProperty({ description: 'the event as published' }) event: Record<string, unknown>;
 }
 
 /** `?level=&limit=` of GET /v1/songs/{id}/sid-neighbours. */
@@ -81,6 +175,19 @@ export class AudienceMemberDto {
       "the active DSSM's cold-gate verdict for this user and song (null: not computed yet, or no DSSM active)",
   })
   gatePass: boolean | null;
+  @ApiPropertyOptional({
+    description: 'true: chosen for exploration, outside the nearest audience (score 0)',
+  })
+  explore?: boolean;
+}
+
+/** Users refused per rule, among those ranked above the audience's last member. */
+export class FilteredDto {
+  @ApiProperty({ description: "outside the requested market or the song's markets (or market unknown)" })
+  region: number;
+  @ApiProperty({ description: 'opted out of explicit content (explicit songs)' }) explicit: number;
+  @ApiProperty({ description: 'already sent the song (exposure log)' }) exposed: number;
+  @ApiProperty({ description: 'already have the song' }) played: number;
 }
 
 export class NeighbourDto {
@@ -113,6 +220,15 @@ export class AudienceDto {
   @ApiProperty() selectedAt: string;
   @ApiProperty({ type: [AudienceMemberDto] }) audience: AudienceMemberDto[];
   @ApiProperty({ type: [NeighbourDto] }) neighbours: NeighbourDto[];
+  // Present only on an audience selected afresh (limit above the stored size, region, excludeExposed).
+  @ApiPropertyOptional({ description: 'the size asked for (fresh selections only)' }) requested?: number;
+  @ApiPropertyOptional({ description: 'the size asked for was met' }) sizeMet?: boolean;
+  @ApiPropertyOptional({
+    description: "the active method's candidates ran out: every eligible user it can rank is here",
+  })
+  exhausted?: boolean;
+  @ApiPropertyOptional({ type: FilteredDto }) filtered?: FilteredDto;
+  @ApiPropertyOptional({ description: 'why the size was not met (absent when it was)' }) shortfall?: string;
 }
 
 export class SimilarDto {

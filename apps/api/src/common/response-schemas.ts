@@ -10,9 +10,14 @@ const nullableNum = { type: ['number', 'null'] } as const;
 const nullableBool = { type: ['boolean', 'null'] } as const;
 const nullableStr = { type: ['string', 'null'] } as const;
 
-function object(properties: Record<string, unknown>) {
-  return { type: 'object', required: Object.keys(properties), properties } as const;
+function object(properties: Record<string, unknown>, optional: Record<string, unknown> = {}) {
+  return {
+    type: 'object',
+    required: Object.keys(properties),
+    properties: { ...properties, ...optional },
+  } as const;
 }
+const bool = { type: 'boolean' } as const;
 
 const gateDecision = object({ songId: str, score: num, boundary: num, pass: { type: 'boolean' } });
 const neighbour = object({ songId: str, similarity: num });
@@ -25,24 +30,31 @@ export const RESPONSE_SCHEMAS = {
     decisions: { type: 'array', items: gateDecision },
   }),
   SimilarDto: object({ songId: str, modelVersion: str, similar: { type: 'array', items: neighbour } }),
-  AudienceDto: object({
-    songId: str,
-    modelVersion: str,
-    method: str,
-    sid: nullableStr,
-    gatePassShare: nullableNum,
-    selectedAt: str,
-    audience: {
-      type: 'array',
-      items: object({
-        userId: str,
-        score: num,
-        because: { type: 'array', items: str },
-        gatePass: nullableBool,
-      }),
+  AudienceDto: object(
+    {
+      songId: str,
+      modelVersion: str,
+      method: str,
+      sid: nullableStr,
+      gatePassShare: nullableNum,
+      selectedAt: str,
+      audience: {
+        type: 'array',
+        items: object(
+          { userId: str, score: num, because: { type: 'array', items: str }, gatePass: nullableBool },
+          { explore: bool },
+        ),
+      },
+      neighbours: { type: 'array', items: neighbour },
     },
-    neighbours: { type: 'array', items: neighbour },
-  }),
+    {
+      requested: num,
+      sizeMet: bool,
+      exhausted: bool,
+      filtered: object({ region: num, explicit: num, exposed: num, played: num }),
+      shortfall: str,
+    },
+  ),
 } as const;
 
 /** `@RouteSchema(okSchema('ColdGateDto'))`: the route's 200 answers go through the compiled serializer. */

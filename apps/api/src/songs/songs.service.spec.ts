@@ -29,6 +29,7 @@ async function setUp() {
     stack.publisher.asPublisher,
     topics,
     new AudienceCache(stack.audiences, stack.audienceFeed),
+    stack.config,
   );
   return {
     catalog,

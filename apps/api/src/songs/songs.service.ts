@@ -1,5 +1,7 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { AudienceRepository, EmbeddingRepository, SongRepository } from '@debut/catalog';
+import type { FilteredCounts } from '@debut/audience';
+import { DEBUT_CONFIG, type DebutConfig } from '@debut/config';
+import { AudienceRepository, EmbeddingRepository, SongRepository, type AudienceMember } from '@debut/catalog';
 import { EventPublisher, TOPICS, type TopicNames } from '@debut/messaging';
 import {
   AudienceCache,
@@ -26,7 +28,59 @@ export class SongsService {
     private readonly publisher: EventPublisher,
     @Inject(TOPICS) private readonly topics: TopicNames,
     private readonly audienceCache: AudienceCache,
+    @Inject(DEBUT_CONFIG) private readonly config: DebutConfig,
   ) {}
+
+  /**
+   * The audience an audience request asks for: the stored one cut at `limit`, unless the request
+   * needs a fresh selection — a market (`region`), `excludeExposed`, or a `limit` given above both
+   * the stored audience and AUDIENCE_SIZE (the controller has checked it against AUDIENCE_MAX_LIMIT).
+   */
+  async audienceFor(songId: string, q: { limit?: number; region?: string; excludeExposed?: boolean }) {
+    const limit = q.limit ?? 100;
+    const ruled = !!q.region || !!q.excludeExposed;
+    if (!ruled && (q.limit === undefined || limit <= this.config.audience.size))
+      return this.audience(songId, limit);
+    const stored = ruled ? null : await this.audienceCache.latest(songId);
+    if (stored && limit <= stored.members.length) return this.audience(songId, limit);
+    return this.freshAudience(songId, limit, q.region ?? null, q.excludeExposed ?? false);
+  }
+
+  /**
+   * Selects afresh with the active model and today's plays, profiles and exposures; the rules run
+   * after retrieval with over-fetch, so `limit` eligible users come back when the method can rank
+   * that many. A read: nothing is stored or published.
+   */
+  async freshAudience(songId: string, limit: number, region: string | null, excludeExposed: boolean) {
+    const song = await this.requireSong(songId);
+    const selected = await this.audienceService.selectRequested(songId, songContent(song), {
+      size: limit,
+      explorationShare: 0,
+      rules: {
+        region,
+        availability: song.availability,
+        explicit: song.explicit,
+        excludeExposed,
+        excludePlayed: true,
+      },
+    });
+    const row = audienceRow(selected, null);
+    const outcome = selected.rules!;
+    return {
+      songId,
+      modelVersion: selected.modelVersion,
+      method: selected.method,
+      sid: selected.sid,
+      selectedAt: new Date(row.selectedAt).toISOString(),
+      ...(await this.withVerdicts(songId, row.members)),
+      neighbours: selected.neighbours,
+      requested: outcome.requested,
+      sizeMet: outcome.sizeMet,
+      exhausted: outcome.exhausted,
+      filtered: outcome.filtered,
+      ...(outcome.sizeMet ? {} : { shortfall: shortfall(outcome.requested, row.members.length, outcome) }),
+    };
+  }
 
   /**
    * Selects the audience again with the active model and today's plays (admin: e.g. after the
@@ -52,7 +106,19 @@ export class SongsService {
       await this.requireSong(songId);
       throw new UnknownEntityError('audience', [songId]);
     }
-    const members = a.members.slice(0, limit);
+    return {
+      songId,
+      modelVersion: a.modelVersion,
+      method: a.method,
+      sid: a.sid ?? null,
+      selectedAt: new Date(a.selectedAt).toISOString(),
+      ...(await this.withVerdicts(songId, a.members.slice(0, limit))),
+      neighbours: a.neighbours,
+    };
+  }
+
+  /** Members beside the active DSSM's gate verdict for each, and the share the gate lets through. */
+  private async withVerdicts(songId: string, members: AudienceMember[]) {
     const verdicts = await this.gate.verdicts(
       songId,
       members.map((m) => m.userId),
@@ -60,14 +126,8 @@ export class SongsService {
     const audience = members.map((m) => ({ ...m, gatePass: verdicts?.get(m.userId) ?? null }));
     const known = audience.filter((m) => m.gatePass !== null);
     return {
-      songId,
-      modelVersion: a.modelVersion,
-      method: a.method,
-      sid: a.sid ?? null,
-      selectedAt: new Date(a.selectedAt).toISOString(),
       gatePassShare: known.length ? known.filter((m) => m.gatePass).length / known.length : null,
       audience,
-      neighbours: a.neighbours,
     };
   }
 
@@ -88,6 +148,11 @@ export class SongsService {
       .search(vector, limit, { exclude: new Set([songId]) })
       .map((n) => ({ songId: n.id, similarity: n.score }));
     return { songId, modelVersion: version, similar };
+  }
+
+  /** Throws UnknownEntityError (404) for a song that does not exist. */
+  async requireExisting(songId: string): Promise<void> {
+    await this.requireSong(songId);
   }
 
   /**
@@ -123,4 +188,20 @@ export class SongsService {
     if (!song) throw new UnknownEntityError('song', [songId]);
     return song;
   }
+}
+
+/** Why a fresh audience came back short, in words a campaign tool can show. */
+function shortfall(
+  requested: number,
+  got: number,
+  o: { exhausted: boolean; filtered: FilteredCounts },
+): string {
+  const refused = Object.entries(o.filtered)
+    .filter(([, n]) => n > 0)
+    .map(([rule, n]) => `${rule} ${n}`)
+    .join(', ');
+  const why = o.exhausted
+    ? "eligible users exhausted: the active method's candidates ran out"
+    : 'over-fetch rounds used up (AUDIENCE_OVERFETCH_ROUNDS) before enough eligible users were found';
+  return `${got} of ${requested} users: ${why}${refused ? ` (refused: ${refused})` : ''}`;
 }

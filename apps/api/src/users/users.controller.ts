@@ -1,9 +1,26 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { GateService } from '@debut/serving';
 import { RouteSchema } from '@nestjs/platform-fastify';
 import { okSchema } from '../common/response-schemas';
-import { ColdGateBody, ColdGateDto, ColdRecommendationsDto, LimitQuery } from '../common/dto';
+import {
+  AcceptedEventDto,
+  ColdGateBody,
+  ColdGateDto,
+  ColdRecommendationsDto,
+  LimitQuery,
+  UserProfileBody,
+} from '../common/dto';
+import { ApiKeyGuard } from '../common/api-key.guard';
+import { RuleEvents } from '../common/rule-events.service';
 import { MetricsService } from '../metrics/metrics.service';
 
 @ApiTags('users')
@@ -12,7 +29,22 @@ export class UsersController {
   constructor(
     private readonly gate: GateService,
     private readonly metrics: MetricsService,
+    private readonly ruleEvents: RuleEvents,
   ) {}
+
+  @Put(':id/profile')
+  @HttpCode(202)
+  @UseGuards(ApiKeyGuard)
+  @ApiSecurity('api-key')
+  @ApiOperation({
+    summary:
+      "Set the user's market and explicit-content opt-out (published to user.profile; the latest updatedAt wins)",
+  })
+  @ApiAcceptedResponse({ type: AcceptedEventDto })
+  @ApiBadRequestResponse({ description: 'a malformed profile' })
+  profile(@Param('id') id: string, @Body() body: UserProfileBody): Promise<AcceptedEventDto> {
+    return this.ruleEvents.profile(id, body);
+  }
 
   @Post(':id/cold-gate')
   @HttpCode(200)
