@@ -10,6 +10,7 @@ import { AudienceLz41765200000000 } from './1765200000000-audience-lz4';
 import { SemanticIds1765300000000 } from './1765300000000-semantic-ids';
 import { AudienceRules1765400000000 } from './1765400000000-audience-rules';
 import { SearchModelKind1765500000000 } from './1765500000000-search-model-kind';
+import { NextUserVectors1765600000000 } from './1765600000000-next-user-vectors';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   SemanticIds1765300000000,
   AudienceRules1765400000000,
   SearchModelKind1765500000000,
+  NextUserVectors1765600000000,
 ];

@@ -40,7 +40,13 @@ export class InteractionConsumer implements OnApplicationBootstrap, BeforeApplic
     @Optional() private readonly guard?: PoisonGuard,
   ) {
     this.ingest = new InteractionIngest(interactions, songs, config.audience.graduateAfterListeners);
-    this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, embeddings);
+    this.refresher = new UserVectorRefresher(
+      () => runtime.dssm,
+      interactions,
+      embeddings,
+      undefined,
+      config.models.nextMemory.recent,
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -62,13 +62,17 @@ SELECT count(*)::int AS n FROM song_embeddings e JOIN songs s ON s.id = e.song_i
   WHERE e.model_version = $1;
 
 -- EmbeddingRepository.upsertUserVectors
-INSERT INTO user_vectors (model_version, user_id, user_vector, boundary_vector)
-  SELECT $1, id, u::real[], b::real[] FROM unnest($2::text[], $3::text[], $4::text[]) AS t(id, u, b)
+INSERT INTO user_vectors (model_version, user_id, user_vector, boundary_vector, next_user_vector, next_boundary_vector)
+  SELECT $1, id, u::real[], b::real[], nu::real[], nb::real[]
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(id, u, b, nu, nb)
   ON CONFLICT (model_version, user_id) DO UPDATE
-    SET user_vector = EXCLUDED.user_vector, boundary_vector = EXCLUDED.boundary_vector, updated_at = now();
+    SET user_vector = EXCLUDED.user_vector, boundary_vector = EXCLUDED.boundary_vector,
+        next_user_vector = EXCLUDED.next_user_vector, next_boundary_vector = EXCLUDED.next_boundary_vector,
+        updated_at = now();
 
 -- EmbeddingRepository.userVectors
-SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 AND user_id = ANY($2);
+SELECT user_id, user_vector, boundary_vector, next_user_vector, next_boundary_vector
+  FROM user_vectors WHERE model_version = $1 AND user_id = ANY($2);
 
 -- EmbeddingRepository.allUserVectors
 SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id;

@@ -100,6 +100,10 @@ const schema = z.object({
   AUDIENCE_OVERFETCH_FACTOR: z.coerce.number().min(1.1).max(100).default(2),
   /** Retrieval rounds (each growing the fetch) before a short audience is returned as short. */
   AUDIENCE_OVERFETCH_ROUNDS: z.coerce.number().int().min(1).max(20).default(6),
+  /** λ of the dual-memory gate mix u = (1 − λ)·u_gen + λ·u_next (issue 16); 0 = long-term memory only. */
+  DSSM_NEXT_MIX: z.coerce.number().min(0).max(1).default(0),
+  /** Most recent songs pooled (recency-weighted) into a user's next-intent vectors. */
+  DSSM_NEXT_RECENT: z.coerce.number().int().min(1).max(50).default(10),
   /** Served audience method; `auto` = the best on cold validation recorded with the active audience model. */
   AUDIENCE_METHOD: z
     .enum(['auto', 'i2i2u', 'content-ridge', 'u2i-audience', 'cat', 'fusion'])
@@ -141,7 +145,12 @@ export interface DebutConfig {
     minInsyncReplicas: number;
   };
   index: { dir: string; kind: 'flat' | 'hnsw'; efSearch: number };
-  models: { dir: string; tfBackend: 'auto' | 'tensorflow' | 'wasm' };
+  models: {
+    dir: string;
+    tfBackend: 'auto' | 'tensorflow' | 'wasm';
+    /** Dual-memory users: λ of the gate mix and the recent length of h_next. */
+    nextMemory: { mix: number; recent: number };
+  };
   audience: {
     neighbours: number;
     size: number;
@@ -220,7 +229,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DebutConfig {
       minInsyncReplicas: e.KAFKA_MIN_INSYNC_REPLICAS,
     },
     index: { dir: e.INDEX_DIR, kind: e.INDEX_KIND, efSearch: e.INDEX_EF_SEARCH },
-    models: { dir: e.MODELS_DIR, tfBackend: e.TF_BACKEND },
+    models: {
+      dir: e.MODELS_DIR,
+      tfBackend: e.TF_BACKEND,
+      nextMemory: { mix: e.DSSM_NEXT_MIX, recent: e.DSSM_NEXT_RECENT },
+    },
     audience: {
       neighbours: e.AUDIENCE_NEIGHBOURS,
       size: e.AUDIENCE_SIZE,

@@ -4,7 +4,10 @@ import { BoundedCache } from './bounded-cache';
 import { ColdPlays } from './cold-plays';
 import type { DssmVectors } from './dssm-vectors';
 import { ModelRuntime, requireActive, type ActiveDssm, type ServingState } from './model-runtime';
+import { interleaveDecisions, mixedMemory, type NextMemoryConfig } from './next-memory';
 import { UserVectorRefresher } from './user-vector-refresher';
+
+type Memory = { user: Float32Array; boundary: Float32Array };
 
 export class UnknownEntityError extends Error {
   constructor(
@@ -73,8 +76,16 @@ export class GateService {
     private readonly runtime: ModelRuntime,
     private readonly embeddings: EmbeddingRepository,
     private readonly interactions: InteractionRepository,
+    /** Dual memory (DSSM_NEXT_MIX, DSSM_NEXT_RECENT); λ = 0 serves h_gen only, as before. */
+    private readonly nextMemory: NextMemoryConfig & { recent?: number } = { mix: 0 },
   ) {
-    this.refresher = new UserVectorRefresher(() => runtime.dssm, interactions, embeddings);
+    this.refresher = new UserVectorRefresher(
+      () => runtime.dssm,
+      interactions,
+      embeddings,
+      undefined,
+      nextMemory.recent,
+    );
     this.coldPlays = new ColdPlays(interactions);
     const loadColdPlays = (state: ServingState) => {
       if (state.dssm?.vectors) void this.coldPlays.ensureLoaded().catch(() => undefined);
@@ -103,7 +114,8 @@ export class GateService {
     const caches = this.cachesFor(dssm.version);
     const { version } = dssm;
     const held = dssm.vectors;
-    const interest = held?.user(userId);
+    // The held tables carry h_gen only: with λ > 0 the mixed user comes from the stored rows.
+    const interest = this.nextMemory.mix > 0 ? undefined : held?.user(userId);
     const offsets = interest && heldOffsets(held!, songIds);
     if (interest && offsets) {
       // The fast path, synchronous from here: no await between reading the rows and using them.
@@ -134,15 +146,24 @@ export class GateService {
   async coldRecommendations(userId: string, limit: number): Promise<GateAnswer> {
     const dssm = requireActive(this.runtime.state, 'dssm');
     const { version, cold } = dssm;
-    const boundary = await this.interestOf(dssm, this.cachesFor(version), userId);
-    if (!boundary) return { userId, modelVersion: version, basis: 'no-history', decisions: [] };
+    const offset = dssm.model.gateOffset ?? 0;
+    // With λ > 0 each memory ranks on its own boundary and the two lists interleave (STARS).
+    const memories: { gen: Memory; next?: Memory } | null =
+      this.nextMemory.mix > 0
+        ? await this.memoriesOf(dssm, userId)
+        : await this.interestOf(dssm, this.cachesFor(version), userId).then((b) => b && { gen: b.interest });
+    if (!memories) return { userId, modelVersion: version, basis: 'no-history', decisions: [] };
     const exclude =
       (dssm.vectors && this.coldPlays.of(userId)) ||
       new Set((await this.interactions.recentHistories([userId], 10_000)).get(userId));
-    const candidates = cold
-      .search(boundary.interest.user, limit, { exclude })
-      .map((n) => ({ songId: n.id, score: n.score }));
-    return { userId, modelVersion: version, basis: 'model', decisions: boundary.above(candidates, limit) };
+    const lists = [memories.gen, ...(memories.next ? [memories.next] : [])].map((m) => {
+      const boundary = new InterestBoundary(m, offset);
+      const candidates = cold
+        .search(m.user, limit, { exclude })
+        .map((n) => ({ songId: n.id, score: n.score }));
+      return boundary.above(candidates, limit);
+    });
+    return { userId, modelVersion: version, basis: 'model', decisions: interleaveDecisions(lists, limit) };
   }
 
   /** The caches of the version a request starts on; a switch drops the previous version's. */
@@ -158,22 +179,33 @@ export class GateService {
     userId: string,
   ): Promise<InterestBoundary | null> {
     const offset = dssm.model.gateOffset ?? 0;
-    const held = dssm.vectors?.user(userId);
+    const mix = this.nextMemory.mix;
+    const held = mix > 0 ? undefined : dssm.vectors?.user(userId);
     if (held) return new InterestBoundary(held, offset);
     const cached = caches.users.get(userId);
     if (cached !== undefined) return cached;
-    let boundary: InterestBoundary | null = null;
-    const stored = (await this.embeddings.userVectors(dssm.version, [userId])).get(userId);
-    if (stored) {
-      boundary = new InterestBoundary(stored, offset);
-    } else {
-      // Not refreshed yet (new user, or a new version): computed on the spot, as the refresher does.
-      const v = await this.refresher.compute(dssm, [userId]);
-      if (v.ids.length) boundary = new InterestBoundary({ user: v.users, boundary: v.boundaries }, offset);
-      else if (!(await this.interactions.userExists(userId))) throw new UnknownEntityError('user', [userId]);
-    }
+    const m = await this.memoriesOf(dssm, userId);
+    const boundary = m && new InterestBoundary(mixedMemory(m.gen, m.next, mix), offset);
     caches.users.set(userId, boundary);
     return boundary;
+  }
+
+  /**
+   * The user's h_gen and (when stored or computable) h_next from PostgreSQL; null when the user
+   * exists but has no history; throws for unknown users.
+   */
+  private async memoriesOf(dssm: ActiveDssm, userId: string): Promise<{ gen: Memory; next?: Memory } | null> {
+    const stored = (await this.embeddings.userVectors(dssm.version, [userId])).get(userId);
+    if (stored) return { gen: { user: stored.user, boundary: stored.boundary }, next: stored.next };
+    // Not refreshed yet (new user, or a new version): computed on the spot, as the refresher does.
+    const v = await this.refresher.compute(dssm, [userId]);
+    if (v.ids.length)
+      return {
+        gen: { user: v.users, boundary: v.boundaries },
+        next: { user: v.next.users, boundary: v.next.boundaries },
+      };
+    if (!(await this.interactions.userExists(userId))) throw new UnknownEntityError('user', [userId]);
+    return null;
   }
 
   /**

@@ -19,3 +19,4 @@ export * from './vector-table';
 export * from './dssm-vectors';
 export * from './audience-request';
 export * from './search';
+export * from './next-memory';

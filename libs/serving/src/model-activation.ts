@@ -36,7 +36,7 @@ export class ModelActivation {
   private readonly log = new Log('activation');
 
   constructor(
-    private readonly config: Pick<DebutConfig, 'index'>,
+    private readonly config: Pick<DebutConfig, 'index'> & Partial<Pick<DebutConfig, 'models'>>,
     private readonly versions: ModelVersionRepository,
     private readonly songs: SongRepository,
     private readonly embeddings: EmbeddingRepository,
@@ -101,7 +101,13 @@ export class ModelActivation {
     let usersRefreshed = 0;
     if (!('embed' in model)) {
       const dssm = { version, model };
-      const refresher = new UserVectorRefresher(() => dssm, this.interactions, this.embeddings);
+      const refresher = new UserVectorRefresher(
+        () => dssm,
+        this.interactions,
+        this.embeddings,
+        undefined,
+        this.config.models?.nextMemory.recent,
+      );
       for await (const users of this.interactions.userPages(2000))
         usersRefreshed += await refresher.refresh(dssm, users);
     }

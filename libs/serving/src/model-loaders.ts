@@ -25,7 +25,7 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
         schema: model.featurizer.schema,
         gateOffset: model.gateOffset,
         embedItems: (c) => model.embedItems(c),
-        embedUsersFromItemVectors: (h) => model.embedUsersFromItemVectors(h),
+        embedUsersFromItemVectors: (h, w) => model.embedUsersFromItemVectors(h, undefined, w),
         dispose: () => model.dispose(),
       };
     },

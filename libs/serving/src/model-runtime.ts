@@ -37,8 +37,14 @@ export interface InterestModel {
   embedItems(contents: SongContent[]): Float32Array;
   /** τ of the gate u·i > u·b + τ, calibrated when the model was trained (0 if absent). */
   gateOffset?: number;
-  /** User and boundary vectors from each user's recent songs given as stored item vectors (h × dim each). */
-  embedUsersFromItemVectors(histories: Float32Array[]): { users: Float32Array; boundaries: Float32Array };
+  /**
+   * User and boundary vectors from each user's recent songs given as stored item vectors (h × dim
+   * each), optionally weighted per song (h_next's recency weights; default equal).
+   */
+  embedUsersFromItemVectors(
+    histories: Float32Array[],
+    weights?: Float32Array[],
+  ): { users: Float32Array; boundaries: Float32Array };
   /** Frees the model's tensors; called once no request can still use a replaced version. */
   dispose?(): void;
 }

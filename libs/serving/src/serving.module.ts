@@ -82,9 +82,9 @@ export class ServingModule implements OnModuleInit, OnApplicationShutdown {
         },
         {
           provide: GateService,
-          inject: [ModelRuntime, EmbeddingRepository, InteractionRepository],
-          useFactory: (r: ModelRuntime, e: EmbeddingRepository, i: InteractionRepository) =>
-            new GateService(r, e, i),
+          inject: [ModelRuntime, EmbeddingRepository, InteractionRepository, DEBUT_CONFIG],
+          useFactory: (r: ModelRuntime, e: EmbeddingRepository, i: InteractionRepository, c: DebutConfig) =>
+            new GateService(r, e, i, c.models.nextMemory),
         },
         ...(role === 'api' ? [audienceCacheProvider] : []),
       ],

@@ -1,9 +1,20 @@
 import { Log } from '@debut/config';
 import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog';
 import type { EntityManager } from 'typeorm';
+import { recencyWeights } from '@debut/models';
 import type { InterestModel } from './model-runtime';
 
 export const HISTORY_LENGTH = 50;
+/** Most recent songs pooled into h_next unless configured (DSSM_NEXT_RECENT). */
+export const NEXT_RECENT = 10;
+
+/** A user's h_gen (u, b) and h_next, packed user after user (dim each). */
+export interface ComputedUserVectors {
+  ids: string[];
+  users: Float32Array;
+  boundaries: Float32Array;
+  next: { users: Float32Array; boundaries: Float32Array };
+}
 
 /** Which DSSM the vectors are for: the running one (worker) or the one being activated (trainer). */
 export type DssmTarget = () => { version: string; model: InterestModel } | null;
@@ -24,6 +35,8 @@ export class UserVectorRefresher {
     private readonly interactions: InteractionRepository,
     private readonly embeddings: EmbeddingRepository,
     private readonly batchSize = 500,
+    /** Length of the recent part pooled into h_next (halfLife = recent / 2, as in the bench). */
+    private readonly nextRecent = NEXT_RECENT,
   ) {}
 
   /** One round; returns the number of users refreshed. */
@@ -57,6 +70,7 @@ export class UserVectorRefresher {
       dssm.model.dim,
       undefined,
       manager,
+      v.next,
     );
     this.log.debug('user vectors refreshed', { version: dssm.version, users: v.ids.length });
     return v.ids.length;
@@ -65,12 +79,14 @@ export class UserVectorRefresher {
   /**
    * (u, b) of the users that have a history, pooled from the DSSM item vectors already stored
    * for their recent songs (every song gets one at activation or release), so a refresh runs
-   * only the user and boundary towers, never the item tower again.
+   * only the user and boundary towers, never the item tower again. Also h_next (issue 16): the
+   * same towers over the `nextRecent` most recent songs with recency weights (dssm/stars.ts) —
+   * recentHistories lists each user's songs by latest play first.
    */
   async compute(
     dssm: { version: string; model: InterestModel },
     users: string[],
-  ): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array }> {
+  ): Promise<ComputedUserVectors> {
     const histories = await this.interactions.recentHistories(users, HISTORY_LENGTH);
     const vectors = await this.embeddings.songVectorsFor(dssm.version, [
       ...new Set([...histories.values()].flat()),
@@ -78,6 +94,8 @@ export class UserVectorRefresher {
     const d = dssm.model.dim;
     const ids: string[] = [];
     const packed: Float32Array[] = [];
+    const recent: Float32Array[] = [];
+    const weights: Float32Array[] = [];
     for (const u of users) {
       const rows = (histories.get(u) ?? []).flatMap((s) => vectors.get(s) ?? []);
       if (!rows.length) continue;
@@ -85,8 +103,21 @@ export class UserVectorRefresher {
       rows.forEach((r, i) => h.set(r, i * d));
       ids.push(u);
       packed.push(h);
+      const k = Math.min(this.nextRecent, rows.length);
+      recent.push(h.subarray(0, k * d));
+      weights.push(recencyWeights(k, this.nextRecent / 2));
     }
-    if (!ids.length) return { ids, users: new Float32Array(0), boundaries: new Float32Array(0) };
-    return { ids, ...dssm.model.embedUsersFromItemVectors(packed) };
+    if (!ids.length) {
+      const none = new Float32Array(0);
+      return { ids, users: none, boundaries: none, next: { users: none, boundaries: none } };
+    }
+    const gen = dssm.model.embedUsersFromItemVectors(packed);
+    const next = dssm.model.embedUsersFromItemVectors(recent, weights);
+    return {
+      ids,
+      users: gen.users,
+      boundaries: gen.boundaries,
+      next: { users: next.users, boundaries: next.boundaries },
+    };
   }
 }

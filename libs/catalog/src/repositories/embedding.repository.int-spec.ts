@@ -158,6 +158,33 @@ describe('EmbeddingRepository on PostgreSQL', () => {
     expect(await embeddings().userVectors('i2i-1', ['u-1'])).toEqual(new Map());
   });
 
+  it('stores next-intent vectors beside them, and clears them when a refresh brings none', async () => {
+    await new InteractionRepository(db()).insertMany([play('e-1', 'u-1', 'w-1'), play('e-2', 'u-2', 'w-1')]);
+    const next = { users: rows([7, 8], [9, 10]), boundaries: rows([0, 1], [1, 0]) };
+    await embeddings().upsertUserVectors(
+      'dssm-1',
+      ['u-1', 'u-2'],
+      rows([1, 2], [3, 4]),
+      rows([0, 0], [0, 0]),
+      2,
+      1,
+      undefined,
+      next,
+    );
+    const got = await embeddings().userVectors('dssm-1', ['u-1', 'u-2']);
+    expect(got.get('u-1')).toEqual({
+      user: rows([1, 2]),
+      boundary: rows([0, 0]),
+      next: { user: rows([7, 8]), boundary: rows([0, 1]) },
+    });
+    expect(got.get('u-2')?.next).toEqual({ user: rows([9, 10]), boundary: rows([1, 0]) });
+    await embeddings().upsertUserVectors('dssm-1', ['u-2'], rows([5, 6]), rows([1, 1]), 2);
+    expect((await embeddings().userVectors('dssm-1', ['u-2'])).get('u-2')).toEqual({
+      user: rows([5, 6]),
+      boundary: rows([1, 1]),
+    });
+  });
+
   it('the user-vector feed delivers every refresh once, late commits included, page by page', async () => {
     await new InteractionRepository(db()).insertMany(
       ['u-1', 'u-2', 'u-3', 'u-4'].map((u, i) => play(`e-${i}`, u, 'w-1')),

@@ -177,6 +177,10 @@ export class EmbeddingRepository {
     return n;
   }
 
+  /**
+   * Stores users' h_gen (u, b) and, when given, their next-intent vectors h_next (same packing);
+   * without `next` the next columns are cleared, so a stale h_next never outlives its h_gen.
+   */
   async upsertUserVectors(
     modelVersion: string,
     userIds: string[],
@@ -185,20 +189,21 @@ export class EmbeddingRepository {
     dim: number,
     chunk = 2000,
     manager: EntityManager = this.ds.manager,
+    next?: { users: Float32Array; boundaries: Float32Array },
   ): Promise<void> {
     for (let i = 0; i < userIds.length; i += chunk) {
       const ids = userIds.slice(i, i + chunk);
+      const rows = (m: Float32Array | undefined) =>
+        ids.map((_, j) => (m ? vecLiteral(m, (i + j) * dim, dim) : null));
       await manager.query(
-        `INSERT INTO user_vectors (model_version, user_id, user_vector, boundary_vector)
-         SELECT $1, id, u::real[], b::real[] FROM unnest($2::text[], $3::text[], $4::text[]) AS t(id, u, b)
+        `INSERT INTO user_vectors (model_version, user_id, user_vector, boundary_vector, next_user_vector, next_boundary_vector)
+         SELECT $1, id, u::real[], b::real[], nu::real[], nb::real[]
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(id, u, b, nu, nb)
          ON CONFLICT (model_version, user_id) DO UPDATE
-           SET user_vector = EXCLUDED.user_vector, boundary_vector = EXCLUDED.boundary_vector, updated_at = now()`,
-        [
-          modelVersion,
-          ids,
-          ids.map((_, j) => vecLiteral(users, (i + j) * dim, dim)),
-          ids.map((_, j) => vecLiteral(boundaries, (i + j) * dim, dim)),
-        ],
+           SET user_vector = EXCLUDED.user_vector, boundary_vector = EXCLUDED.boundary_vector,
+               next_user_vector = EXCLUDED.next_user_vector, next_boundary_vector = EXCLUDED.next_boundary_vector,
+               updated_at = now()`,
+        [modelVersion, ids, rows(users), rows(boundaries), rows(next?.users), rows(next?.boundaries)],
       );
     }
   }
@@ -257,23 +262,45 @@ export class EmbeddingRepository {
     };
   }
 
-  async userVectors(
-    modelVersion: string,
-    userIds: string[],
-  ): Promise<Map<string, { user: Float32Array; boundary: Float32Array }>> {
+  /** Users' h_gen (u, b) and, where stored, h_next (`next`; absent = fall back to h_gen). */
+  async userVectors(modelVersion: string, userIds: string[]): Promise<Map<string, StoredUserVectors>> {
     if (!userIds.length) return new Map();
-    const rows: Array<{ user_id: string; user_vector: number[]; boundary_vector: number[] }> =
-      await this.ds.query(
-        'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 AND user_id = ANY($2)',
-        [modelVersion, userIds],
-      );
+    const rows: Array<{
+      user_id: string;
+      user_vector: number[];
+      boundary_vector: number[];
+      next_user_vector: number[] | null;
+      next_boundary_vector: number[] | null;
+    }> = await this.ds.query(
+      `SELECT user_id, user_vector, boundary_vector, next_user_vector, next_boundary_vector
+         FROM user_vectors WHERE model_version = $1 AND user_id = ANY($2)`,
+      [modelVersion, userIds],
+    );
     return new Map(
       rows.map((r) => [
         r.user_id,
-        { user: Float32Array.from(r.user_vector), boundary: Float32Array.from(r.boundary_vector) },
+        {
+          user: Float32Array.from(r.user_vector),
+          boundary: Float32Array.from(r.boundary_vector),
+          ...(r.next_user_vector && r.next_boundary_vector
+            ? {
+                next: {
+                  user: Float32Array.from(r.next_user_vector),
+                  boundary: Float32Array.from(r.next_boundary_vector),
+                },
+              }
+            : {}),
+        },
       ]),
     );
   }
+}
+
+/** One user's stored DSSM vectors: h_gen as (user, boundary), and h_next when computed. */
+export interface StoredUserVectors {
+  user: Float32Array;
+  boundary: Float32Array;
+  next?: { user: Float32Array; boundary: Float32Array };
 }
 
 /** Postgres array literal of one row of a packed matrix. */
