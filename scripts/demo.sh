@@ -43,7 +43,11 @@ say "database"
 trainer migrate
 
 # The synthetic catalogue (warm songs, users, plays) and the models, once: a re-run reuses them.
-active() { trainer versions | grep -c "^\* .* $1 " || true; }
+# An active version counts only if its artifact is still on disk (the database may outlive .data/models).
+active() {
+  trainer versions | awk -v k="$1" '$1 == "*" && $3 == k { print $NF }' |
+    while read -r dir; do if [ -f "$dir/manifest.json" ]; then echo present; fi; done | grep -c present || true
+}
 train_and_activate() { # kind, extra args...
   local kind=$1; shift
   trainer train "$kind" --dataset synthetic --seed 42 "$@" | tee "$LOGS/train-$kind.log"
