@@ -21,6 +21,7 @@ import {
 import {
   DssmModel,
   I2IEncoder,
+  type DssmTrainConfig,
   fitDssm,
   fitSemanticIdModel,
   newModelVersion,
@@ -124,12 +125,14 @@ export async function trainAndActivateSmallI2I(
   return { ...trained, activation };
 }
 
+/** `dssmConfig`: training options on top of the small defaults (e.g. `contextBuckets` for month offsets). */
 export async function trainAndActivateSmallModels(
   ds: DataSource,
   env: DebutConfig,
   catalogue: ColdStartDataset,
   split: ColdSplit,
-): Promise<SmallModels> {
+  dssmConfig: Partial<DssmTrainConfig> = {},
+): Promise<SmallModels & { dssmDir: string }> {
   const {
     version: i2iVersion,
     encoder: i2iEncoder,
@@ -138,7 +141,7 @@ export async function trainAndActivateSmallModels(
   } = await trainAndActivateSmallI2I(ds, env, catalogue, split);
 
   const fit = await fitDssm(new ColdStartEvaluator(catalogue, split, { seed: 11 }).trainContext(), {
-    config: { epochs: 3, seed: 11 },
+    config: { epochs: 3, seed: 11, ...dssmConfig },
   });
   const dssmVersion = newModelVersion('dssm');
   const dssmDir = `${env.models.dir}/${dssmVersion}`;
@@ -153,7 +156,7 @@ export async function trainAndActivateSmallModels(
     metrics: dssmMetrics,
   });
   await activation.activate(dssmVersion);
-  return { i2iVersion, i2iEncoder, dssmVersion, dssmModel: fit.model, versions, activation };
+  return { i2iVersion, i2iEncoder, dssmVersion, dssmModel: fit.model, dssmDir, versions, activation };
 }
 
 /**

@@ -309,6 +309,37 @@ describe('api over the real app module', () => {
       });
     });
 
+    it('takes an optional time `at` and says which month it gated in (the fake model has no offsets)', async () => {
+      for (const at of ['2026-12-24T18:00:00Z', '2026-12-24T23:30:00-02:00', '2026-12-24']) {
+        const res = await api
+          .http()
+          .post('/v1/users/u1/cold-gate')
+          .send({ songIds: ['c1'], at })
+          .expect(200);
+        const plain = (await api.coldGate('u1', ['c1']).expect(200)).body as ColdGateDto;
+        expect(res.body).toEqual({
+          ...plain,
+          context: { at: new Date(at).toISOString(), month: expect.any(Number), applied: false },
+        });
+      }
+      // 23:30 at −02:00 on 31 December is already January in UTC: the month is the UTC one.
+      const res = await api
+        .http()
+        .post('/v1/users/u1/cold-gate')
+        .send({ songIds: ['c1'], at: '2026-12-31T23:30:00-02:00' })
+        .expect(200);
+      expect((res.body as ColdGateDto).context).toEqual({
+        at: '2027-01-01T01:30:00.000Z',
+        month: 1,
+        applied: false,
+      });
+      await api.http().get('/v1/users/u1/cold-recommendations?at=2026-12-24').expect(200);
+      const bad = await api.http().get('/v1/users/u1/cold-recommendations?at=yesterday').expect(400);
+      expect((bad.body as { message: string[] }).message).toEqual([
+        'at must be an ISO 8601 date or date-time with a zone, e.g. 2026-12-24T18:00:00Z',
+      ]);
+    });
+
     it('accepts 500 song ids', async () => {
       const res = await api.coldGate('u1', new Array(500).fill('c1')).expect(200);
       expect((res.body as ColdGateDto).decisions).toHaveLength(500);
@@ -350,6 +381,26 @@ describe('api over the real app module', () => {
     ])('400s %s with the reason', async (_what, body, message) => {
       const res = await api.http().post('/v1/users/u1/cold-gate').send(body).expect(400);
       expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message });
+    });
+
+    it.each([
+      ['not a time', 'not a time'],
+      ['a time without a zone', '2026-12-24T18:00:00'],
+      ['an impossible date', '2026-02-30'],
+      ['another date format', '24/12/2026'],
+      ['an empty string', ''],
+      ['a number', 1766599200000],
+    ])('400s an at that is %s, with the reason', async (_what, at) => {
+      const res = await api
+        .http()
+        .post('/v1/users/u1/cold-gate')
+        .send({ songIds: ['c1'], at })
+        .expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['at must be an ISO 8601 date or date-time with a zone, e.g. 2026-12-24T18:00:00Z'],
+      });
     });
 
     it('400s a body that is not JSON', async () => {
@@ -621,11 +672,23 @@ describe('api over the real app module', () => {
   });
 
   it('serialises the hot routes with schemas that name exactly the properties of their DTOs', async () => {
-    type Node = { $ref?: string; type?: unknown; items?: Node; properties?: Record<string, Node> };
+    type Node = {
+      $ref?: string;
+      allOf?: Node[];
+      type?: unknown;
+      items?: Node;
+      properties?: Record<string, Node>;
+    };
     const doc = (await api.http().get('/docs/openapi.json').expect(200)).body as {
       components: { schemas: Record<string, Node> };
     };
-    const resolve = (n: Node): Node => (n.$ref ? doc.components.schemas[n.$ref.split('/').pop()!] : n);
+    // A described DTO-typed property is `allOf: [{ $ref }]` in the document.
+    const resolve = (n: Node): Node =>
+      n.$ref
+        ? doc.components.schemas[n.$ref.split('/').pop()!]
+        : n.allOf?.length === 1
+          ? resolve(n.allOf[0])
+          : n;
     // The property tree of a schema, as nested key lists (arrays by their items).
     const shape = (n: Node | undefined): unknown => {
       const r = n && resolve(n);

@@ -6,14 +6,27 @@ export interface MessagingLogger {
   debug?(message: string): void;
 }
 
-/** Console logger with a context prefix (the default when none is given). */
-export function consoleLogger(context = 'messaging'): MessagingLogger {
-  const stamp = (level: string, message: string) =>
-    `${new Date().toISOString()} ${level} [${context}] ${message}`;
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+
+/**
+ * Console logger with a context prefix (the default when none is given). It honours LOG_LEVEL
+ * (validated by @debut/config; read here as @debut/config's Log does, so the messaging library
+ * needs no config object): at `warn`, as the tests run, the per-consumer INFO lines are dropped
+ * and a failure's report is not buried under them.
+ */
+export function consoleLogger(
+  context = 'messaging',
+  level: string = process.env.LOG_LEVEL ?? 'info',
+): MessagingLogger {
+  const threshold = LEVELS[level as keyof typeof LEVELS] ?? LEVELS.info;
+  const stamp = (tag: string, message: string) =>
+    `${new Date().toISOString()} ${tag} [${context}] ${message}`;
+  const at = (l: keyof typeof LEVELS, write: (m: string) => void) =>
+    LEVELS[l] >= threshold ? write : () => undefined;
   return {
-    log: (m) => console.log(stamp('INFO', m)),
-    warn: (m) => console.warn(stamp('WARN', m)),
-    error: (m) => console.error(stamp('ERROR', m)),
+    log: at('info', (m) => console.log(stamp('INFO', m))),
+    warn: at('warn', (m) => console.warn(stamp('WARN', m))),
+    error: at('error', (m) => console.error(stamp('ERROR', m))),
   };
 }
 

@@ -12,6 +12,7 @@ export * from './dssm/model';
 export * from './dssm/trainer';
 export * from './dssm/stars';
 export * from './dssm/stars-training';
+export * from './dssm/context-offsets';
 export * from './early-stopping';
 export * from './training-loop';
 export * from './methods/i2i-methods';

@@ -1,7 +1,8 @@
 import { expect } from '@jest/globals';
 import { GateService, UnknownEntityError } from './gate.service';
 import { NoActiveModelError } from './model-runtime';
-import { InMemoryCatalog, testConfig } from './testing/fakes';
+import type { InterestModel } from './model-runtime';
+import { FakeInterestModel, FakeLoaders, InMemoryCatalog, testConfig } from './testing/fakes';
 
 /**
  * DSSM item vectors are the songs' first four audio values (fake model). u1 has stored vectors
@@ -15,14 +16,14 @@ const COLD: Record<string, number[]> = {
   c4: [0.7, 0, 0, 0], // u1: 0.7, passes
 };
 
-async function setUp() {
+async function setUp(loaders = new FakeLoaders(), vectorsInMemory = false) {
   const catalog = new InMemoryCatalog();
   catalog.addVersion('dssm-1', 'dssm', true);
   catalog.addSongs('cold', COLD, ['dssm-1']);
   catalog.addSongs('warm', { w1: [1, 0, 0, 0] }, ['dssm-1']);
   catalog.setUserVectors('dssm-1', 'u1', [1, 0, 0, 0], [0.5, 0.5, 0, 0]);
   catalog.addUser('fresh'); // signed up, never listened
-  const runtime = catalog.runtime(testConfig());
+  const runtime = catalog.runtime(testConfig(), loaders, { vectorsInMemory });
   await runtime.refresh();
   const gate = new GateService(runtime, catalog.repos.embeddings, catalog.repos.interactions);
   return { catalog, runtime, gate };
@@ -257,5 +258,61 @@ describe('GateService.coldRecommendations', () => {
       decisions: [],
     });
     await expect(gate.coldRecommendations('ghost', 10)).rejects.toThrow('unknown user: ghost');
+  });
+});
+
+/** The fake DSSM with a learned December offset o = (0, 1, 0, 0) and zero offsets in other months. */
+class SeasonalModel extends FakeInterestModel {
+  userAt(user: Float32Array, at: Date): Float32Array {
+    const out = Float32Array.from(user);
+    if (at.getUTCMonth() === 11) out[1] += 1;
+    return out;
+  }
+}
+class SeasonalLoaders extends FakeLoaders {
+  override async dssm(dir: string): Promise<InterestModel> {
+    this.loaded.push(dir);
+    return new SeasonalModel();
+  }
+}
+
+describe.each([
+  ['from the database', false],
+  ['from the vectors held in memory', true],
+])('GateService at a time, user vectors %s', (_how, held) => {
+  // u1 in December: u' = (1, 1, 0, 0), b = (0.5, 0.5, 0, 0), so the boundary u'·b is 1.0.
+  const december = new Date('2026-12-24T18:00:00Z');
+
+  it('adds the month offset to the user vector: score and boundary both move, and the verdicts with them', async () => {
+    const { gate } = await setUp(new SeasonalLoaders(), held);
+    const answer = await gate.gate('u1', ['c1', 'c3', 'c4'], december);
+    expect(answer.context).toEqual({ at: '2026-12-24T18:00:00.000Z', month: 12, applied: true });
+    expect(answer.decisions).toEqual([
+      { songId: 'c1', score: expect.closeTo(1.0, 5), boundary: expect.closeTo(1.0, 5), pass: false },
+      { songId: 'c3', score: expect.closeTo(1.1, 5), boundary: expect.closeTo(1.0, 5), pass: true },
+      { songId: 'c4', score: expect.closeTo(0.7, 5), boundary: expect.closeTo(1.0, 5), pass: false },
+    ]);
+    // Another month's offset is zero here: the December answer did not leak into the stored user.
+    const june = await gate.gate('u1', ['c1', 'c3'], new Date('2026-06-01'));
+    expect(june.context).toEqual({ at: '2026-06-01T00:00:00.000Z', month: 6, applied: true });
+    expect(june.decisions.map((d) => d.pass)).toEqual([true, false]);
+    expect((await gate.gate('u1', ['c1', 'c3'])).context).toBeUndefined();
+  });
+
+  it('ranks cold recommendations with the shifted user', async () => {
+    const { gate } = await setUp(new SeasonalLoaders(), held);
+    const answer = await gate.coldRecommendations('u1', 10, december);
+    expect(answer.decisions.map((d) => d.songId)).toEqual(['c3']); // 1.1 > 1.0; c1 (1.0) is on the boundary
+    expect(answer.context?.month).toBe(12);
+    expect((await gate.coldRecommendations('u1', 10)).decisions.map((d) => d.songId)).toEqual(['c1', 'c4']);
+  });
+
+  it('says when the active model has no offsets, and answers as without a time', async () => {
+    const { gate } = await setUp(new FakeLoaders(), held);
+    const at = await gate.gate('u1', ['c1', 'c3'], december);
+    expect(at.context).toEqual({ at: '2026-12-24T18:00:00.000Z', month: 12, applied: false });
+    expect(at.decisions).toEqual((await gate.gate('u1', ['c1', 'c3'])).decisions);
+    const fresh = await gate.coldRecommendations('fresh', 5, december);
+    expect(fresh).toMatchObject({ basis: 'no-history', decisions: [], context: { applied: false } });
   });
 });

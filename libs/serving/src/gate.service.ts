@@ -3,7 +3,13 @@ import type { EmbeddingRepository, InteractionRepository } from '@debut/catalog'
 import { BoundedCache } from './bounded-cache';
 import { ColdPlays } from './cold-plays';
 import type { DssmVectors } from './dssm-vectors';
-import { ModelRuntime, requireActive, type ActiveDssm, type ServingState } from './model-runtime';
+import {
+  ModelRuntime,
+  requireActive,
+  type ActiveDssm,
+  type InterestModel,
+  type ServingState,
+} from './model-runtime';
 import { interleaveDecisions, mixedMemory, type NextMemoryConfig } from './next-memory';
 import { UserVectorRefresher } from './user-vector-refresher';
 
@@ -40,6 +46,37 @@ export interface GateAnswer {
   /** `no-history`: the user has no plays yet, so every cold song is refused (documented rule). */
   basis: 'model' | 'no-history';
   decisions: GateDecision[];
+  /** Present when the request named a time. */
+  context?: GateContext;
+}
+
+/** The calendar context a request was gated in (STARS context offsets, libs/models context-offsets.ts). */
+export interface GateContext {
+  /** The request's `at`, normalised to ISO 8601 UTC. */
+  at: string;
+  /** Its calendar month in UTC, 1–12: the bucket whose learned offset was added to the user vector. */
+  month: number;
+  /** False when the active DSSM was trained without context offsets (the answer is then as without `at`). */
+  applied: boolean;
+}
+
+function contextOf(model: InterestModel, at: Date | undefined): GateContext | undefined {
+  return at && { at: at.toISOString(), month: at.getUTCMonth() + 1, applied: model.userAt !== undefined };
+}
+
+function answerOf(
+  userId: string,
+  modelVersion: string,
+  context: GateContext | undefined,
+  basis: GateAnswer['basis'],
+  decisions: GateDecision[],
+): GateAnswer {
+  return { userId, modelVersion, basis, decisions, ...(context ? { context } : {}) };
+}
+
+/** A memory as the gate sees it at time `at`: u + o_month(at) when the model has offsets, b unchanged. */
+function atTime(model: InterestModel, m: Memory, at: Date | undefined): Memory {
+  return at && model.userAt ? { user: model.userAt(m.user, at), boundary: m.boundary } : m;
 }
 
 const USER_TTL_MS = 30_000;
@@ -109,61 +146,66 @@ export class GateService {
     return { items: this.caches?.items.size ?? 0, users: this.caches?.users.size ?? 0 };
   }
 
-  async gate(userId: string, songIds: string[]): Promise<GateAnswer> {
+  /** `at`: gate as of this time (the month's context offset, when the model has one). */
+  async gate(userId: string, songIds: string[], at?: Date): Promise<GateAnswer> {
     const dssm = requireActive(this.runtime.state, 'dssm');
     const caches = this.cachesFor(dssm.version);
     const { version } = dssm;
+    const context = contextOf(dssm.model, at);
+    const answer = (basis: GateAnswer['basis'], decisions: GateDecision[]) =>
+      answerOf(userId, version, context, basis, decisions);
     const held = dssm.vectors;
     // The held tables carry h_gen only: with λ > 0 the mixed user comes from the stored rows.
     const interest = this.nextMemory.mix > 0 ? undefined : held?.user(userId);
     const offsets = interest && heldOffsets(held!, songIds);
     if (interest && offsets) {
       // The fast path, synchronous from here: no await between reading the rows and using them.
-      const boundary = new InterestBoundary(interest, dssm.model.gateOffset ?? 0);
-      return {
-        userId,
-        modelVersion: version,
-        basis: 'model',
-        decisions: boundary.gateAt(songIds, held!.songs.matrix, offsets),
-      };
+      const boundary = new InterestBoundary(atTime(dssm.model, interest, at), dssm.model.gateOffset ?? 0);
+      return answer('model', boundary.gateAt(songIds, held!.songs.matrix, offsets));
     }
     const unique = [...new Set(songIds)];
-    const [boundary, items] = await Promise.all([
+    const [stored, items] = await Promise.all([
       this.interestOf(dssm, caches, userId),
       this.itemVectors(dssm, caches, unique),
     ]);
     const unknown = unique.filter((id) => !items.has(id));
     if (unknown.length) throw new UnknownEntityError('song', unknown);
-    if (!boundary)
-      return { userId, modelVersion: version, basis: 'no-history', decisions: noHistoryDecisions(songIds) };
+    if (!stored) return answer('no-history', noHistoryDecisions(songIds));
+    const boundary = context?.applied
+      ? new InterestBoundary(atTime(dssm.model, stored.interest, at), dssm.model.gateOffset ?? 0)
+      : stored;
     const dim = boundary.interest.user.length;
     const packed = new Float32Array(songIds.length * dim);
     songIds.forEach((id, i) => packed.set(items.get(id)!, i * dim));
-    return { userId, modelVersion: version, basis: 'model', decisions: boundary.gate(songIds, packed) };
+    return answer('model', boundary.gate(songIds, packed));
   }
 
-  /** Cold songs above the user's boundary, best first. */
-  async coldRecommendations(userId: string, limit: number): Promise<GateAnswer> {
+  /** Cold songs above the user's boundary, best first; `at` as for gate(). */
+  async coldRecommendations(userId: string, limit: number, at?: Date): Promise<GateAnswer> {
     const dssm = requireActive(this.runtime.state, 'dssm');
     const { version, cold } = dssm;
+    const context = contextOf(dssm.model, at);
+
     const offset = dssm.model.gateOffset ?? 0;
     // With λ > 0 each memory ranks on its own boundary and the two lists interleave (STARS).
     const memories: { gen: Memory; next?: Memory } | null =
       this.nextMemory.mix > 0
         ? await this.memoriesOf(dssm, userId)
         : await this.interestOf(dssm, this.cachesFor(version), userId).then((b) => b && { gen: b.interest });
-    if (!memories) return { userId, modelVersion: version, basis: 'no-history', decisions: [] };
+    if (!memories) return answerOf(userId, version, context, 'no-history', []);
     const exclude =
       (dssm.vectors && this.coldPlays.of(userId)) ||
       new Set((await this.interactions.recentHistories([userId], 10_000)).get(userId));
-    const lists = [memories.gen, ...(memories.next ? [memories.next] : [])].map((m) => {
+    const lists = [memories.gen, ...(memories.next ? [memories.next] : [])].map((memory) => {
+      // The cold pool is searched with the shifted user too: the context changes the ranking, not only the cut.
+      const m = atTime(dssm.model, memory, at);
       const boundary = new InterestBoundary(m, offset);
       const candidates = cold
         .search(m.user, limit, { exclude })
         .map((n) => ({ songId: n.id, score: n.score }));
       return boundary.above(candidates, limit);
     });
-    return { userId, modelVersion: version, basis: 'model', decisions: interleaveDecisions(lists, limit) };
+    return answerOf(userId, version, context, 'model', interleaveDecisions(lists, limit));
   }
 
   /** The caches of the version a request starts on; a switch drops the previous version's. */

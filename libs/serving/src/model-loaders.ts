@@ -26,6 +26,7 @@ export function tfModelLoaders(backend: 'auto' | 'tensorflow' | 'wasm'): ModelLo
         gateOffset: model.gateOffset,
         embedItems: (c) => model.embedItems(c),
         embedUsersFromItemVectors: (h, w) => model.embedUsersFromItemVectors(h, undefined, w),
+        ...(model.context ? { userAt: (u: Float32Array, at: Date) => model.context!.shift(u, at) } : {}),
         dispose: () => model.dispose(),
       };
     },

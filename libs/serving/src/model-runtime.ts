@@ -45,6 +45,11 @@ export interface InterestModel {
     histories: Float32Array[],
     weights?: Float32Array[],
   ): { users: Float32Array; boundaries: Float32Array };
+  /**
+   * Calendar context (trained with `--context month`): the user vector a request naming a time
+   * `at` is gated with, u + o_month(at) (a new vector). Absent: the model has no context offsets.
+   */
+  userAt?(user: Float32Array, at: Date): Float32Array;
   /** Frees the model's tensors; called once no request can still use a replaced version. */
   dispose?(): void;
 }

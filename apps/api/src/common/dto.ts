@@ -14,9 +14,40 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   ValidateIf,
+  isISO8601,
 } from 'class-validator';
 import { MARKET_CODE, MAX_EXPOSURE_USERS } from '@debut/features';
+
+/**
+ * A calendar date, or a date-time WITH its zone (Z or ±hh:mm): without one, the month of a time
+ * near a month's end would depend on the server's zone. IsISO8601 (strict) then rejects
+ * impossible dates such as 2026-02-30.
+ */
+const AT_PATTERN = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const AT_MESSAGE = '$property must be an ISO 8601 date or date-time with a zone, e.g. 2026-12-24T18:00:00Z';
+const AT_DESCRIPTION =
+  "gate as of this time: the active DSSM adds its learned offset for the time's UTC month to the user vector (models trained with --context month; others answer as without it)";
+
+/** Validates an optional `at` (body or query) with one reason, and keeps the string; the controller parses it. */
+function AtProperty(): PropertyDecorator {
+  return (target, key) => {
+    ApiPropertyOptional({ description: AT_DESCRIPTION, example: '2026-12-24T18:00:00Z' })(target, key);
+    IsOptional()(target, key);
+    ValidateBy(
+      {
+        name: 'isZonedTime',
+        validator: {
+          validate: (v: unknown) =>
+            typeof v === 'string' && AT_PATTERN.test(v) && isISO8601(v, { strict: true }),
+          defaultMessage: () => AT_MESSAGE,
+        },
+      },
+      {},
+    )(target, key);
+  };
+}
 
 const MARKET_MESSAGE =
   '$property must be an ISO 3166-1 alpha-2 market code, two upper-case letters (e.g. SE)';
@@ -140,6 +171,9 @@ export class ColdGateBody {
   @Length(1, 128, { each: true })
   songIds: string[];
 
+  @AtProperty()
+  at?: string;
+
   /**
    * True only for bodies the decorators above accept (a subset of them: ids are counted in UTF-16
    * units, which never undercounts), checked in a few µs; everything else goes through
@@ -253,11 +287,29 @@ export class SidNeighboursDto {
   songs: SidNeighbourDto[];
 }
 
+/** GET /v1/users/{id}/cold-recommendations. */
+export class ColdRecommendationsQuery extends LimitQuery {
+  @AtProperty()
+  at?: string;
+}
+
+export class GateContextDto {
+  @ApiProperty({ description: "the request's at, as ISO 8601 UTC" }) at: string;
+  @ApiProperty({ minimum: 1, maximum: 12, description: 'its UTC month: the bucket whose offset was added' })
+  month: number;
+  @ApiProperty({
+    description: 'false: the active DSSM has no context offsets, so the answer is the same as without at',
+  })
+  applied: boolean;
+}
+
 export class ColdGateDto {
   @ApiProperty() userId: string;
   @ApiProperty() modelVersion: string;
   @ApiProperty({ enum: ['model', 'no-history'] }) basis: 'model' | 'no-history';
   @ApiProperty({ type: [GateDecisionDto] }) decisions: GateDecisionDto[];
+  @ApiPropertyOptional({ type: GateContextDto, description: 'present when the request named at' })
+  context?: GateContextDto;
 }
 
 export class ColdRecommendationsDto {
@@ -265,4 +317,6 @@ export class ColdRecommendationsDto {
   @ApiProperty() modelVersion: string;
   @ApiProperty({ enum: ['model', 'no-history'] }) basis: 'model' | 'no-history';
   @ApiProperty({ type: [GateDecisionDto] }) songs: GateDecisionDto[];
+  @ApiPropertyOptional({ type: GateContextDto, description: 'present when the request named at' })
+  context?: GateContextDto;
 }

@@ -6,6 +6,7 @@
  */
 const str = { type: 'string' } as const;
 const num = { type: 'number' } as const;
+const bool = { type: 'boolean' } as const;
 const nullableNum = { type: ['number', 'null'] } as const;
 const nullableBool = { type: ['boolean', 'null'] } as const;
 const nullableStr = { type: ['string', 'null'] } as const;
@@ -17,18 +18,20 @@ function object(properties: Record<string, unknown>, optional: Record<string, un
     properties: { ...properties, ...optional },
   } as const;
 }
-const bool = { type: 'boolean' } as const;
 
 const gateDecision = object({ songId: str, score: num, boundary: num, pass: { type: 'boolean' } });
 const neighbour = object({ songId: str, similarity: num });
 
 export const RESPONSE_SCHEMAS = {
-  ColdGateDto: object({
-    userId: str,
-    modelVersion: str,
-    basis: str,
-    decisions: { type: 'array', items: gateDecision },
-  }),
+  ColdGateDto: object(
+    {
+      userId: str,
+      modelVersion: str,
+      basis: str,
+      decisions: { type: 'array', items: gateDecision },
+    },
+    { context: object({ at: str, month: num, applied: bool }) },
+  ),
   SimilarDto: object({ songId: str, modelVersion: str, similar: { type: 'array', items: neighbour } }),
   AudienceDto: object(
     {

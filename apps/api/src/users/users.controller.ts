@@ -16,12 +16,15 @@ import {
   ColdGateBody,
   ColdGateDto,
   ColdRecommendationsDto,
-  LimitQuery,
+  ColdRecommendationsQuery,
   UserProfileBody,
 } from '../common/dto';
 import { ApiKeyGuard } from '../common/api-key.guard';
 import { RuleEvents } from '../common/rule-events.service';
 import { MetricsService } from '../metrics/metrics.service';
+
+/** A validated `at` (see dto.ts) as a Date; absent stays absent. */
+const atOf = (at: string | undefined): Date | undefined => (at === undefined ? undefined : new Date(at));
 
 @ApiTags('users')
 @Controller('v1/users')
@@ -56,7 +59,7 @@ export class UsersController {
   @RouteSchema(okSchema('ColdGateDto'))
   @ApiNotFoundResponse({ description: 'unknown user or song' })
   async coldGate(@Param('id') id: string, @Body() body: ColdGateBody): Promise<ColdGateDto> {
-    const answer = await this.gate.gate(id, body.songIds);
+    const answer = await this.gate.gate(id, body.songIds, atOf(body.at));
     let passed = 0;
     for (const d of answer.decisions) if (d.pass) passed++;
     this.metrics.gateDecisions.inc({ outcome: 'pass' }, passed);
@@ -70,9 +73,9 @@ export class UsersController {
   @ApiNotFoundResponse({ description: 'unknown user' })
   async coldRecommendations(
     @Param('id') id: string,
-    @Query() q: LimitQuery,
+    @Query() q: ColdRecommendationsQuery,
   ): Promise<ColdRecommendationsDto> {
-    const { decisions, ...rest } = await this.gate.coldRecommendations(id, q.limit ?? 20);
+    const { decisions, ...rest } = await this.gate.coldRecommendations(id, q.limit ?? 20, atOf(q.at));
     return { ...rest, songs: decisions };
   }
 }

@@ -1,8 +1,15 @@
 import * as path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { ColdStartEvaluator, loadWithSplit, parseDataset } from '@debut/evaluation';
-import { DssmTrainConfig, fitDssm, initTf, newModelVersion, saveDssmArtifact } from '@debut/models';
+import {
+  DssmTrainConfig,
+  MONTH_BUCKETS,
+  fitDssm,
+  initTf,
+  newModelVersion,
+  saveDssmArtifact,
+} from '@debut/models';
 import { progressBar, registerVersion } from './train-support';
 
 interface TrainDssmOptions {
@@ -11,6 +18,7 @@ interface TrainDssmOptions {
   epochs?: number;
   alpha?: number;
   fromI2i?: string;
+  context: 'none' | 'month';
   register: boolean;
 }
 
@@ -23,13 +31,21 @@ export function registerTrainDssm(train: Command): void {
   train
     .command('dssm')
     .description('the multimodal DSSM with interest boundary (user, item and boundary towers)')
-    .option('--dataset <name>', 'lastfm | synthetic', 'synthetic')
+    .option('--dataset <name>', 'lastfm | synthetic | synthetic-drift', 'synthetic')
     .option('--seed <n>', 'split and training seed', (v) => Number(v), 42)
     .option('--epochs <n>', 'maximum epochs (early stopping on cold validation items)', (v) => Number(v))
     .option('--alpha <x>', 'weight of positives in the BCE (negatives get 1 − α)', (v) => Number(v))
     .option(
       '--from-i2i <dir>',
       'initialise the item tower from this I2I artifact directory (same schema and sizes)',
+    )
+    .addOption(
+      new Option(
+        '--context <kind>',
+        'learn calendar offsets of the user vector (month of the play), applied when a gate request names `at`; needs plays with timestamps (synthetic-drift)',
+      )
+        .choices(['none', 'month'])
+        .default('none'),
     )
     .option('--no-register', 'do not register the version in the database')
     .action(async (o: TrainDssmOptions) => {
@@ -50,6 +66,7 @@ export function registerTrainDssm(train: Command): void {
         config: {
           ...(o.epochs ? { epochs: o.epochs } : {}),
           ...(o.alpha !== undefined ? { alpha: o.alpha } : {}),
+          ...(o.context === 'month' ? { contextBuckets: MONTH_BUCKETS } : {}),
         },
         fromI2I: o.fromI2i,
         onProgress: (p) => bar.update(p),
@@ -63,6 +80,7 @@ export function registerTrainDssm(train: Command): void {
         seed: o.seed,
         backend,
         fromI2I: o.fromI2i ?? null,
+        context: o.context,
         bestEpoch: fit.train.bestEpoch,
         'val.gate.f1': val?.f1,
         'val.gate.precision': val?.precision,

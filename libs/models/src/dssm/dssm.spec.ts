@@ -21,6 +21,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { initTf } from '../tf';
 import { DssmModel, loadDssmModel, saveDssmArtifact } from './model';
+import { ContextOffsets, MONTH_BUCKETS } from './context-offsets';
 import { trainDssm } from './trainer';
 
 jest.setTimeout(60000);
@@ -173,5 +174,39 @@ describe('DSSM with interest boundary', () => {
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps calendar offsets through an artifact; one without them loads with none', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dssm-context-'));
+    try {
+      const d = model.dim;
+      const offsets = Float32Array.from({ length: MONTH_BUCKETS * d }, (_, i) => Math.sin(i));
+      const manifest = await saveDssmArtifact(dir, model.withContext(new ContextOffsets(offsets, d)));
+      expect(manifest.config.contextBuckets).toBe(MONTH_BUCKETS);
+      const { model: loaded } = await loadDssmModel(dir);
+      expect(loaded.context?.offsets).toEqual(offsets);
+      expect(loaded.gateOffset).toBe(model.gateOffset);
+      // December (bucket 11) adds row 11 and leaves the input as it was.
+      const u = new Float32Array(d).fill(1);
+      const shifted = loaded.context!.shift(u, new Date('2026-12-31T23:59:59Z'));
+      expect(shifted).toEqual(u.map((x, c) => x + offsets[11 * d + c]));
+      expect(Array.from(u).every((x) => x === 1)).toBe(true);
+      expect(loaded.context!.shift(u, new Date('2027-01-01T00:00:00Z'))).toEqual(
+        u.map((x, c) => x + offsets[c]),
+      );
+      loaded.dispose();
+      await saveDssmArtifact(dir, model);
+      const plain = await loadDssmModel(dir);
+      expect(plain.model.context).toBeUndefined();
+      plain.model.dispose();
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses offsets of the wrong size', () => {
+    expect(() => new ContextOffsets(new Float32Array(11 * model.dim), model.dim)).toThrow(
+      `expected 12 × ${model.dim} values`,
+    );
   });
 });

@@ -16,6 +16,7 @@ import * as path from 'path';
 import { Featurizer, SongContent } from '@debut/features';
 import { ArtifactManifest, assignWeights, readArtifact, writeArtifact } from '../artifact';
 import { tf } from '../tf';
+import { CONTEXT_WEIGHT, ContextOffsets, MONTH_BUCKETS } from './context-offsets';
 import { DssmArchConfig, DssmTowers } from './towers';
 
 export const DSSM_KIND = 'dssm';
@@ -45,6 +46,8 @@ export class DssmModel {
      * every user: the boundary tower ranks users' thresholds, τ sets the level F1 is best at).
      */
     readonly gateOffset = 0,
+    /** Calendar offsets for requests that name a time (absent: the model was trained without). */
+    readonly context?: ContextOffsets,
   ) {}
 
   get dim(): number {
@@ -53,7 +56,12 @@ export class DssmModel {
 
   /** The same towers with another gate offset. */
   withGateOffset(offset: number): DssmModel {
-    return new DssmModel(this.featurizer, this.towers, this.chunkSize, offset);
+    return new DssmModel(this.featurizer, this.towers, this.chunkSize, offset, this.context);
+  }
+
+  /** The same towers with calendar context offsets. */
+  withContext(context: ContextOffsets | undefined): DssmModel {
+    return new DssmModel(this.featurizer, this.towers, this.chunkSize, this.gateOffset, context);
   }
 
   get historyLength(): number {
@@ -197,9 +205,14 @@ export async function saveDssmArtifact(
     kind: DSSM_KIND,
     version,
     schema: model.featurizer.schema,
-    config: { ...config, ...model.towers.cfg, gateOffset: model.gateOffset },
+    config: {
+      ...config,
+      ...model.towers.cfg,
+      gateOffset: model.gateOffset,
+      contextBuckets: model.context ? MONTH_BUCKETS : 0,
+    },
     metrics,
-    weights: model.towers.weights(),
+    weights: [...model.towers.weights(), ...(model.context ? [model.context.weight()] : [])],
     extra: { fields: model.featurizer.fields, inputDim: model.featurizer.inputDim, dim: model.dim },
   });
 }
@@ -221,7 +234,10 @@ export async function loadDssmModel(
     throw e;
   }
   const offset = typeof manifest.config.gateOffset === 'number' ? manifest.config.gateOffset : 0;
-  return { model: new DssmModel(featurizer, towers, undefined, offset), manifest };
+  return {
+    model: new DssmModel(featurizer, towers, undefined, offset, contextOf(manifest, loaded, dir)),
+    manifest,
+  };
 }
 
 /**
@@ -234,6 +250,22 @@ export async function initItemTowerFromI2I(towers: DssmTowers, i2iDir: string): 
   if (loaded.manifest.kind !== 'i2i')
     throw new Error(`artifact ${i2iDir}: kind ${loaded.manifest.kind}, expected i2i`);
   assignWeights(towers.item.weights(), loaded.tensors);
+}
+
+/** The artifact's calendar offsets, when it was trained with them (older artifacts have none). */
+function contextOf(
+  manifest: ArtifactManifest<DssmArtifactConfig>,
+  loaded: Awaited<ReturnType<typeof readArtifact>>,
+  dir: string,
+): ContextOffsets | undefined {
+  if (!manifest.config.contextBuckets) return undefined;
+  const w = loaded.tensors.get(CONTEXT_WEIGHT);
+  if (!w)
+    throw new Error(
+      `artifact ${dir}: contextBuckets ${JSON.stringify(manifest.config.contextBuckets)} but no ${CONTEXT_WEIGHT}`,
+    );
+  const dim = typeof manifest.extra?.dim === 'number' ? manifest.extra.dim : manifest.config.dim;
+  return new ContextOffsets(w.values, dim);
 }
 
 function archOf(c: DssmArtifactConfig): DssmArchConfig {

@@ -19,6 +19,7 @@ import {
 } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import { DssmModel, UserVectors, initItemTowerFromI2I } from '../dssm/model';
+import { ContextOffsets, MONTH_BUCKETS, monthBucket } from '../dssm/context-offsets';
 import { DssmTrainConfig, DssmTrainResult, trainDssm } from '../dssm/trainer';
 import { StarsLearned, addItemDelta } from '../dssm/stars-training';
 import type { TrainProgress } from '../i2i-trainer';
@@ -92,7 +93,7 @@ function monthBuckets(ctx: TrainContext, warm: string[], histories: Int32Array[]
   return ctx.dataset.users.map((u, r) =>
     Int32Array.from(histories[r], (j) => {
       const t = at.get(`${u}\u0001${warm[j]}`);
-      return t === undefined ? -1 : new Date(t).getUTCMonth();
+      return t === undefined ? -1 : monthBucket(t);
     }),
   );
 }
@@ -258,6 +259,10 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
   const inputs = featurizer.encodeBatch(warm.map((id) => byId.get(id)!.content));
   const histories = trainingHistories(ctx, warmIndex);
   const config = { seed: ctx.seed, ...DATASET_CONFIG[ctx.dataset.name], ...opts.config };
+  if (config.contextBuckets && config.contextBuckets !== MONTH_BUCKETS)
+    throw new Error(
+      `contextBuckets: only ${MONTH_BUCKETS} (months of the year) is supported, got ${config.contextBuckets}`,
+    );
   // Warm vectors carry the learned per-song deltas when the itemDelta option trained them.
   const evaluate = (towersModel: DssmModel, learned: StarsLearned = {}) => {
     const warmVecs = towersModel.embedItemInputs(inputs, warm.length);
@@ -298,7 +303,10 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
   const uncalibrated = new DssmModel(featurizer, train.towers);
   const { uv } = evaluate(uncalibrated, train.learned);
   const gate = calibrateGateOffset(ctx, uncalibrated, uv);
-  const model = uncalibrated.withGateOffset(gate.offset);
+  const learnedContext = train.learned.contextOffsets;
+  const model = uncalibrated
+    .withGateOffset(gate.offset)
+    .withContext(learnedContext && new ContextOffsets(learnedContext, uncalibrated.dim));
   ctx.log(
     `[dssm] gate offset τ ${gate.offset.toFixed(4)} calibrated on cold validation (val F1 ${gate.f1.toFixed(4)}; uncalibrated ${bestVal?.f1.toFixed(4) ?? '-'})`,
   );

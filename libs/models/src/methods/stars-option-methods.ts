@@ -10,7 +10,7 @@
  */
 import { TrainContext, U2IMethod } from '@debut/evaluation';
 import { DssmTrainConfig } from '../dssm/trainer';
-import { addContextOffset } from '../dssm/stars-training';
+import { MONTH_BUCKETS, monthBucket } from '../dssm/context-offsets';
 import { asU2IModel, fitDssm, userRowsOf } from './dssm-methods';
 
 /** Fixed a priori (not tuned): the softmax and the BCE then have comparable gradients early on. */
@@ -34,14 +34,13 @@ export function contextMethods(): U2IMethod[] {
     {
       name: 'dssm-context',
       fit: async (ctx: TrainContext) => {
-        const fit = await fitDssm(ctx, { config: { contextBuckets: 12 } });
-        const offsets = fit.train.learned.contextOffsets!;
-        const d = fit.model.dim;
+        const fit = await fitDssm(ctx, { config: { contextBuckets: MONTH_BUCKETS } });
+        const context = fit.model.context!;
         return {
           ...asU2IModel(fit, true),
           embedUsersAt: (ids: string[], at: number) =>
-            addContextOffset(userRowsOf(fit, fit.vectors.users, ids), offsets, d, (r) =>
-              fit.userRow.has(ids[r]) ? new Date(at).getUTCMonth() : -1,
+            context.shiftRows(userRowsOf(fit, fit.vectors.users, ids), (r) =>
+              fit.userRow.has(ids[r]) ? monthBucket(at) : -1,
             ),
         };
       },
