@@ -136,10 +136,23 @@ describe('ModelRuntime', () => {
     expect(runtime.dssm).toBeNull();
   });
 
-  it('shares one refresh between concurrent callers', async () => {
+  it('callers arriving during a refresh share one follow-up refresh', async () => {
     const { runtime, catalog } = setUp();
     await Promise.all([runtime.refresh(), runtime.refresh(), runtime.refresh()]);
-    expect(catalog.reads.filter((r) => r === 'versions.active')).toHaveLength(2); // one per kind
+    // The first, then one more for the two that arrived while it ran: two reads per kind each.
+    expect(catalog.reads.filter((r) => r === 'versions.active')).toHaveLength(4);
+  });
+
+  it('a caller that activated a version while a refresh was running serves it once its refresh returns', async () => {
+    const { runtime, catalog } = setUp();
+    await runtime.refresh();
+    catalog.addVersion('i2i-2', 'i2i');
+    catalog.setSongVector('i2i-2', 'w2', [0, 1, 0, 0]);
+    const polling = runtime.refresh(); // e.g. the poll timer: reads the active versions first
+    catalog.activateVersion('i2i-2'); // an activation commits meanwhile ...
+    await runtime.refresh(); // ... and its caller refreshes
+    expect(runtime.i2i?.version).toBe('i2i-2');
+    await polling;
   });
 
   it('saves its pools and a restarted process loads them instead of rebuilding', async () => {

@@ -131,6 +131,7 @@ export class ModelRuntime {
   private readonly userListeners: Array<(version: string, userIds: string[]) => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  private followUp: Promise<void> | null = null;
   private readonly log = new Log('model-runtime');
 
   constructor(
@@ -166,6 +167,7 @@ export class ModelRuntime {
   /** Poll for activations and pool changes every `ms` (errors are logged, never thrown). */
   start(ms: number): void {
     this.timer = setInterval(() => {
+      if (this.refreshing) return; // a poll needs no follow-up: the next tick comes anyway
       this.refresh().catch((e: unknown) => this.log.warn('refresh failed', { error: String(e) }));
     }, ms);
     this.timer.unref();
@@ -176,10 +178,24 @@ export class ModelRuntime {
     this.timer = null;
   }
 
-  /** One refresh at a time; concurrent callers share it. */
+  /**
+   * One refresh at a time, and each caller sees the database as it was when it called: a refresh
+   * already running may have read the active versions before the caller's change (an activation
+   * that just committed), so a caller arriving during one waits for it and then gets a refresh
+   * that starts after its call, shared with everyone else who arrived meanwhile.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
-    return this.refreshing;
+    if (!this.refreshing) {
+      this.refreshing = this.doRefresh().finally(() => (this.refreshing = null));
+      return this.refreshing;
+    }
+    this.followUp ??= this.refreshing
+      .catch(() => undefined)
+      .then(() => {
+        this.followUp = null;
+        return this.refresh();
+      });
+    return this.followUp;
   }
 
   private async doRefresh(): Promise<void> {
