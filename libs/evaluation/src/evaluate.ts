@@ -297,7 +297,11 @@ export class ColdStartEvaluator {
     const listScores = model.embedUserLists?.(users).map((L) => this.scoresFor(model, L, 'test').S);
     const rankedOf = (u: number) =>
       (listScores
-        ? roundRobin(listScores.map((S) => rankRow(S, u, nItems)))
+        ? roundRobin(
+            listScores.map((S) => rankRow(S, u, nItems)),
+            Infinity,
+            model.listShares,
+          )
         : rankRow(test.S, u, nItems)
       ).map((i) => this.coldIds.test[i]);
     const rec: number[] = [];

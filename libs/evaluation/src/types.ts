@@ -113,6 +113,8 @@ export interface U2IModel {
    * the lists round-robin (skipping duplicates). The gate still uses embedUsers.
    */
   embedUserLists?(userIds: string[]): Float32Array[];
+  /** Ranks each list gives per round-robin turn (default one each), e.g. [3, 1]. */
+  listShares?: number[];
   /** Context offsets (issue 16): user vectors for a time `at` (ms), e.g. u + o_month(at). */
   embedUsersAt?(userIds: string[], at: number): Float32Array;
 }

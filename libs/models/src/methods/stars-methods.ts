@@ -3,7 +3,8 @@
  * (dssm/stars.ts), so they differ from it only in how users are pooled and ranked:
  *  - `dssm-dual-memory`: cold items ranked and gated by the mix (1 − λ)·h_gen + λ·h_next;
  *  - `dssm-dual-memory-rr`: the h_gen list and the h_next list interleaved round-robin
- *    (duplicates skipped); the gate is the same mix.
+ *    (duplicates skipped), s h_gen ranks per h_next rank each turn (s ∈ RR_SHARES, chosen on
+ *    validation; s = 1 is STARS' interleave); the gate is the same mix.
  * recentLength (halfLife = recentLength / 2) and λ are chosen on cold VALIDATION R@20; τ of the
  * mixed gate is recalibrated on cold validation. "Recent" is the order of the training plays by
  * their timestamp (`at`, last play); a dataset without timestamps (Last.fm) falls back to the
@@ -16,7 +17,12 @@ import { DualMemoryConfig, mixUserVectors, nextIntentVectors } from '../dssm/sta
 import { DssmFit, DssmFitOnce, asU2IModel, calibrateGateOffset, userRowsOf } from './dssm-methods';
 
 const RECENT_LENGTHS = [5, 10, 20];
-const MIXES = [0.25, 0.5, 0.75];
+const MIXES = [0.1, 0.25, 0.5, 0.75];
+/**
+ * Round-robin shares [h_gen ranks, h_next ranks] per turn: one each is STARS' interleave; more
+ * long-term picks per next-intent pick suit a truth (a year of plays) that is mostly long-term.
+ */
+const RR_SHARES = [1, 2, 3];
 
 /** Per user: indices into `warm` of its training songs, most recent first (no `at`: strongest first). */
 export function recentFirstHistories(ctx: TrainContext, warmIndex: Map<string, number>): Int32Array[] {
@@ -41,6 +47,8 @@ export interface DualMemoryFit {
   next: UserVectors;
   /** Next-intent vectors of the round-robin row (its own recentLength). */
   nextRr: UserVectors;
+  /** h_gen ranks per h_next rank in each turn of the round-robin row. */
+  rrShare: number;
   mixed: UserVectors;
   config: DualMemoryConfig;
   rrRecentLength: number;
@@ -106,14 +114,17 @@ export function fitDualMemory(ctx: TrainContext, fit: DssmFit): DualMemoryFit {
   const genRanks = ctx.dataset.users.map((_, u) => genRank(u));
   const grid: string[] = [];
   let best = { val: -1, config: { recentLength: 10, halfLife: 5, mix: 0.5 }, next: gen, mixed: gen };
-  let bestRr = { val: -1, recentLength: 10, next: gen };
+  let bestRr = { val: -1, recentLength: 10, share: 1, next: gen };
   for (const recentLength of RECENT_LENGTHS) {
     const halfLife = recentLength / 2;
     const next = nextIntentVectors(model, warmVecs, recent, { recentLength, halfLife });
     const nextRank = ranker(next.users, I, d, n);
-    const rr = valRecall20(ctx, (u) => roundRobin([genRanks[u], nextRank(u)]));
-    grid.push(`rr R ${recentLength}: ${rr.toFixed(4)}`);
-    if (rr > bestRr.val) bestRr = { val: rr, recentLength, next };
+    const nextRanks = ctx.dataset.users.map((_, u) => nextRank(u));
+    for (const share of RR_SHARES) {
+      const rr = valRecall20(ctx, (u) => roundRobin([genRanks[u], nextRanks[u]], Infinity, [share, 1]));
+      grid.push(`rr R ${recentLength} ${share}:1: ${rr.toFixed(4)}`);
+      if (rr > bestRr.val) bestRr = { val: rr, recentLength, share, next };
+    }
     for (const mix of MIXES) {
       const mixed = mixUserVectors(gen, next, mix);
       const val = valRecall20(ctx, ranker(mixed.users, I, d, n));
@@ -126,6 +137,7 @@ export function fitDualMemory(ctx: TrainContext, fit: DssmFit): DualMemoryFit {
     gen,
     next: best.next,
     nextRr: bestRr.next,
+    rrShare: bestRr.share,
     mixed: best.mixed,
     config: best.config,
     rrRecentLength: bestRr.recentLength,
@@ -144,7 +156,7 @@ export function dualMemoryMethods(fitOnce: DssmFitOnce): U2IMethod[] {
         const dual = fitDualMemory(ctx, fit);
         ctx.log(
           `[dual-memory] chosen on cold validation: recentLength ${dual.config.recentLength}, halfLife ${dual.config.halfLife}, ` +
-            `λ ${dual.config.mix}; round-robin recentLength ${dual.rrRecentLength}; mixed gate τ ${dual.gateOffset.toFixed(4)} ` +
+            `λ ${dual.config.mix}; round-robin recentLength ${dual.rrRecentLength} ${dual.rrShare}:1; mixed gate τ ${dual.gateOffset.toFixed(4)} ` +
             `(val R@20 ${dual.grid.join(', ')})`,
         );
         return { fit, dual };
@@ -173,6 +185,7 @@ export function dualMemoryMethods(fitOnce: DssmFitOnce): U2IMethod[] {
             userRowsOf(fit, dual.gen.users, ids),
             userRowsOf(fit, dual.nextRr.users, ids),
           ],
+          listShares: [dual.rrShare, 1],
         };
       },
     },
