@@ -53,6 +53,11 @@ export function registerTrainDssm(train: Command): void {
       const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.log(m) });
       const log = (m: string) => console.log(m);
       const { dataset, split } = loadWithSplit(parseDataset(o.dataset), o.seed, log);
+      // Offsets learned from plays without a month would stay zero and be served as if learned.
+      if (o.context === 'month' && !split.train.some((it) => it.at !== undefined))
+        throw new Error(
+          `--context month needs plays with timestamps; ${o.dataset} has none (use --dataset synthetic-drift)`,
+        );
       const ev = new ColdStartEvaluator(dataset, split, { k: config.audience.neighbours, seed: o.seed });
       const bar = progressBar('dssm');
       // Epoch logs go through the bar's stream order: stop the bar before printing.
