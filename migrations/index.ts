@@ -11,6 +11,7 @@ import { SemanticIds1765300000000 } from './1765300000000-semantic-ids';
 import { AudienceRules1765400000000 } from './1765400000000-audience-rules';
 import { SearchModelKind1765500000000 } from './1765500000000-search-model-kind';
 import { NextUserVectors1765600000000 } from './1765600000000-next-user-vectors';
+import { UserDrawKey1765700000000 } from './1765700000000-user-draw-key';
 
 /** Every migration, in order. Listed explicitly so compiled and ts-jest runs load the same set. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   AudienceRules1765400000000,
   SearchModelKind1765500000000,
   NextUserVectors1765600000000,
+  UserDrawKey1765700000000,
 ];

@@ -225,6 +225,8 @@ it('one release: audience with scores, gate verdicts and neighbour songs, simila
   expect(body).toContain('Nearest established songs');
   expect(body).toContain('has no semantic IDs'); // the small model is trained without a codebook
   expect(await page.$('svg.chart[role="img"]')).not.toBeNull();
+  // These releases carry no exploration share: the summary says so in words.
+  expect(body).toMatch(/Exploration members\s+none/);
 
   const csv = await page.evaluate(
     (u) => fetch(u).then(async (r) => ({ type: r.headers.get('content-type'), body: await r.text() })),
@@ -232,9 +234,12 @@ it('one release: audience with scores, gate verdicts and neighbour songs, simila
   );
   expect(csv.type).toContain('text/csv');
   const lines = csv.body.trim().split('\r\n');
-  expect(lines[0]).toBe('rank,user_id,score,gate_pass,because,song_id,model_version,method,selected_at');
+  expect(lines[0]).toBe(
+    'rank,user_id,score,gate_pass,because,song_id,model_version,method,selected_at,explore',
+  );
   expect(lines.length).toBeGreaterThan(10);
   expect(lines[1]).toContain(`"${audienceUser}"`);
+  expect(lines[1]).toMatch(/,false$/); // not an exploration member
 });
 
 it('recompute is refused without the key and selects the audience again with it', async () => {

@@ -14,7 +14,16 @@ INSERT INTO users (id, region, explicit_opt_out, profile_updated_at)
 SELECT id, region, explicit_opt_out FROM users WHERE id = ANY($1);
 
 -- UserRepository.shuffled
-SELECT id FROM users ORDER BY md5($1 || id), id LIMIT $2;
+SELECT id FROM (
+    (SELECT id, draw_key, 0 AS lap FROM users
+      WHERE draw_key >= ring_key($1)
+      ORDER BY draw_key, id LIMIT $2)
+    UNION ALL
+    (SELECT id, draw_key, 1 AS lap FROM users
+      WHERE draw_key < ring_key($1)
+      ORDER BY draw_key, id LIMIT $2)
+  ) ring
+  ORDER BY lap, draw_key, id LIMIT $2;
 
 -- UserRepository.sample
 SELECT id FROM users ORDER BY md5(id) LIMIT $1;

@@ -127,6 +127,7 @@ export class ConsoleController {
           }
         : null,
       scores: audience?.audience.map((m) => m.score) ?? [],
+      explored: audience?.audience.filter((m) => m.explore).length ?? 0,
       shown,
       similar,
       similarProblem,
@@ -157,6 +158,7 @@ export class ConsoleController {
         'model_version',
         'method',
         'selected_at',
+        'explore',
       ].join(','),
       ...a.audience.map((m, i) =>
         [
@@ -169,6 +171,7 @@ export class ConsoleController {
           cell(a.modelVersion),
           cell(a.method),
           a.selectedAt,
+          m.explore === true,
         ].join(','),
       ),
     ];

@@ -1,16 +1,8 @@
-import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { ColdStartEvaluator, loadWithSplit, parseDataset } from '@debut/evaluation';
-import {
-  DssmTrainConfig,
-  MONTH_BUCKETS,
-  fitDssm,
-  initTf,
-  newModelVersion,
-  saveDssmArtifact,
-} from '@debut/models';
-import { progressBar, registerVersion } from './train-support';
+import { DssmTrainConfig, MONTH_BUCKETS, fitDssm, initTf, saveDssmArtifact } from '@debut/models';
+import { progressBar, saveTrainedVersion } from './train-support';
 
 interface TrainDssmOptions {
   dataset: string;
@@ -77,8 +69,6 @@ export function registerTrainDssm(train: Command): void {
         onProgress: (p) => bar.update(p),
       });
       bar.stop();
-      const version = newModelVersion('dssm');
-      const dir = path.join(config.models.dir, version);
       const val = fit.validation;
       const metrics = {
         dataset: o.dataset,
@@ -103,19 +93,26 @@ export function registerTrainDssm(train: Command): void {
         positivesPerSecond: fit.train.positivesPerSecond,
         history: fit.train.history,
       };
-      const manifest = await saveDssmArtifact(
-        dir,
-        fit.model,
-        fit.train.config as DssmTrainConfig & Record<string, unknown>,
-        metrics,
-        version,
-      );
-      console.log(
-        `saved ${version} to ${dir}: best epoch ${fit.train.bestEpoch}, ${fit.train.trainSeconds.toFixed(1)} s on ${backend}`,
-      );
-      console.log('cold-validation metrics:');
-      for (const [k, v] of Object.entries(metrics))
-        if (k.startsWith('val.') && typeof v === 'number') console.log(`  ${k.padEnd(28)} ${v.toFixed(4)}`);
-      if (o.register) await registerVersion(manifest, dir, fit.model.dim, true);
+      await saveTrainedVersion({
+        kind: 'dssm',
+        modelsDir: config.models.dir,
+        save: (dir, version) =>
+          saveDssmArtifact(
+            dir,
+            fit.model,
+            fit.train.config as DssmTrainConfig & Record<string, unknown>,
+            metrics,
+            version,
+          ),
+        train: fit.train,
+        backend,
+        after: () => {
+          console.log('cold-validation metrics:');
+          for (const [k, v] of Object.entries(metrics))
+            if (k.startsWith('val.') && typeof v === 'number')
+              console.log(`  ${k.padEnd(28)} ${v.toFixed(4)}`);
+        },
+        register: o.register ? { dim: fit.model.dim, activateHint: true } : null,
+      });
     });
 }

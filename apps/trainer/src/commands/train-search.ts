@@ -1,11 +1,10 @@
-import * as path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { EmbeddingRepository, ModelVersionRepository, SongRepository, openDatabase } from '@debut/catalog';
 import { ColdStartEvaluator, lastfmTagNames, loadWithSplit, parseDataset } from '@debut/evaluation';
-import { fitSearch, initTf, newModelVersion, saveSearchArtifact } from '@debut/models';
+import { fitSearch, initTf, saveSearchArtifact } from '@debut/models';
 import { SearchActivation, searchModelLoader } from '@debut/serving';
-import { registerVersion } from './train-support';
+import { saveTrainedVersion } from './train-support';
 
 interface TrainSearchOptions {
   dataset: string;
@@ -73,8 +72,6 @@ export function registerTrainSearch(train: Command): void {
         // Last.fm's content is a dense tag vector: its columns' names are the tag phrases.
         text: dataset === 'lastfm' ? { tagNames: { tags: lastfmTagNames() } } : {},
       });
-      const version = newModelVersion('search');
-      const dir = path.join(config.models.dir, version);
       const metrics = {
         dataset: o.dataset,
         seed: o.seed,
@@ -85,18 +82,35 @@ export function registerTrainSearch(train: Command): void {
         ...fit.validation,
         history: fit.train.history,
       };
-      const manifest = await saveSearchArtifact(dir, fit.model, metrics, version);
-      for (const [k, v] of Object.entries(fit.validation)) log(`  ${k.padEnd(28)} ${v.toFixed(4)}`);
-      log(
-        `saved ${version} to ${dir}: fusion ${fit.model.config.fusion.mode} w=${fit.model.config.fusion.lexicalWeight}, ` +
-          `best epoch ${fit.train.bestEpoch}, ${fit.train.trainSeconds.toFixed(1)} s on ${backend}`,
-      );
-      fit.model.dispose();
-      if (!o.register) return;
-      // The table keeps a summary; the artifact keeps the vocabulary and tag names.
-      const { vocabulary, text, ...rest } = manifest.config;
-      const summary = { ...rest, vocabulary: vocabulary.length, tagNames: Object.keys(text.tagNames ?? {}) };
-      await registerVersion({ ...manifest, config: summary }, dir, fit.model.dim, !o.activate);
-      if (o.activate) await activateSearch(version);
+      const { version } = await saveTrainedVersion({
+        kind: 'search',
+        modelsDir: config.models.dir,
+        save: async (dir, version) => {
+          const manifest = await saveSearchArtifact(dir, fit.model, metrics, version);
+          for (const [k, v] of Object.entries(fit.validation)) log(`  ${k.padEnd(28)} ${v.toFixed(4)}`);
+          return manifest;
+        },
+        train: fit.train,
+        backend,
+        lead: `fusion ${fit.model.config.fusion.mode} w=${fit.model.config.fusion.lexicalWeight}`,
+        after: () => fit.model.dispose(),
+        register: o.register
+          ? {
+              dim: fit.model.dim,
+              activateHint: !o.activate,
+              // The table keeps a summary; the artifact keeps the vocabulary and tag names.
+              manifest: (m) => {
+                const { vocabulary, text, ...rest } = m.config;
+                const summary = {
+                  ...rest,
+                  vocabulary: vocabulary.length,
+                  tagNames: Object.keys(text.tagNames ?? {}),
+                };
+                return { ...m, config: summary };
+              },
+            }
+          : null,
+      });
+      if (o.register && o.activate) await activateSearch(version);
     });
 }

@@ -1,7 +1,8 @@
+import * as path from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { loadConfig } from '@debut/config';
 import { ModelKind, ModelVersionRepository, openDatabase } from '@debut/catalog';
-import type { ArtifactManifest, TrainProgress } from '@debut/models';
+import { newModelVersion, type ArtifactManifest, type TrainProgress } from '@debut/models';
 
 /** A progress bar per epoch on stderr (training logs stay readable on stdout). */
 export function progressBar(label: string): { update(p: TrainProgress): void; stop(): void } {
@@ -51,6 +52,45 @@ export async function registerVersion(
     await ds.destroy();
   }
   if (activate) console.log(`activate it with: npm run trainer -- activate ${manifest.version}`);
+}
+
+/**
+ * The end of every `trainer train <kind>` run: a new version under `modelsDir`, the artifact
+ * saved there, the `saved <version> to <dir>: …` line, and (unless --no-register) the version
+ * registered in model_versions. The commands differ only in what they save and print around it.
+ */
+export async function saveTrainedVersion<M extends ArtifactManifest>(opts: {
+  kind: 'i2i' | 'dssm' | 'search';
+  modelsDir: string;
+  /** Writes the artifact into `dir`, with whatever goes beside it (e.g. semantic IDs); its manifest. */
+  save: (dir: string, version: string) => Promise<M>;
+  /** The saved line says `[lead, ]best epoch N[, tail], T s on <backend>` of this run. */
+  train: { bestEpoch: number; trainSeconds: number };
+  backend: string;
+  lead?: string;
+  tail?: string;
+  /** Runs after the saved line, before registration (more lines, freeing the model). */
+  after?: () => void;
+  /**
+   * null: not registered. `activateHint`: print how to activate it; `manifest`: what the table
+   * keeps when it is less than the artifact's manifest.
+   */
+  register: { dim: number; activateHint: boolean; manifest?: (m: M) => ArtifactManifest } | null;
+}): Promise<{ version: string; dir: string }> {
+  const version = newModelVersion(opts.kind);
+  const dir = path.join(opts.modelsDir, version);
+  const manifest = await opts.save(dir, version);
+  const said = [
+    opts.lead,
+    `best epoch ${opts.train.bestEpoch}`,
+    opts.tail,
+    `${opts.train.trainSeconds.toFixed(1)} s on ${opts.backend}`,
+  ].filter((part) => part !== undefined);
+  console.log(`saved ${version} to ${dir}: ${said.join(', ')}`);
+  opts.after?.();
+  const r = opts.register;
+  if (r) await registerVersion(r.manifest ? r.manifest(manifest) : manifest, dir, r.dim, r.activateHint);
+  return { version, dir };
 }
 
 function withoutUserIds(config: Record<string, unknown>): Record<string, unknown> {

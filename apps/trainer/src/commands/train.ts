@@ -1,9 +1,8 @@
-import * as path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '@debut/config';
 import { ColdStartEvaluator, loadWithSplit, parseDataset } from '@debut/evaluation';
-import { DEFAULT_SID_SHAPE, fitI2I, initTf, newModelVersion, saveI2IArtifact } from '@debut/models';
-import { progressBar, registerVersion } from './train-support';
+import { DEFAULT_SID_SHAPE, fitI2I, initTf, saveI2IArtifact } from '@debut/models';
+import { progressBar, saveTrainedVersion } from './train-support';
 import { registerTrainAudience } from './train-audience';
 import { registerTrainDssm } from './train-dssm';
 import { fitAndSaveSids, sidOption } from './train-sid';
@@ -59,8 +58,6 @@ export function registerTrain(program: Command): void {
         onProgress: (p) => bar.update(p),
       });
       bar.stop();
-      const version = newModelVersion('i2i');
-      const dir = path.join(config.models.dir, version);
       const metrics = {
         dataset: o.dataset,
         seed: o.seed,
@@ -72,17 +69,23 @@ export function registerTrain(program: Command): void {
         pairs: fit.pairs,
         history: fit.train.history,
       };
-      const manifest = await saveI2IArtifact(dir, fit.encoder, fit.train.config, metrics, version);
-      if (o.sid) {
-        const warm = new Set(split.warmItems);
-        const contents = dataset.items.filter((it) => warm.has(it.id)).map((it) => it.content);
-        await fitAndSaveSids(dir, version, fit.encoder, contents, o.sid, o.seed);
-      }
-      console.log(
-        `saved ${version} to ${dir}: best epoch ${fit.train.bestEpoch}, cold-validation audience Recall@100 ` +
-          `${fit.train.bestValidation?.toFixed(4)}, ${fit.train.trainSeconds.toFixed(1)} s on ${backend}`,
-      );
-      if (o.register) await registerVersion(manifest, dir, fit.encoder.dim, true);
+      await saveTrainedVersion({
+        kind: 'i2i',
+        modelsDir: config.models.dir,
+        save: async (dir, version) => {
+          const manifest = await saveI2IArtifact(dir, fit.encoder, fit.train.config, metrics, version);
+          if (o.sid) {
+            const warm = new Set(split.warmItems);
+            const contents = dataset.items.filter((it) => warm.has(it.id)).map((it) => it.content);
+            await fitAndSaveSids(dir, version, fit.encoder, contents, o.sid, o.seed);
+          }
+          return manifest;
+        },
+        train: fit.train,
+        backend,
+        tail: `cold-validation audience Recall@100 ${fit.train.bestValidation?.toFixed(4)}`,
+        register: o.register ? { dim: fit.encoder.dim, activateHint: true } : null,
+      });
     });
 
   registerTrainDssm(train);

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
 import { T0, play, song } from '../../tools/fixtures';
 import { databasePerFile } from '../../tools/jest-database';
 import { ExposureRepository } from './exposure.repository';
@@ -102,5 +104,55 @@ describe('audience rules on PostgreSQL', () => {
     expect(await users().shuffled('song-a', 10)).toEqual(a);
     expect((await users().shuffled('song-a', 15)).slice(0, 10)).toEqual(a);
     expect(await users().shuffled('song-b', 10)).not.toEqual(a);
+  });
+
+  it('draws the users that follow the seed on the md5 ring, wrapping round, every user once', async () => {
+    const all = Array.from({ length: 60 }, (_, i) => `ring-${i}`);
+    await users().upsertProfiles(
+      all.map((userId) => ({ userId, region: null, explicitOptOut: false, updatedAt: at(1) })),
+    );
+    expect(await users().count()).toBe(all.length);
+    // The ring as the migration defines it, recomputed here: the first 32 bits of md5(id).
+    const key = (s: string) => createHash('md5').update(s).digest().readInt32BE(0);
+    const ring = [...all].sort((x, y) => key(x) - key(y) || (x < y ? -1 : x > y ? 1 : 0));
+    const expected = (seed: string, n: number) => {
+      const start = ring.findIndex((u) => key(u) >= key(seed));
+      const from = start < 0 ? 0 : start;
+      return [...ring.slice(from), ...ring.slice(0, from)].slice(0, n);
+    };
+    const seeds = Array.from({ length: 40 }, (_, i) => `song-${i}`);
+    // Some of these seeds sit near the ring's end (or past its last user): their 20 wrap round.
+    const wraps = (s: string) => {
+      const i = ring.findIndex((u) => key(u) >= key(s));
+      return i < 0 || ring.length - i < 20;
+    };
+    expect(seeds.filter(wraps).length).toBeGreaterThan(0);
+    for (const seed of seeds) expect(await users().shuffled(seed, 20)).toEqual(expected(seed, 20));
+    const everyone = await users().shuffled('song-a', all.length + 5);
+    expect([...everyone].sort()).toEqual([...all].sort());
+    // Spread: over the seeds, short draws reach most users, not one corner of the id space.
+    const reached = new Set<string>();
+    for (const seed of seeds) for (const u of await users().shuffled(seed, 3)) reached.add(u);
+    expect(reached.size).toBeGreaterThan(all.length / 2);
+
+    // The draw's own statement, explained: both arcs are read through the index, none sorts the
+    // table (seq scans off, so a 60-row table shows the plan a large one gets).
+    const qr = db().createQueryRunner();
+    try {
+      await qr.query('SET enable_seqscan = off');
+      const plans: string[] = [];
+      const explaining = {
+        query: async (sql: string, params: unknown[]) => {
+          const rows = (await qr.query(`EXPLAIN ${sql}`, params)) as Array<{ 'QUERY PLAN': string }>;
+          plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+          return [];
+        },
+      } as unknown as DataSource;
+      await new UserRepository(explaining).shuffled('song-a', 20);
+      expect(plans[0].match(/Index (Only )?Scan using users_draw_key_idx/g)).toHaveLength(2);
+      expect(plans[0]).not.toMatch(/Seq Scan|md5\(\(\$1 \|\| /);
+    } finally {
+      await qr.release();
+    }
   });
 });

@@ -59,12 +59,28 @@ export class UserRepository {
   }
 
   /**
-   * The first `n` users in an order shuffled by `seed` (md5 of seed and id): the same seed gives
-   * the same users on every run, a different seed a different, unbiased draw. Exploration audiences.
+   * The first `n` users in an order shuffled by `seed`, for exploration audiences. Users sit on
+   * a ring by `draw_key` = ring_key(id) (md5; migration 1765700000000); ring_key(seed) puts the
+   * seed on the same ring, and the draw is the users that follow it, going round once. So the same seed gives
+   * the same users on every run (redelivery, recompute), a larger `n` extends the same list,
+   * different seeds start at unrelated places, and the users drawn are spread over the id space.
+   * Unlike an independent shuffle per seed, a draw is one arc of a fixed ring: seeds that land
+   * close share users, and a user's chance over seeds is the length of the arc before it, equal
+   * for all users only on average (within about 1/√n). Two index range reads of at most `n` rows
+   * (after the seed's place, then from the ring's start) instead of an md5 and sort of every user.
    */
   async shuffled(seed: string, n: number): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.ds.query(
-      'SELECT id FROM users ORDER BY md5($1 || id), id LIMIT $2',
+      `SELECT id FROM (
+         (SELECT id, draw_key, 0 AS lap FROM users
+           WHERE draw_key >= ring_key($1)
+           ORDER BY draw_key, id LIMIT $2)
+         UNION ALL
+         (SELECT id, draw_key, 1 AS lap FROM users
+           WHERE draw_key < ring_key($1)
+           ORDER BY draw_key, id LIMIT $2)
+       ) ring
+       ORDER BY lap, draw_key, id LIMIT $2`,
       [seed, n],
     );
     return rows.map((r) => r.id);

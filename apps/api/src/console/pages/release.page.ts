@@ -31,11 +31,23 @@ export interface ReleaseView {
     selectedAt: string;
     receivedAt: Date | null;
     gatePassShare: number | null;
-    audience: Array<{ userId: string; score: number; because: string[]; gatePass: boolean | null }>;
+    audience: Array<{
+      userId: string;
+      score: number;
+      because: string[];
+      gatePass: boolean | null;
+      /** Chosen for exploration (a release's explorationShare), not by retrieval: score 0, no neighbours. */
+      explore?: boolean;
+    }>;
     neighbours: Array<{ songId: string; similarity: number }>;
   } | null;
   /** The full audience's scores (for the chart), whatever the table shows. */
   scores: number[];
+  /**
+   * Exploration members in the full audience: they come after the nearest audience, so a
+   * shortened table may show none of them while the audience has some.
+   */
+  explored: number;
   shown: number;
   similar: { modelVersion: string; similar: Array<{ songId: string; similarity: number }> } | null;
   similarProblem: string | null;
@@ -49,6 +61,12 @@ export interface ReleaseView {
   } | null;
   sidProblem: string | null;
   titles: Map<string, string>;
+}
+
+/** "12 of 200 (6 %)": how much of the audience exploration took, in words, not colour. */
+function explorationShare(explored: number, size: number): Html {
+  if (!explored) return 'none';
+  return `${num(explored)} of ${num(size)} (${((explored / size) * 100).toFixed(0)} %)`;
 }
 
 export function releasePage(v: ReleaseView): Html {
@@ -73,6 +91,7 @@ export function releasePage(v: ReleaseView): Html {
     ['Audience selected', time(a?.selectedAt ?? null)],
     ['Latency', esc(latency)],
     ['Audience size', num(v.scores.length)],
+    ['Exploration members', a ? explorationShare(v.explored, v.scores.length) : '—'],
     ['Cold gate passes', a?.gatePassShare === null || !a ? '—' : `${(a.gatePassShare * 100).toFixed(0)} %`],
   ]);
   const actions = `<div class="toolbar">
@@ -89,23 +108,33 @@ ${a ? `<a class="button" href="/console/releases/${id}/audience.csv" download="a
   const audienceSection = a
     ? `<h2 id="distribution">Score distribution</h2>
 <figure>${histogram({ title: `Audience scores of ${song.id}`, values: v.scores, xLabel: 'audience score' })}
-<figcaption>How the ${v.scores.length} selected users' scores are spread.</figcaption></figure>
+<figcaption>How the ${v.scores.length} selected users' scores are spread${
+        v.explored ? ` (the ${v.explored} exploration members count at score 0)` : ''
+      }.</figcaption></figure>
 <h2 id="audience">Audience</h2>
 <p class="muted">Showing ${v.shown} of ${v.scores.length}${
         v.shown < v.scores.length
           ? ` · <a href="/console/releases/${id}?limit=${Math.min(1000, v.scores.length)}">show all</a>`
           : ''
-      }. Gate verdict: the cold gate's decision (score u·i against the user's boundary u·b); unknown when the user's vectors are not computed yet or no DSSM is active.</p>
+      }. Gate verdict: the cold gate's decision (score u·i against the user's boundary u·b); unknown when the user's vectors are not computed yet or no DSSM is active.${
+        v.explored
+          ? ` Chosen by: <em>nearest</em> for users retrieval ranked from the neighbour songs, <em>exploration</em> for the ${v.explored} users drawn from outside the nearest audience (score 0, no neighbour songs; listed last).`
+          : ''
+      }</p>
 ${table({
   label: 'Audience members',
-  head: ['#', 'User', 'Score', 'Gate verdict', 'Neighbour songs that put the user here'],
+  head: ['#', 'User', 'Score', 'Chosen by', 'Gate verdict', 'Neighbour songs that put the user here'],
   numeric: [0, 2],
   rows: a.audience.map((m, i) => [
     String(i + 1),
     userLink(m.userId),
     num(m.score),
+    m.explore ? badge('info', 'exploration') : 'nearest',
     gateBadge(m.gatePass),
-    m.because.map((b) => `<code>${esc(b)}</code>${title(b)}`).join(', ') || '<span class="muted">—</span>',
+    m.explore
+      ? '<span class="muted">none: an exploration member</span>'
+      : m.because.map((b) => `<code>${esc(b)}</code>${title(b)}`).join(', ') ||
+        '<span class="muted">—</span>',
   ]),
 })}`
     : `<h2 id="audience">Audience</h2><p class="empty">No audience selected yet: it is queued until an I2I model is active, or recompute it.</p>`;
