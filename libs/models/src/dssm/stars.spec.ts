@@ -7,7 +7,7 @@ import { coldSplit, generateSyntheticDrift } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import { initTf } from '../tf';
 import { DssmModel, UserVectors } from './model';
-import { driftGatedNext, memoryAgreement, mixUserVectors, recencyWeights } from './stars';
+import { mixUserVectors, recencyWeights } from './stars';
 import { addContextOffset, addItemDelta } from './stars-training';
 import { DssmTrainingData, trainDssm } from './trainer';
 
@@ -26,27 +26,6 @@ describe('dual memory arithmetic', () => {
     expect(Array.from(m.users)).toEqual([0.75, 0.25]);
     expect(Array.from(m.boundaries)).toEqual([0.75, 1.25]);
     expect(m.thresholds[0]).toBeCloseTo(0.75 * 0.75 + 0.25 * 1.25, 6);
-  });
-
-  it('gives h_next only to users whose two memories disagree; the others keep h_gen exactly', () => {
-    const rows = (u: number[][], hist = u.map(() => true)): UserVectors => ({
-      users: Float32Array.from(u.flat()),
-      boundaries: Float32Array.from(u.flat().map((x) => 2 * x)),
-      thresholds: Float32Array.from(u.map((_, r) => r + 1)),
-      hasHistory: hist,
-    });
-    const gen = rows([[1, 0], [1, 0], [0, 0]], [true, true, false]);
-    const next = rows([[1, 0.1], [0, 1], [0, 0]], [true, true, false]);
-    const agree = memoryAgreement(gen, next);
-    expect(agree[0]).toBeCloseTo(1 / Math.sqrt(1.01), 6);
-    expect(agree[1]).toBeCloseTo(0, 6);
-    expect(agree[2]).toBe(1);
-    const gated = driftGatedNext(gen, next, 0.5);
-    expect(Array.from(gated.users)).toEqual([1, 0, 0, 1, 0, 0]);
-    expect(Array.from(gated.boundaries)).toEqual([2, 0, 0, 2, 0, 0]);
-    expect(Array.from(gated.thresholds)).toEqual([1, 2, 3]);
-    // Above 1 every user is drifted: the plain dual memory.
-    expect(driftGatedNext(gen, next, Infinity)).toBe(next);
   });
 
   it('adds deltas with renormalisation and offsets only where a bucket is known', () => {

@@ -21,8 +21,6 @@ export interface DualMemoryConfig {
   halfLife: number;
   /** λ: weight of the next-intent vectors in the gate's mix. */
   mix: number;
-  /** Only users whose cos(u_gen, u_next) is below this get h_next (driftGatedNext); > 1: all. */
-  maxAgreement?: number;
 }
 
 /** Weights 2^(−rank / halfLife) for ranks 0..k−1 (rank 0 = most recent). */
@@ -69,47 +67,4 @@ export function mixUserVectors(gen: UserVectors, next: UserVectors, mix: number)
     thresholds[r] = s;
   }
   return { users, boundaries, thresholds, hasHistory: gen.hasHistory };
-}
-
-/** Per user row: cosine of u_gen and u_next (1 for a row without history). */
-export function memoryAgreement(gen: UserVectors, next: UserVectors): Float32Array {
-  const n = gen.hasHistory.length;
-  const d = gen.users.length / Math.max(1, n);
-  const out = new Float32Array(n).fill(1);
-  for (let r = 0; r < n; r++) {
-    if (!gen.hasHistory[r]) continue;
-    let gg = 0;
-    let nn = 0;
-    let gn = 0;
-    for (let c = r * d; c < (r + 1) * d; c++) {
-      gg += gen.users[c] * gen.users[c];
-      nn += next.users[c] * next.users[c];
-      gn += gen.users[c] * next.users[c];
-    }
-    out[r] = gg > 0 && nn > 0 ? gn / Math.sqrt(gg * nn) : 1;
-  }
-  return out;
-}
-
-/**
- * Drift-gated next memory: h_next only for users whose two memories disagree (cos(u_gen, u_next)
- * below `maxAgreement`); every other user's h_next is their h_gen, so the mix and the
- * interleave leave them exactly as mean pooling ranks them. Why: a user whose recent plays point
- * where the whole history does gains nothing from a 10–20-song memory but its sampling noise.
- */
-export function driftGatedNext(gen: UserVectors, next: UserVectors, maxAgreement: number): UserVectors {
-  if (maxAgreement > 1) return next;
-  const agree = memoryAgreement(gen, next);
-  const n = agree.length;
-  const d = gen.users.length / Math.max(1, n);
-  const users = Float32Array.from(next.users);
-  const boundaries = Float32Array.from(next.boundaries);
-  const thresholds = Float32Array.from(next.thresholds);
-  for (let r = 0; r < n; r++) {
-    if (agree[r] < maxAgreement) continue;
-    users.set(gen.users.subarray(r * d, (r + 1) * d), r * d);
-    boundaries.set(gen.boundaries.subarray(r * d, (r + 1) * d), r * d);
-    thresholds[r] = gen.thresholds[r];
-  }
-  return { users, boundaries, thresholds, hasHistory: next.hasHistory };
 }

@@ -13,7 +13,7 @@
 import { TrainContext, U2IMethod, U2IModel, mean, recallAtK, roundRobin } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import { UserVectors } from '../dssm/model';
-import { DualMemoryConfig, driftGatedNext, memoryAgreement, mixUserVectors, nextIntentVectors } from '../dssm/stars';
+import { DualMemoryConfig, mixUserVectors, nextIntentVectors } from '../dssm/stars';
 import { DssmFit, DssmFitOnce, asU2IModel, calibrateGateOffset, userRowsOf } from './dssm-methods';
 
 const RECENT_LENGTHS = [5, 10, 20];
@@ -23,18 +23,6 @@ const MIXES = [0.1, 0.25, 0.5, 0.75];
  * long-term picks per next-intent pick suit a truth (a year of plays) that is mostly long-term.
  */
 const RR_SHARES = [1, 2, 3];
-/**
- * Shares of users (those whose u_gen and u_next agree least) that get h_next at all; the rest are
- * ranked by h_gen alone (driftGatedNext). 1 = every user, the plain dual memory.
- */
-const DRIFT_SHARES = [0.25, 0.5, 1];
-
-/** The cosine below which a user counts as drifted so that `share` of the users with history do. */
-function agreementCut(gen: UserVectors, next: UserVectors, share: number): number {
-  if (share >= 1) return Infinity;
-  const a = Array.from(memoryAgreement(gen, next)).filter((_, r) => gen.hasHistory[r]).sort((x, y) => x - y);
-  return a.length ? a[Math.min(a.length - 1, Math.floor(share * a.length))] : Infinity;
-}
 
 /** Per user: indices into `warm` of its training songs, most recent first (no `at`: strongest first). */
 export function recentFirstHistories(ctx: TrainContext, warmIndex: Map<string, number>): Int32Array[] {
@@ -64,8 +52,6 @@ export interface DualMemoryFit {
   mixed: UserVectors;
   config: DualMemoryConfig;
   rrRecentLength: number;
-  /** Users whose cos(u_gen, u_next) is below this get h_next in the round-robin row. */
-  rrMaxAgreement: number;
   gateOffset: number;
   /** Cold-validation R@20 of every grid point, for the log. */
   grid: string[];
@@ -127,28 +113,23 @@ export function fitDualMemory(ctx: TrainContext, fit: DssmFit): DualMemoryFit {
   const genRank = ranker(gen.users, I, d, n);
   const genRanks = ctx.dataset.users.map((_, u) => genRank(u));
   const grid: string[] = [];
-  let best = { val: -1, config: { recentLength: 10, halfLife: 5, mix: 0.5, maxAgreement: Infinity }, next: gen, mixed: gen };
-  let bestRr = { val: -1, recentLength: 10, share: 1, maxAgreement: Infinity, next: gen };
+  let best = { val: -1, config: { recentLength: 10, halfLife: 5, mix: 0.5 }, next: gen, mixed: gen };
+  let bestRr = { val: -1, recentLength: 10, share: 1, next: gen };
   for (const recentLength of RECENT_LENGTHS) {
     const halfLife = recentLength / 2;
-    const pooled = nextIntentVectors(model, warmVecs, recent, { recentLength, halfLife });
-    for (const drifted of DRIFT_SHARES) {
-      const maxAgreement = agreementCut(gen, pooled, drifted);
-      const next = driftGatedNext(gen, pooled, maxAgreement);
-      const nextRank = ranker(next.users, I, d, n);
-      const nextRanks = ctx.dataset.users.map((_, u) => nextRank(u));
-      const tag = `R ${recentLength} drifted ${drifted}`;
-      for (const share of RR_SHARES) {
-        const rr = valRecall20(ctx, (u) => roundRobin([genRanks[u], nextRanks[u]], Infinity, [share, 1]));
-        grid.push(`rr ${tag} ${share}:1: ${rr.toFixed(4)}`);
-        if (rr > bestRr.val) bestRr = { val: rr, recentLength, share, maxAgreement, next };
-      }
-      for (const mix of MIXES) {
-        const mixed = mixUserVectors(gen, next, mix);
-        const val = valRecall20(ctx, ranker(mixed.users, I, d, n));
-        grid.push(`${tag} λ ${mix}: ${val.toFixed(4)}`);
-        if (val > best.val) best = { val, config: { recentLength, halfLife, mix, maxAgreement }, next, mixed };
-      }
+    const next = nextIntentVectors(model, warmVecs, recent, { recentLength, halfLife });
+    const nextRank = ranker(next.users, I, d, n);
+    const nextRanks = ctx.dataset.users.map((_, u) => nextRank(u));
+    for (const share of RR_SHARES) {
+      const rr = valRecall20(ctx, (u) => roundRobin([genRanks[u], nextRanks[u]], Infinity, [share, 1]));
+      grid.push(`rr R ${recentLength} ${share}:1: ${rr.toFixed(4)}`);
+      if (rr > bestRr.val) bestRr = { val: rr, recentLength, share, next };
+    }
+    for (const mix of MIXES) {
+      const mixed = mixUserVectors(gen, next, mix);
+      const val = valRecall20(ctx, ranker(mixed.users, I, d, n));
+      grid.push(`R ${recentLength} λ ${mix}: ${val.toFixed(4)}`);
+      if (val > best.val) best = { val, config: { recentLength, halfLife, mix }, next, mixed };
     }
   }
   const gate = calibrateGateOffset(ctx, model, best.mixed);
@@ -160,7 +141,6 @@ export function fitDualMemory(ctx: TrainContext, fit: DssmFit): DualMemoryFit {
     mixed: best.mixed,
     config: best.config,
     rrRecentLength: bestRr.recentLength,
-    rrMaxAgreement: bestRr.maxAgreement,
     gateOffset: gate.offset,
     grid,
   };
@@ -176,7 +156,7 @@ export function dualMemoryMethods(fitOnce: DssmFitOnce): U2IMethod[] {
         const dual = fitDualMemory(ctx, fit);
         ctx.log(
           `[dual-memory] chosen on cold validation: recentLength ${dual.config.recentLength}, halfLife ${dual.config.halfLife}, ` +
-            `λ ${dual.config.mix}, h_next below cos ${(dual.config.maxAgreement ?? Infinity).toFixed(3)}; round-robin recentLength ${dual.rrRecentLength} ${dual.rrShare}:1 below cos ${dual.rrMaxAgreement.toFixed(3)}; mixed gate τ ${dual.gateOffset.toFixed(4)} ` +
+            `λ ${dual.config.mix}; round-robin recentLength ${dual.rrRecentLength} ${dual.rrShare}:1; mixed gate τ ${dual.gateOffset.toFixed(4)} ` +
             `(val R@20 ${dual.grid.join(', ')})`,
         );
         return { fit, dual };
