@@ -98,7 +98,8 @@ trainer demo-releases --count "${DEMO_RELEASES:-3}" --api "http://$HTTP_HOST:$HT
 
 say "searching (GET /v1/search): a genre query, and the title of the newest release (searchable once stored)"
 newest=$(sed -n 's/^● [^ ]* "\(.*\)" stored.*/\1/p' "$LOGS/demo-releases.log" | tail -n 1)
-trainer demo-search --api "http://$HTTP_HOST:$HTTP_PORT" --q jazz ${newest:+"$newest"} --limit 5
+newest_id=$(sed -n 's/^● \([^ ]*\) ".*" stored.*/\1/p' "$LOGS/demo-releases.log" | tail -n 1)
+trainer demo-search --api "http://$HTTP_HOST:$HTTP_PORT" --q jazz ${newest:+"$newest"} ${newest_id:+--wait-for "$newest_id"} --limit 5
 
 say "running"
 cat <<EOT

@@ -22,11 +22,29 @@ export function registerDemoSearch(program: Command): void {
     .option('--q <query...>', 'queries', ['jazz', 'indie pop'])
     .option('--mode <mode>', 'hybrid | joint | lexical', 'hybrid')
     .option('--limit <n>', 'results per query', (v) => Number(v), 5)
-    .action(async (o: { api: string; q: string[]; mode: string; limit: number }) => {
-      for (const q of o.q) {
+    .option('--wait-for <songId>', 'ask the last query again (up to 15 s) until this song is among its results')
+    .action(async (o: { api: string; q: string[]; mode: string; limit: number; waitFor?: string }) => {
+      for (const [n, q] of o.q.entries()) {
         const url = `${o.api}/v1/search?q=${encodeURIComponent(q)}&mode=${o.mode}&limit=${o.limit}`;
-        const res = await fetch(url);
-        const body = (await res.json()) as SearchAnswer;
+        // A release is searchable after the api's next poll of the songs it stores (≤ 2 s), so
+        // the demo waits for it rather than printing a list it is not in yet.
+        const expect = n === o.q.length - 1 ? o.waitFor : undefined;
+        const started = Date.now();
+        let res = await fetch(url);
+        let body = (await res.json()) as SearchAnswer;
+        while (expect && res.ok && !body.items?.some((i) => i.songId === expect) && Date.now() - started < 15_000) {
+          await new Promise((r) => setTimeout(r, 250));
+          res = await fetch(url);
+          body = (await res.json()) as SearchAnswer;
+        }
+        if (expect) {
+          const found = body.items?.some((i) => i.songId === expect);
+          console.log(
+            found
+              ? `\n${expect} is searchable (waited ${((Date.now() - started) / 1000).toFixed(1)} s for the api to index it)`
+              : `\n${expect} is not among the results after 15 s`,
+          );
+        }
         if (!res.ok) {
           console.log(`"${q}": HTTP ${res.status} ${String(body.message)}`);
           continue;
