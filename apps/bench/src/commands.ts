@@ -51,48 +51,80 @@ export function registerBenches(bench: Command): void {
       '--warm-holdout',
       'opt-in: hide a seeded 10% of each user warm plays from training; U2I rows add u2i.recall@20.warm / u2i.ndcg@20.warm',
     )
-    .action(async (o: SeedArgs & { methods: string; warmHoldout?: boolean }) => {
-      const config = loadConfig();
-      const families = new Set(
-        o.methods
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      );
-      const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
-      const base = {
-        dataset: parseDataset(o.dataset),
-        out: o.out,
-        backend,
-        methods: {
-          i2i: families.has('i2i') ? i2iMethods() : [],
-          dssm: families.has('dssm'),
-          // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
-          u2i:
-            families.has('dssm-sid') || families.has('dssm-sid-spm')
-              ? dssmSidMethods({
-                  // The dssm and issue-16 families already emit dssm-boundary.
-                  contentRow: !['dssm', 'dual-memory', 'tower-options', 'context', 'stars'].some((x) =>
-                    families.has(x),
-                  ),
-                  spm: families.has('dssm-sid-spm'),
-                })
-              : [],
-          stars: {
-            dual: families.has('dual-memory') || families.has('stars'),
-            towerOptions: families.has('tower-options') || families.has('stars'),
-            context: families.has('context') || families.has('stars'),
-          },
+    .option(
+      '--id-dropout <list>',
+      'issue 15 ID rows (dssm-sid-ngram, dssm-sid-spm, dssm-random-hash): ID-feature dropout rates tried, best on cold validation',
+      '0',
+    )
+    .option(
+      '--no-id-warm-start',
+      'issue 15 ID rows: train from scratch instead of from the trained content-only DSSM (the default: extra fields reach nothing at first, then fine-tuned; with a dssm-content-finetuned control row)',
+    )
+    .option(
+      '--next-task-weight <w>',
+      'issue 16 dual-memory rows: train their DSSM with the next-intent task at this weight (0 = share dssm-boundary)',
+      (v) => Number(v),
+      0,
+    )
+    .action(
+      async (
+        o: SeedArgs & {
+          methods: string;
+          warmHoldout?: boolean;
+          idDropout: string;
+          idWarmStart?: boolean;
+          nextTaskWeight: number;
         },
-        warmHoldout: o.warmHoldout === true,
-      };
-      if (o.seeds)
-        await runQualitySeeds(
-          o.seeds.split(',').map((s) => int(s.trim())),
-          base,
+      ) => {
+        const config = loadConfig();
+        const families = new Set(
+          o.methods
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
         );
-      else await runQualityBench({ ...base, seed: o.seed });
-    });
+        const backend = await initTf({ backend: config.models.tfBackend, log: (m) => console.error(m) });
+        const base = {
+          dataset: parseDataset(o.dataset),
+          out: o.out,
+          backend,
+          methods: {
+            i2i: families.has('i2i') ? i2iMethods() : [],
+            dssm: families.has('dssm'),
+            // Issue 15: content-only vs SID n-gram vs random-hash ID features in the item tower.
+            u2i:
+              families.has('dssm-sid') || families.has('dssm-sid-spm')
+                ? dssmSidMethods({
+                    // The dssm and issue-16 families already emit dssm-boundary.
+                    contentRow: !['dssm', 'dual-memory', 'tower-options', 'context', 'stars'].some((x) =>
+                      families.has(x),
+                    ),
+                    spm: families.has('dssm-sid-spm'),
+                    warmStart: o.idWarmStart === true,
+                    idDropout: o.idDropout.split(',').map((x) => {
+                      const p = Number(x.trim());
+                      if (!(p >= 0 && p < 1)) throw new Error(`--id-dropout: ${x} is not a rate in [0, 1)`);
+                      return p;
+                    }),
+                  })
+                : [],
+            stars: {
+              dual: families.has('dual-memory') || families.has('stars'),
+              nextWeight: o.nextTaskWeight,
+              towerOptions: families.has('tower-options') || families.has('stars'),
+              context: families.has('context') || families.has('stars'),
+            },
+          },
+          warmHoldout: o.warmHoldout === true,
+        };
+        if (o.seeds)
+          await runQualitySeeds(
+            o.seeds.split(',').map((s) => int(s.trim())),
+            base,
+          );
+        else await runQualityBench({ ...base, seed: o.seed });
+      },
+    );
 
   bench
     .command('train')

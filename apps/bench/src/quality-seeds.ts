@@ -115,6 +115,14 @@ function verdicts(rows: SeedsRow[]): string[] {
       `${row} vs content-only dssm-boundary: warm R@20 ${w.toFixed(4)} ≥ ${content.warm.toFixed(4)}: ${says(w >= content.warm)}; ` +
         `cold R@20 ${c.toFixed(4)} > ${content.cold.toFixed(4)}: ${says(c > content.cold)}.`,
     );
+    // With --id-warm-start, the same fine-tuning without ID fields is the fair content-only row.
+    const fw = m('dssm-content-finetuned', warmK);
+    const fc = m('dssm-content-finetuned', coldK);
+    if (fw !== undefined && fc !== undefined && row !== 'dssm-content-finetuned')
+      out.push(
+        `${row} vs content-only dssm-content-finetuned: warm R@20 ${w.toFixed(4)} ≥ ${fw.toFixed(4)}: ${says(w >= fw)}; ` +
+          `cold R@20 ${c.toFixed(4)} > ${fc.toFixed(4)}: ${says(c > fc)}.`,
+      );
   }
   return out;
 }

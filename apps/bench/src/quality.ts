@@ -27,6 +27,8 @@ import {
 /** Issue 16 rows (each implies the dssm rows, their ablation): dual memory, tower options, context. */
 export interface StarsFamilies {
   dual?: boolean;
+  /** > 0: the dual-memory rows use their own DSSM trained with the next-intent task at this weight. */
+  nextWeight?: number;
   towerOptions?: boolean;
   context?: boolean;
 }
@@ -128,7 +130,11 @@ export async function runQualityBench(opts: QualityBenchOptions): Promise<Qualit
     ...(opts.methods?.dssm || stars.dual || stars.towerOptions || stars.context
       ? dssmMethods({}, fitOnce)
       : []),
-    ...(stars.dual ? dualMemoryMethods(fitOnce) : []),
+    ...(stars.dual
+      ? dualMemoryMethods(
+          stars.nextWeight ? dssmFitOnce({ config: { nextWeight: stars.nextWeight } }) : fitOnce,
+        )
+      : []),
     ...(stars.towerOptions ? towerOptionMethods() : []),
     ...(stars.context ? contextMethods() : []),
     ...(opts.methods?.u2i ?? []),

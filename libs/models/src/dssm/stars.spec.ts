@@ -4,12 +4,12 @@
  * synthetic-drift catalogue while leaving cold scoring to content alone.
  */
 import { coldSplit, generateSyntheticDrift } from '@debut/evaluation';
-import { Featurizer } from '@debut/features';
 import { initTf } from '../tf';
 import { DssmModel, UserVectors } from './model';
 import { mixUserVectors, recencyWeights } from './stars';
 import { addContextOffset, addItemDelta } from './stars-training';
-import { DssmTrainingData, trainDssm } from './trainer';
+import { trainDssm } from './trainer';
+import { SMALL_DSSM, smallDssmData } from '../testing/small-dssm';
 
 jest.setTimeout(60000);
 
@@ -42,34 +42,23 @@ describe('dual memory arithmetic', () => {
 describe('STARS training options', () => {
   const ds = generateSyntheticDrift({ seed: 3, songs: 300, users: 200, interactionsPerUser: 30 });
   const split = coldSplit(ds, { seed: 3 });
-  const featurizer = new Featurizer(ds.schema);
-  const byId = new Map(ds.items.map((i) => [i.id, i]));
-  const warm = split.warmItems;
-  const index = new Map(warm.map((id, j) => [id, j]));
-  const byUser = new Map<string, Array<{ j: number; month: number }>>();
-  for (const it of split.train) {
-    if (!byUser.has(it.userId)) byUser.set(it.userId, []);
-    byUser.get(it.userId)!.push({ j: index.get(it.itemId)!, month: new Date(it.at!).getUTCMonth() });
-  }
-  const data: DssmTrainingData = {
-    fields: featurizer.fields,
-    inputDim: featurizer.inputDim,
-    inputs: featurizer.encodeBatch(warm.map((id) => byId.get(id)!.content)),
-    numItems: warm.length,
-    histories: ds.users.map((u) => Int32Array.from(byUser.get(u) ?? [], (x) => x.j)),
-    historyBuckets: ds.users.map((u) => Int32Array.from(byUser.get(u) ?? [], (x) => x.month)),
-  };
-  const small = {
-    epochs: 2,
-    batchSize: 128,
-    negatives: 128,
-    dim: 16,
-    hidden: [32],
-    userHidden: [32],
-    boundaryHidden: [32],
-  };
+  const { featurizer, byId, warm, data, recentHistories } = smallDssmData(ds, split);
+  const small = SMALL_DSSM;
 
   beforeAll(() => initTf());
+
+  it('trains the next-intent task on the most recent songs when asked, and refuses without them', async () => {
+    await expect(trainDssm(data, { ...small, nextWeight: 0.5 })).rejects.toThrow(/recentHistories/);
+    const plain = await trainDssm(data, small);
+    const next = await trainDssm({ ...data, recentHistories }, { ...small, nextWeight: 0.5, nextLength: 5 });
+    for (const h of next.history) expect(Number.isFinite(h.loss)).toBe(true);
+    // A second task on the same towers: a larger loss than the first alone, other weights.
+    expect(next.history[0].loss).toBeGreaterThan(plain.history[0].loss);
+    expect(Array.from(next.towers.user.kernels[0].dataSync())).not.toEqual(
+      Array.from(plain.towers.user.kernels[0].dataSync()),
+    );
+    [plain.towers, next.towers].forEach((t) => t.dispose());
+  });
 
   it('learns nothing extra with every option off', async () => {
     const r = await trainDssm(data, small);

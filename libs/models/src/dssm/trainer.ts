@@ -64,6 +64,23 @@ export interface DssmTrainConfig extends DssmArchConfig, StarsTrainOptions {
   negativePower: number;
   /** Multiplicative Gaussian noise on the item tower's field embeddings while training (0 = off). */
   itemNoise: number;
+  /**
+   * Item-ID fields (modalities in `idModalities`, e.g. SID prefixes, hashed song IDs) zeroed for
+   * this share of the training items of each step (DropoutNet-style; 0 = off). Why: a cold song
+   * carries ID features learned from a few warm songs; training with them sometimes missing
+   * keeps the content path able to rank alone, so those rows only add what they know.
+   */
+  idDropout: number;
+  idModalities: string[];
+  /**
+   * Weight of the next-intent task (issue 16, STARS' h_next trained with the same towers): the
+   * user and boundary towers also see the mean of the user's `nextLength` MOST RECENT songs
+   * (`recentHistories`) and must score the same target against the same negatives. 0 = off.
+   * Why: h_next is pooled from a short recent window at serving time; trained only on 50-song
+   * means, the towers map short windows close to the long-term vector.
+   */
+  nextWeight: number;
+  nextLength: number;
   learningRate: number;
   /** Weight of positives (negatives get 1 − α); 0.5 = unweighted BCE. */
   alpha: number;
@@ -82,6 +99,10 @@ export const DEFAULT_DSSM_TRAIN_CONFIG: DssmTrainConfig = {
   popularNegatives: 0.8,
   negativePower: 1,
   itemNoise: 0,
+  idDropout: 0,
+  idModalities: [],
+  nextWeight: 0,
+  nextLength: 20,
   learningRate: 2e-3,
   alpha: 0.15,
   refreshEvery: 50,
@@ -100,6 +121,8 @@ export interface DssmTrainingData {
   histories: Int32Array[];
   /** Optional calendar bucket of each history entry (same shape; −1 = unknown), for contextBuckets. */
   historyBuckets?: Int32Array[];
+  /** Per user: training songs MOST RECENT first (for nextWeight > 0). */
+  recentHistories?: Int32Array[];
 }
 
 export interface DssmEpochMetrics {
@@ -222,19 +245,33 @@ export async function trainDssm(
   const fieldBufs = sparse ? [] : data.fields.map((f) => new Float32Array((B + M) * f.width));
   const rows = new Int32Array(B + M);
   const pooled = new Float32Array(B * d);
+  const F = data.fields.length;
+  const idFields = data.fields.flatMap((f, i) => (cfg.idModalities.includes(f.modality) ? [i] : []));
+  const idMask = cfg.idDropout > 0 && idFields.length ? new Float32Array((B + M) * F) : null;
 
   // History sums over the cached item vectors; the pooled input of (u, target) is
   // (sum_u − v_target·[target in top-H]) / (k_u − [target in top-H]).
   let cache: Float32Array = new Float32Array(0);
   const sums = new Float32Array(data.histories.length * d);
   const topH = data.histories.map((h) => new Set(h.subarray(0, H)));
+  // The next-intent view: the same sums over each user's most recent songs.
+  const K = cfg.nextLength;
+  const recent = cfg.nextWeight > 0 ? data.recentHistories : undefined;
+  if (cfg.nextWeight > 0 && !recent) throw new Error('trainDssm: nextWeight > 0 needs recentHistories');
+  const recentSums = recent ? new Float32Array(recent.length * d) : null;
+  const topK = recent?.map((h) => new Set(h.subarray(0, K)));
+  const pooledNext = recent ? new Float32Array(B * d) : null;
+  const sumTop = (hs: Int32Array[], n: number, out: Float32Array) => {
+    out.fill(0);
+    hs.forEach((h, u) => {
+      const k = Math.min(n, h.length);
+      for (let t = 0; t < k; t++) for (let c = 0; c < d; c++) out[u * d + c] += cache[h[t] * d + c];
+    });
+  };
   const refresh = () => {
     cache = stars ? stars.adaptCache(embedAll(towers, data)) : embedAll(towers, data);
-    sums.fill(0);
-    data.histories.forEach((h, u) => {
-      const k = Math.min(H, h.length);
-      for (let t = 0; t < k; t++) for (let c = 0; c < d; c++) sums[u * d + c] += cache[h[t] * d + c];
-    });
+    sumTop(data.histories, H, sums);
+    if (recent && recentSums) sumTop(recent, K, recentSums);
   };
 
   /** One Adam step on a batch of positives and M shared negatives; returns [loss]. */
@@ -249,6 +286,12 @@ export async function trainDssm(
       const k = Math.min(H, data.histories[u].length) - (drop ? 1 : 0);
       for (let c = 0; c < d; c++)
         pooled[r * d + c] = (sums[u * d + c] - (drop ? cache[target * d + c] : 0)) / k;
+      if (recent && recentSums && pooledNext) {
+        const dropN = topK![u].has(target);
+        const kn = Math.max(1, Math.min(K, recent[u].length) - (dropN ? 1 : 0));
+        for (let c = 0; c < d; c++)
+          pooledNext[r * d + c] = (recentSums[u * d + c] - (dropN ? cache[target * d + c] : 0)) / kn;
+      }
     }
     for (let r = B; r < B + M; r++)
       rows[r] = rng() < cfg.popularNegatives ? sampleCum(popCum, rng()) : randInt(rng, data.numItems);
@@ -257,35 +300,45 @@ export async function trainDssm(
     if (!sparse) copyRowsByField(data.inputs, data.inputDim, data.fields, rows, fieldBufs, 0);
     const x = sparse ? [] : data.fields.map((f, i) => tf.tensor2d(fieldBufs[i], [B + M, f.width]));
     const pooledT = tf.tensor2d(pooled, [B, d]);
+    const pooledNextT = pooledNext ? tf.tensor2d(pooledNext, [B, d]) : undefined;
     const noiseSeed = Math.floor(rng() * 2 ** 31);
+    if (idMask) {
+      idMask.fill(1);
+      for (let r = 0; r < B + M; r++)
+        if (rng() < cfg.idDropout) for (const i of idFields) idMask[r * F + i] = 0;
+    }
+    const maskT = idMask ? tf.tensor2d(idMask, [B + M, F]) : undefined;
     const loss = optimizer.minimize(
       () => {
         const tower = sb
           ? towers.item.fromFieldMatrix(
-              cfg.itemNoise > 0
-                ? transformFields(
-                    towers.item.fieldMatrixSparse(sb),
-                    data.fields.length,
-                    undefined,
-                    cfg.itemNoise,
-                    noiseSeed,
-                  )
+              cfg.itemNoise > 0 || maskT
+                ? transformFields(towers.item.fieldMatrixSparse(sb), F, maskT, cfg.itemNoise, noiseSeed)
                 : towers.item.fieldMatrixSparse(sb),
             )
-          : towers.item.fromFields(towers.item.fieldEmbeddings(x), undefined, cfg.itemNoise, noiseSeed);
+          : towers.item.fromFields(towers.item.fieldEmbeddings(x), maskT, cfg.itemNoise, noiseSeed);
         const v = stars ? stars.items(tower) : tower;
         const [vp, vn] = tf.split<tf.Tensor2D>(v, [B, M], 0);
         const ub0 = towers.userAndBoundary(towers.userInput(pooledT));
         const u = stars ? stars.user(ub0.u) : ub0.u;
         const b = ub0.b;
-        const ub = tf.reshape(rowDot(u, b), [B, 1]);
-        const xPos = tf.sub(rowDot(u, vp), tf.reshape(ub, [B]));
-        // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
-        const xNeg = tf.sub(tf.matMul(u, tf.transpose(vn)), ub);
-        const lPos = meanSoftplus(tf.neg(xPos));
-        const lNeg = meanSoftplus(xNeg);
-        const bce = tf.add<tf.Scalar>(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha));
-        const sm = stars?.softmaxLoss(tf.reshape(rowDot(u, vp), [B, 1]), tf.matMul(u, tf.transpose(vn)), B);
+        const vnT = tf.transpose(vn);
+        /** Weighted BCE of the (user, boundary) pair on the step's positives and shared negatives. */
+        const gateBce = (uu: tf.Tensor2D, bb: tf.Tensor2D) => {
+          const ub = tf.reshape(rowDot(uu, bb), [B, 1]);
+          const xPos = tf.sub(rowDot(uu, vp), tf.reshape(ub, [B]));
+          // u·vnᵀ via a plain matMul on an explicit transpose (fast kernel on wasm).
+          const xNeg = tf.sub(tf.matMul(uu, vnT), ub);
+          const lPos = meanSoftplus(tf.neg(xPos));
+          const lNeg = meanSoftplus(xNeg);
+          return tf.add<tf.Scalar>(tf.mul(lPos, cfg.alpha), tf.mul(lNeg, 1 - cfg.alpha));
+        };
+        let bce = gateBce(u, b);
+        if (pooledNextT) {
+          const next = towers.userAndBoundary(towers.userInput(pooledNextT));
+          bce = tf.add<tf.Scalar>(bce, tf.mul(gateBce(next.u, next.b), cfg.nextWeight));
+        }
+        const sm = stars?.softmaxLoss(tf.reshape(rowDot(u, vp), [B, 1]), tf.matMul(u, vnT), B);
         return sm ? tf.add<tf.Scalar>(bce, sm) : bce;
       },
       true,
@@ -294,6 +347,8 @@ export async function trainDssm(
     x.forEach((t) => t.dispose());
     if (sb) disposeSparseBatch(sb);
     pooledT.dispose();
+    pooledNextT?.dispose();
+    maskT?.dispose();
     stars?.release();
     const value = loss!.dataSync()[0];
     loss!.dispose();

@@ -19,6 +19,7 @@ import {
 } from '@debut/evaluation';
 import { Featurizer } from '@debut/features';
 import { DssmModel, UserVectors, initItemTowerFromI2I } from '../dssm/model';
+import type { DssmTowers } from '../dssm/towers';
 import { ContextOffsets, MONTH_BUCKETS, monthBucket } from '../dssm/context-offsets';
 import { DssmTrainConfig, DssmTrainResult, trainDssm } from '../dssm/trainer';
 import { StarsLearned, addItemDelta } from '../dssm/stars-training';
@@ -39,6 +40,8 @@ export interface DssmMethodOptions {
   config?: Partial<DssmTrainConfig>;
   /** I2I artifact directory whose item tower initialises the DSSM item tower. */
   fromI2I?: string;
+  /** Initialises the towers before training (wins over fromI2I). */
+  init?: (towers: DssmTowers) => Promise<void> | void;
   onProgress?: (p: TrainProgress) => void;
   /** Receives the shared fit (towers and user vectors) once trained. */
   onFit?: (fit: DssmFit, ctx: TrainContext) => void;
@@ -81,6 +84,24 @@ function trainingHistories(ctx: TrainContext, warmIndex: Map<string, number>): I
   return ctx.dataset.users.map((u) =>
     Int32Array.from(
       (byUser.get(u) ?? []).sort((a, b) => b.s - a.s || a.j - b.j),
+      (x) => x.j,
+    ),
+  );
+}
+
+/** Per user: indices into `warm` of its training songs, most recent first (no `at`: strongest first). */
+export function recentFirstHistories(ctx: TrainContext, warmIndex: Map<string, number>): Int32Array[] {
+  const byUser = new Map<string, Array<{ j: number; at: number; s: number }>>();
+  for (const it of ctx.split.train) {
+    const j = warmIndex.get(it.itemId);
+    if (j === undefined) continue;
+    let l = byUser.get(it.userId);
+    if (!l) byUser.set(it.userId, (l = []));
+    l.push({ j, at: it.at ?? 0, s: it.strength });
+  }
+  return ctx.dataset.users.map((u) =>
+    Int32Array.from(
+      (byUser.get(u) ?? []).sort((a, b) => b.at - a.at || b.s - a.s || a.j - b.j),
       (x) => x.j,
     ),
   );
@@ -279,12 +300,13 @@ export async function fitDssm(ctx: TrainContext, opts: DssmMethodOptions = {}): 
       numItems: warm.length,
       histories,
       historyBuckets: config.contextBuckets ? monthBuckets(ctx, warm, histories) : undefined,
+      recentHistories: config.nextWeight ? recentFirstHistories(ctx, warmIndex) : undefined,
     },
     config,
     {
       log: (m) => ctx.log(`[dssm] ${m}`),
       onProgress: opts.onProgress,
-      init: opts.fromI2I ? (towers) => initItemTowerFromI2I(towers, opts.fromI2I!) : undefined,
+      init: opts.init ?? (opts.fromI2I ? (towers) => initItemTowerFromI2I(towers, opts.fromI2I!) : undefined),
       onEpoch: (epoch, metrics, towers, learned) => {
         const { val } = evaluate(new DssmModel(featurizer, towers), learned);
         ctx.log(

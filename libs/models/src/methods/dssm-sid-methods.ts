@@ -15,6 +15,7 @@
  */
 import type { Item, TrainContext, U2IMethod, U2IModel } from '@debut/evaluation';
 import type { FeatureSchema } from '@debut/features';
+import { warmStartFromContent } from '../dssm/warm-start';
 import { DssmFit, DssmMethodOptions, asU2IModel, dssmFitOnce, dssmMethods, fitDssm } from './dssm-methods';
 import {
   DEFAULT_RQ_KMEANS,
@@ -54,6 +55,17 @@ export interface DssmSidOptions extends DssmMethodOptions {
   pieces?: Partial<SidPieceConfig>;
   /** Hash buckets of `dssm-random-hash` (trained rows; the reserved unseen row is extra). */
   hashBuckets?: number;
+  /**
+   * ID-feature dropout rates tried for every feature set of every ID row (DssmTrainConfig
+   * idDropout), the best on cold validation kept; [0] = none.
+   */
+  idDropout?: number[];
+  /**
+   * Start every ID row from the trained content-only DSSM (dssm/warm-start.ts: the extra fields
+   * reach nothing at first) and fine-tune at `warmStartLearningRate`, instead of from scratch.
+   */
+  warmStart?: boolean;
+  warmStartLearningRate?: number;
 }
 
 /**
@@ -71,6 +83,8 @@ export const SID_FEATURE_CANDIDATES: Array<Partial<SidFeatureConfig>> = [
 /** Per-song extra features: the schema they extend and each song's values (by song id). */
 interface ItemIdFeatures {
   schema: FeatureSchema;
+  /** The modalities these features add (what idDropout drops). */
+  modalities: string[];
   values: (item: Item) => IdFeatureValues;
   notes: string;
 }
@@ -169,6 +183,7 @@ export function sidFeatures(
   ctx.log(`[dssm-sid-ngram] ${notes}`);
   return {
     schema: sidSchema(ctx.dataset.schema, sid),
+    modalities: Array.from({ length: L }, (_, p) => sidPrefixModality(p + 1)),
     values: (item) => {
       const r = c.row.get(item.id);
       return r === undefined ? sidValues(c.encode(item), sid) : values[r];
@@ -206,6 +221,7 @@ export function sidPieceFeatures(
         { name: SID_PIECES_MODALITY, kind: 'multi', vocabulary: vocab },
       ],
     },
+    modalities: [SID_PIECES_MODALITY],
     values: (item) => {
       const r = c.row.get(item.id);
       return {
@@ -222,6 +238,7 @@ export function randomHashFeatures(ctx: TrainContext, buckets: number): ItemIdFe
   const salt = ctx.seed;
   return {
     schema: itemHashSchema(ctx.dataset.schema, buckets),
+    modalities: [ITEM_HASH_MODALITY],
     values: (item) => ({
       [ITEM_HASH_MODALITY]: warm.has(item.id)
         ? String(itemHashBucket(item.id, buckets, salt))
@@ -235,6 +252,7 @@ export function randomHashFeatures(ctx: TrainContext, buckets: number): ItemIdFe
 export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
   const sids = (opts.sid ?? SID_FEATURE_CANDIDATES).map((s) => ({ ...DEFAULT_SID_FEATURES, ...s }));
   const buckets = opts.hashBuckets ?? 4096;
+  const dropouts = opts.idDropout ?? [0];
   // Today's content-only row and the content fit the SIDs come from: one training run per TrainContext.
   const contentFit = dssmFitOnce(opts);
   const [, boundary] = dssmMethods(opts, contentFit);
@@ -245,15 +263,27 @@ export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
   ): U2IMethod => ({
     name,
     fit: async (ctx) => {
-      let best: { fit: DssmFit; f: ItemIdFeatures; score: number } | undefined;
-      for (const f of await candidates(ctx)) {
-        const fit = await fitDssm(withFeatures(ctx, f, name), { ...opts, fromI2I: undefined });
-        const score = fit.validation?.score ?? -Infinity;
-        ctx.log(`[${name}] ${f.notes}: cold-validation score ${score.toFixed(4)}`);
-        if (!best || score > best.score) best = { fit, f, score };
-      }
+      let best: { fit: DssmFit; f: ItemIdFeatures; score: number; p: number } | undefined;
+      const content = opts.warmStart ? await contentFit(ctx) : undefined;
+      for (const f of await candidates(ctx))
+        for (const p of dropouts) {
+          const fit = await fitDssm(withFeatures(ctx, f, name), {
+            ...opts,
+            fromI2I: undefined,
+            init: content && ((towers) => warmStartFromContent(towers, content.train.towers)),
+            config: {
+              ...opts.config,
+              idDropout: p,
+              idModalities: f.modalities,
+              ...(content ? { learningRate: opts.warmStartLearningRate ?? 5e-4 } : {}),
+            },
+          });
+          const score = fit.validation?.score ?? -Infinity;
+          ctx.log(`[${name}] ${f.notes}; ID dropout ${p}: cold-validation score ${score.toFixed(4)}`);
+          if (!best || score > best.score) best = { fit, f, score, p };
+        }
       if (!best) throw new Error(`${name}: no candidate feature set`);
-      ctx.log(`[${name}] chosen on cold validation: ${best.f.notes}`);
+      ctx.log(`[${name}] chosen on cold validation: ${best.f.notes}; ID dropout ${best.p}`);
       return featuredModel(best.fit, best.f);
     },
   });
@@ -277,5 +307,16 @@ export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
           ]),
         ]),
     featured('dssm-random-hash', (ctx) => Promise.resolve([randomHashFeatures(ctx, buckets)])),
+    // The control of a warm start: the same fine-tuning with no extra field, so an ID row's
+    // gain over it is the IDs' and not the extra epochs'.
+    ...(opts.warmStart
+      ? [
+          featured('dssm-content-finetuned', (ctx) =>
+            Promise.resolve([
+              { schema: ctx.dataset.schema, modalities: [], values: () => ({}), notes: 'no extra field' },
+            ]),
+          ),
+        ]
+      : []),
   ];
 }

@@ -14,7 +14,14 @@ import { TrainContext, U2IMethod, U2IModel, mean, recallAtK, roundRobin } from '
 import { Featurizer } from '@debut/features';
 import { UserVectors } from '../dssm/model';
 import { DualMemoryConfig, mixUserVectors, nextIntentVectors } from '../dssm/stars';
-import { DssmFit, DssmFitOnce, asU2IModel, calibrateGateOffset, userRowsOf } from './dssm-methods';
+import {
+  DssmFit,
+  DssmFitOnce,
+  asU2IModel,
+  calibrateGateOffset,
+  recentFirstHistories,
+  userRowsOf,
+} from './dssm-methods';
 
 const RECENT_LENGTHS = [5, 10, 20];
 const MIXES = [0.1, 0.25, 0.5, 0.75];
@@ -23,24 +30,6 @@ const MIXES = [0.1, 0.25, 0.5, 0.75];
  * long-term picks per next-intent pick suit a truth (a year of plays) that is mostly long-term.
  */
 const RR_SHARES = [1, 2, 3];
-
-/** Per user: indices into `warm` of its training songs, most recent first (no `at`: strongest first). */
-export function recentFirstHistories(ctx: TrainContext, warmIndex: Map<string, number>): Int32Array[] {
-  const byUser = new Map<string, Array<{ j: number; at: number; s: number }>>();
-  for (const it of ctx.split.train) {
-    const j = warmIndex.get(it.itemId);
-    if (j === undefined) continue;
-    let l = byUser.get(it.userId);
-    if (!l) byUser.set(it.userId, (l = []));
-    l.push({ j, at: it.at ?? 0, s: it.strength });
-  }
-  return ctx.dataset.users.map((u) =>
-    Int32Array.from(
-      (byUser.get(u) ?? []).sort((a, b) => b.at - a.at || b.s - a.s || a.j - b.j),
-      (x) => x.j,
-    ),
-  );
-}
 
 export interface DualMemoryFit {
   gen: UserVectors;
