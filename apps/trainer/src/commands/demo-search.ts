@@ -22,7 +22,10 @@ export function registerDemoSearch(program: Command): void {
     .option('--q <query...>', 'queries', ['jazz', 'indie pop'])
     .option('--mode <mode>', 'hybrid | joint | lexical', 'hybrid')
     .option('--limit <n>', 'results per query', (v) => Number(v), 5)
-    .option('--wait-for <songId>', 'ask the last query again (up to 15 s) until this song is among its results')
+    .option(
+      '--wait-for <songId>',
+      'ask the last query again (up to 15 s) until this song is among its results',
+    )
     .action(async (o: { api: string; q: string[]; mode: string; limit: number; waitFor?: string }) => {
       for (const [n, q] of o.q.entries()) {
         const url = `${o.api}/v1/search?q=${encodeURIComponent(q)}&mode=${o.mode}&limit=${o.limit}`;
@@ -32,7 +35,12 @@ export function registerDemoSearch(program: Command): void {
         const started = Date.now();
         let res = await fetch(url);
         let body = (await res.json()) as SearchAnswer;
-        while (expect && res.ok && !body.items?.some((i) => i.songId === expect) && Date.now() - started < 15_000) {
+        while (
+          expect &&
+          res.ok &&
+          !body.items?.some((i) => i.songId === expect) &&
+          Date.now() - started < 15_000
+        ) {
           await new Promise((r) => setTimeout(r, 250));
           res = await fetch(url);
           body = (await res.json()) as SearchAnswer;
