@@ -25,6 +25,7 @@ let ds: DataSource;
 let embeddings: EmbeddingRepository;
 let interactions: InteractionRepository;
 let runtime: ModelRuntime;
+let versions: ModelVersionRepository;
 
 const vec = (...v: number[]) => Float32Array.from(v);
 const close = (a: Float32Array | undefined, b: number[]) =>
@@ -48,7 +49,7 @@ beforeAll(async () => {
   config = await isolatedEnv('dual_memory', { DSSM_NEXT_RECENT: '1' });
   ds = await openDatabase(config.db);
   const songs = new SongRepository(ds);
-  const versions = new ModelVersionRepository(ds);
+  versions = new ModelVersionRepository(ds);
   embeddings = new EmbeddingRepository(ds);
   interactions = new InteractionRepository(ds);
   await songs.insertMany([
@@ -136,5 +137,29 @@ describe('dual-memory users on PostgreSQL', () => {
       'c-a',
       'c-a2',
     ]);
+  });
+
+  it('the api holding both memories in memory answers as the stored rows do, for every λ', async () => {
+    const held = new ModelRuntime(config, versions, embeddings, new FakeLoaders(), {
+      vectorsInMemory: true,
+      nextVectorsInMemory: true,
+    });
+    await held.refresh();
+    try {
+      expect(held.dssm?.vectors?.memories('u-1')?.next.user).toEqual(vec(0, 1, 0, 0));
+      for (const mix of [0.5, 1])
+        for (const user of ['u-1', 'u-2']) {
+          const fromMemory = new GateService(held, embeddings, interactions, { mix });
+          const fromRows = new GateService(runtime, embeddings, interactions, { mix });
+          expect(await fromMemory.gate(user, ['c-a', 'c-b'])).toEqual(
+            await fromRows.gate(user, ['c-a', 'c-b']),
+          );
+          expect(await fromMemory.coldRecommendations(user, 3)).toEqual(
+            await fromRows.coldRecommendations(user, 3),
+          );
+        }
+    } finally {
+      held.stop();
+    }
   });
 });

@@ -40,6 +40,13 @@ WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto)
        WHERE (t.xid, t.user_id) > ($1::xid8, $2::text) AND t.xid < h.upto AND t.model_version = $4
        ORDER BY t.xid, t.user_id LIMIT $3) v ON true
    ORDER BY v.xid, v.key;
+WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto)
+  SELECT h.upto::text AS upto, v.*
+    FROM h LEFT JOIN LATERAL (
+      SELECT t.xid::text AS xid, t.user_id AS key, t.user_vector, t.boundary_vector, t.next_user_vector, t.next_boundary_vector FROM user_vectors t
+       WHERE (t.xid, t.user_id) > ($1::xid8, $2::text) AND t.xid < h.upto AND t.model_version = $4
+       ORDER BY t.xid, t.user_id LIMIT $3) v ON true
+   ORDER BY v.xid, v.key;
 
 -- EmbeddingRepository.changesAfter
 WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS upto),
@@ -76,3 +83,4 @@ SELECT user_id, user_vector, boundary_vector, next_user_vector, next_boundary_ve
 
 -- EmbeddingRepository.allUserVectors
 SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id;
+SELECT user_id, user_vector, boundary_vector, next_user_vector, next_boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id;

@@ -147,13 +147,14 @@ export const targets: QueryTarget[] = [
     userVectorsAfter: [
       (r) => r.userVectorsAfter('dssm-1', '0/'),
       (r) => r.userVectorsAfter('dssm-1', '0/', 1),
+      (r) => r.userVectorsAfter('dssm-1', '0/', 10_000, true),
     ],
     changesAfter: [(r) => r.changesAfter('i2i-1', '0/0'), (r) => r.changesAfter('i2i-1', '0/0', 1)],
     embeddedSongIds: [(r) => r.embeddedSongIds('i2i-1', 'cold', 10)],
     countSongVectors: [(r) => r.countSongVectors('i2i-1', 'warm')],
     upsertUserVectors: [(r) => r.upsertUserVectors('dssm-1', ['u-1'], vectors(1), vectors(1), 2)],
     userVectors: [(r) => r.userVectors('dssm-1', ['u-1'])],
-    allUserVectors: [(r) => r.allUserVectors('dssm-1')],
+    allUserVectors: [(r) => r.allUserVectors('dssm-1'), (r) => r.allUserVectors('dssm-1', true)],
   }),
   target('audience-feed.repository', ({ ds }) => new AudienceFeedRepository(ds), {
     horizon: [(r) => r.horizon()],

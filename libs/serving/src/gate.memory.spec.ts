@@ -140,3 +140,71 @@ describe('GateService with the DSSM vectors in memory', () => {
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
+
+/**
+ * λ > 0 (DSSM_NEXT_MIX): the held tables carry h_next beside h_gen (ModelRuntime
+ * nextVectorsInMemory), so dual-memory gating and recommendations need no read either, and
+ * answer exactly what the PostgreSQL path answers. u1's h_next points at c3: u = (0, 1, 0, 0),
+ * b = (0, 0.5, 0, 0); `gen-only` has no stored h_next and falls back to h_gen.
+ */
+describe('GateService with dual memory held in memory', () => {
+  const mix = { mix: 0.5 };
+  async function setUpDual() {
+    const catalog = new InMemoryCatalog();
+    catalog.addVersion('dssm-1', 'dssm', true);
+    catalog.addSongs('cold', { c1: [0.9, 0.1, 0, 0], c3: [0.2, 0.9, 0, 0] }, ['dssm-1']);
+    catalog.setUserVectors('dssm-1', 'u1', [1, 0, 0, 0], [0.5, 0.5, 0, 0], {
+      user: [0, 1, 0, 0],
+      boundary: [0, 0.5, 0, 0],
+    });
+    catalog.setUserVectors('dssm-1', 'gen-only', [1, 0, 0, 0], [0.5, 0.5, 0, 0]);
+    const held = catalog.runtime(testConfig(), undefined, {
+      vectorsInMemory: true,
+      nextVectorsInMemory: true,
+    });
+    const stored = catalog.runtime(testConfig());
+    await Promise.all([held.refresh(), stored.refresh()]);
+    const gate = new GateService(held, catalog.repos.embeddings, catalog.repos.interactions, mix);
+    const reference = new GateService(stored, catalog.repos.embeddings, catalog.repos.interactions, mix);
+    await settle();
+    return { catalog, held, gate, reference };
+  }
+
+  it('gates with the mix of the held h_gen and h_next, without a read, as the stored rows do', async () => {
+    const { gate, reference, catalog } = await setUpDual();
+    for (const user of ['u1', 'gen-only']) {
+      const [answer, reads] = await readsDuring(catalog, () => gate.gate(user, ['c1', 'c3']));
+      expect(reads).toEqual([]);
+      expect(answer).toEqual(await reference.gate(user, ['c1', 'c3']));
+    }
+    // The mix: u = (0.5, 0.5), b = (0.25, 0.5): u·b = 0.375; c3 scores 0.55 and passes, which
+    // h_gen alone (boundary 0.5, c3 at 0.2) would refuse.
+    const u1 = await gate.gate('u1', ['c3']);
+    expect(u1.decisions[0]).toMatchObject({
+      score: expect.closeTo(0.55, 5),
+      boundary: expect.closeTo(0.375, 5),
+      pass: true,
+    });
+    expect((await gate.gate('gen-only', ['c3'])).decisions[0].pass).toBe(false);
+  });
+
+  it('interleaves the two held lists for cold recommendations without a read', async () => {
+    const { gate, reference, catalog } = await setUpDual();
+    const [answer, reads] = await readsDuring(catalog, () => gate.coldRecommendations('u1', 10));
+    expect(reads).toEqual([]);
+    expect(answer).toEqual(await reference.coldRecommendations('u1', 10));
+    expect(answer.decisions.map((d) => d.songId).sort()).toEqual(['c1', 'c3']);
+  });
+
+  it("follows the worker's h_next refreshes on the next poll", async () => {
+    const { gate, catalog, held } = await setUpDual();
+    catalog.setUserVectors('dssm-1', 'gen-only', [1, 0, 0, 0], [0.5, 0.5, 0, 0], {
+      user: [0, 1, 0, 0],
+      boundary: [0, 0.5, 0, 0],
+    });
+    await held.refresh();
+    const [answer, reads] = await readsDuring(catalog, () => gate.gate('gen-only', ['c3']));
+    expect(reads).toEqual([]);
+    expect(answer.decisions[0].pass).toBe(true);
+  });
+});

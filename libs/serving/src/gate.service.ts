@@ -155,13 +155,12 @@ export class GateService {
     const answer = (basis: GateAnswer['basis'], decisions: GateDecision[]) =>
       answerOf(userId, version, context, basis, decisions);
     const held = dssm.vectors;
-    // The held tables carry h_gen only: with λ > 0 the mixed user comes from the stored rows.
-    const interest = this.nextMemory.mix > 0 ? undefined : held?.user(userId);
-    const offsets = interest && heldOffsets(held!, songIds);
+    const interest = held && this.heldInterest(held, userId);
+    const offsets = interest && heldOffsets(held, songIds);
     if (interest && offsets) {
       // The fast path, synchronous from here: no await between reading the rows and using them.
       const boundary = new InterestBoundary(atTime(dssm.model, interest, at), dssm.model.gateOffset ?? 0);
-      return answer('model', boundary.gateAt(songIds, held!.songs.matrix, offsets));
+      return answer('model', boundary.gateAt(songIds, held.songs.matrix, offsets));
     }
     const unique = [...new Set(songIds)];
     const [stored, items] = await Promise.all([
@@ -190,7 +189,7 @@ export class GateService {
     // With λ > 0 each memory ranks on its own boundary and the two lists interleave (STARS).
     const memories: { gen: Memory; next?: Memory } | null =
       this.nextMemory.mix > 0
-        ? await this.memoriesOf(dssm, userId)
+        ? (dssm.vectors?.memories(userId) ?? (await this.memoriesOf(dssm, userId)))
         : await this.interestOf(dssm, this.cachesFor(version), userId).then((b) => b && { gen: b.interest });
     if (!memories) return answerOf(userId, version, context, 'no-history', []);
     const exclude =
@@ -208,6 +207,18 @@ export class GateService {
     return answerOf(userId, version, context, 'model', interleaveDecisions(lists, limit));
   }
 
+  /**
+   * The user the gate uses, from the held tables: h_gen, or with λ > 0 the mix of the held h_gen
+   * and h_next (the tables then hold both: ModelRuntime nextVectorsInMemory). Undefined when the
+   * worker has not computed the user yet, or λ > 0 and the tables hold h_gen only.
+   */
+  private heldInterest(held: DssmVectors, userId: string): Memory | undefined {
+    const mix = this.nextMemory.mix;
+    if (mix <= 0) return held.user(userId);
+    const m = held.memories(userId);
+    return m && mixedMemory(m.gen, m.next, mix);
+  }
+
   /** The caches of the version a request starts on; a switch drops the previous version's. */
   private cachesFor(version: string): VersionCaches {
     if (this.caches?.version !== version) this.caches = new VersionCaches(version);
@@ -222,7 +233,7 @@ export class GateService {
   ): Promise<InterestBoundary | null> {
     const offset = dssm.model.gateOffset ?? 0;
     const mix = this.nextMemory.mix;
-    const held = mix > 0 ? undefined : dssm.vectors?.user(userId);
+    const held = dssm.vectors && this.heldInterest(dssm.vectors, userId);
     if (held) return new InterestBoundary(held, offset);
     const cached = caches.users.get(userId);
     if (cached !== undefined) return cached;

@@ -178,11 +178,29 @@ describe('EmbeddingRepository on PostgreSQL', () => {
       next: { user: rows([7, 8]), boundary: rows([0, 1]) },
     });
     expect(got.get('u-2')?.next).toEqual({ user: rows([9, 10]), boundary: rows([1, 0]) });
+    // The full load and the feed carry them only when asked (the api holds them for λ > 0).
+    const all = await embeddings().allUserVectors('dssm-1', true);
+    expect(all.ids).toEqual(['u-1', 'u-2']);
+    expect(all.next).toEqual({
+      users: rows([7, 8], [9, 10]),
+      boundaries: rows([0, 1], [1, 0]),
+      has: [true, true],
+    });
+    expect((await embeddings().allUserVectors('dssm-1')).next).toBeUndefined();
+    const feed = await embeddings().userVectorsAfter('dssm-1', '0/', 10, true);
+    expect(feed.users.find((u) => u.userId === 'u-2')?.next).toEqual({
+      user: rows([9, 10]),
+      boundary: rows([1, 0]),
+    });
+    expect((await embeddings().userVectorsAfter('dssm-1', '0/', 10)).users[0].next).toBeUndefined();
     await embeddings().upsertUserVectors('dssm-1', ['u-2'], rows([5, 6]), rows([1, 1]), 2);
     expect((await embeddings().userVectors('dssm-1', ['u-2'])).get('u-2')).toEqual({
       user: rows([5, 6]),
       boundary: rows([1, 1]),
     });
+    expect((await embeddings().allUserVectors('dssm-1', true)).next?.has).toEqual([true, false]);
+    const after = await embeddings().userVectorsAfter('dssm-1', '0/', 10, true);
+    expect(after.users.find((u) => u.userId === 'u-2')?.next).toBeUndefined();
   });
 
   it('the user-vector feed delivers every refresh once, late commits included, page by page', async () => {

@@ -214,20 +214,38 @@ export class EmbeddingRepository {
    */
   async allUserVectors(
     modelVersion: string,
-  ): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array; dim: number }> {
-    const rows: Array<{ user_id: string; user_vector: number[]; boundary_vector: number[] }> =
-      await this.ds.query(
-        'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id',
-        [modelVersion],
-      );
-    const dim = rows[0]?.user_vector.length ?? 0;
-    const users = new Float32Array(rows.length * dim);
-    const boundaries = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => {
-      users.set(r.user_vector, i * dim);
-      boundaries.set(r.boundary_vector, i * dim);
-    });
-    return { ids: rows.map((r) => r.user_id), users, boundaries, dim };
+    withNext = false,
+  ): Promise<{
+    ids: string[];
+    users: Float32Array;
+    boundaries: Float32Array;
+    dim: number;
+    next?: NextVectors;
+  }> {
+    const rows: Array<{
+      user_id: string;
+      user_vector: number[];
+      boundary_vector: number[];
+      next_user_vector?: number[] | null;
+      next_boundary_vector?: number[] | null;
+    }> = await this.ds.query(
+      withNext
+        ? 'SELECT user_id, user_vector, boundary_vector, next_user_vector, next_boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id'
+        : 'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id',
+      [modelVersion],
+    );
+    return packUserVectors(
+      rows.map((r) => ({
+        id: r.user_id,
+        user: r.user_vector,
+        boundary: r.boundary_vector,
+        next:
+          r.next_user_vector && r.next_boundary_vector
+            ? { user: r.next_user_vector, boundary: r.next_boundary_vector }
+            : undefined,
+      })),
+      withNext,
+    );
   }
 
   /** Where a reader that has just read every user vector of a version starts following their feed. */
@@ -244,20 +262,28 @@ export class EmbeddingRepository {
     modelVersion: string,
     cursor: UserVectorCursor,
     limit = 10_000,
+    withNext = false,
   ): Promise<UserVectorBatch> {
-    const page = await readStampedRows<{ user_vector: number[]; boundary_vector: number[] }>(
-      this.ds,
-      USER_VECTOR_FEED,
-      cursor,
-      limit,
-      [modelVersion],
-    );
+    const page = await readStampedRows<{
+      user_vector: number[];
+      boundary_vector: number[];
+      next_user_vector?: number[] | null;
+      next_boundary_vector?: number[] | null;
+    }>(this.ds, withNext ? USER_VECTOR_FEED_WITH_NEXT : USER_VECTOR_FEED, cursor, limit, [modelVersion]);
     return {
       cursor: page.cursor,
       users: page.rows.map((r) => ({
         userId: r.key,
         user: Float32Array.from(r.user_vector),
         boundary: Float32Array.from(r.boundary_vector),
+        ...(r.next_user_vector && r.next_boundary_vector
+          ? {
+              next: {
+                user: Float32Array.from(r.next_user_vector),
+                boundary: Float32Array.from(r.next_boundary_vector),
+              },
+            }
+          : {}),
       })),
     };
   }
@@ -356,8 +382,62 @@ const USER_VECTOR_FEED: StampedFeed = {
   where: 't.model_version = $4',
 };
 
+/** The same feed with h_next (for a reader that serves dual memory from memory). */
+const USER_VECTOR_FEED_WITH_NEXT: StampedFeed = {
+  ...USER_VECTOR_FEED,
+  columns: [...USER_VECTOR_FEED.columns, 'next_user_vector', 'next_boundary_vector'],
+};
+
+/** Every user's h_next under a version, row-aligned with the h_gen arrays; `has` false = none stored. */
+export interface NextVectors {
+  users: Float32Array;
+  boundaries: Float32Array;
+  has: boolean[];
+}
+
+export interface PackedUserVectors {
+  ids: string[];
+  users: Float32Array;
+  boundaries: Float32Array;
+  dim: number;
+  next?: NextVectors;
+}
+
+/** Users' vectors packed row-major in the given order (h_next only when `withNext`). */
+export function packUserVectors(
+  rows: Array<{
+    id: string;
+    user: ArrayLike<number>;
+    boundary: ArrayLike<number>;
+    next?: { user: ArrayLike<number>; boundary: ArrayLike<number> };
+  }>,
+  withNext: boolean,
+): PackedUserVectors {
+  const dim = rows[0]?.user.length ?? 0;
+  const block = () => new Float32Array(rows.length * dim);
+  const users = block();
+  const boundaries = block();
+  const next = withNext ? { users: block(), boundaries: block(), has: rows.map(() => false) } : undefined;
+  rows.forEach((r, i) => {
+    users.set(r.user, i * dim);
+    boundaries.set(r.boundary, i * dim);
+    if (next && r.next) {
+      next.users.set(r.next.user, i * dim);
+      next.boundaries.set(r.next.boundary, i * dim);
+      next.has[i] = true;
+    }
+  });
+  return { ids: rows.map((r) => r.id), users, boundaries, dim, next };
+}
+
 export interface UserVectorBatch {
-  users: Array<{ userId: string; user: Float32Array; boundary: Float32Array }>;
+  /** `next`: h_next, when asked for and stored (absent = fall back to h_gen). */
+  users: Array<{
+    userId: string;
+    user: Float32Array;
+    boundary: Float32Array;
+    next?: { user: Float32Array; boundary: Float32Array };
+  }>;
   cursor: UserVectorCursor;
 }
 

@@ -14,6 +14,8 @@ import type {
   AudienceFeedRepository,
   FeedCursor,
   ChangeCursor,
+  PackedUserVectors,
+  StoredUserVectors,
   UserVectorBatch,
   UserVectorCursor,
   AudienceRepository,
@@ -31,7 +33,7 @@ import type {
   SongPool,
   SongRepository,
 } from '@debut/catalog';
-import { SupersededVersionError } from '@debut/catalog';
+import { SupersededVersionError, packUserVectors } from '@debut/catalog';
 import { loadConfig, type DebutConfig } from '@debut/config';
 import type { FeatureSchema, SongContent, SongReleasedEvent } from '@debut/features';
 import type { ConsumedMessage, EventPublisher, OutgoingEvent } from '@debut/messaging';
@@ -211,9 +213,15 @@ interface SongVectorRow {
   updatedAt: Date;
 }
 
+const copyMemory = (m: { user: Float32Array; boundary: Float32Array }) => ({
+  user: Float32Array.from(m.user),
+  boundary: Float32Array.from(m.boundary),
+});
+
 interface UserVectorRow {
   user: Float32Array;
   boundary: Float32Array;
+  next?: { user: Float32Array; boundary: Float32Array };
 }
 
 interface State {
@@ -419,10 +427,17 @@ export class InMemoryCatalog {
     userId: string,
     user: readonly number[],
     boundary: readonly number[],
+    next?: { user: readonly number[]; boundary: readonly number[] },
   ): void {
     let m = this.state.userVectors.get(version);
     if (!m) this.state.userVectors.set(version, (m = new Map<string, UserVectorRow>()));
-    m.set(userId, { user: Float32Array.from(user), boundary: Float32Array.from(boundary) });
+    m.set(userId, {
+      user: Float32Array.from(user),
+      boundary: Float32Array.from(boundary),
+      ...(next
+        ? { next: { user: Float32Array.from(next.user), boundary: Float32Array.from(next.boundary) } }
+        : {}),
+    });
     this.state.userVectorLog.push({ userId, version });
     this.state.users.add(userId);
   }
@@ -898,48 +913,47 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
     dim: number,
     _chunk?: number,
     manager?: EntityManager,
+    next?: { users: Float32Array; boundaries: Float32Array },
   ): Promise<void> {
     this.c.hit('embeddings.upsertUserVectors');
+    const row = (a: Float32Array, i: number) => Array.from(a.subarray(i * dim, (i + 1) * dim));
     userIds.forEach((id, i) =>
       this.c.setUserVectors(
         version,
         id,
-        Array.from(users.subarray(i * dim, (i + 1) * dim)),
-        Array.from(boundaries.subarray(i * dim, (i + 1) * dim)),
+        row(users, i),
+        row(boundaries, i),
+        next && { user: row(next.users, i), boundary: row(next.boundaries, i) },
       ),
     );
     this.c.wrote('embeddings.upsertUserVectors', manager);
   }
 
-  async userVectors(
-    version: string,
-    userIds: string[],
-  ): Promise<Map<string, { user: Float32Array; boundary: Float32Array }>> {
+  async userVectors(version: string, userIds: string[]): Promise<Map<string, StoredUserVectors>> {
     this.c.hit('embeddings.userVectors');
     const m = this.c.s.userVectors.get(version);
-    const out = new Map<string, { user: Float32Array; boundary: Float32Array }>();
+    const out = new Map<string, StoredUserVectors>();
     for (const id of userIds) {
       const v = m?.get(id);
-      if (v) out.set(id, { user: Float32Array.from(v.user), boundary: Float32Array.from(v.boundary) });
+      if (v)
+        out.set(id, {
+          user: Float32Array.from(v.user),
+          boundary: Float32Array.from(v.boundary),
+          ...(v.next ? { next: copyMemory(v.next) } : {}),
+        });
     }
     return out;
   }
 
-  async allUserVectors(
-    version: string,
-  ): Promise<{ ids: string[]; users: Float32Array; boundaries: Float32Array; dim: number }> {
+  async allUserVectors(version: string, withNext = false): Promise<PackedUserVectors> {
     this.c.hit('embeddings.allUserVectors');
     const rows = [...(this.c.s.userVectors.get(version) ?? new Map<string, UserVectorRow>()).entries()].sort(
       ([a], [b]) => a.localeCompare(b),
     );
-    const dim = rows[0]?.[1].user.length ?? 0;
-    const users = new Float32Array(rows.length * dim);
-    const boundaries = new Float32Array(rows.length * dim);
-    rows.forEach(([, r], i) => {
-      users.set(r.user, i * dim);
-      boundaries.set(r.boundary, i * dim);
-    });
-    return { ids: rows.map(([id]) => id), users, boundaries, dim };
+    return packUserVectors(
+      rows.map(([id, r]) => ({ id, ...r })),
+      withNext,
+    );
   }
 
   /** Nothing is ever in progress here: the horizon is the end of the log (`<position>/`). */
@@ -953,6 +967,7 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
     version: string,
     cursor: UserVectorCursor,
     limit = 10_000,
+    withNext = false,
   ): Promise<UserVectorBatch> {
     this.c.hit('embeddings.userVectorsAfter');
     const from = Number(cursor.split('/')[0]);
@@ -971,6 +986,7 @@ export class FakeEmbeddingRepository implements EmbeddingsApi {
           userId: e.userId,
           user: Float32Array.from(v.user),
           boundary: Float32Array.from(v.boundary),
+          ...(withNext && v.next ? { next: copyMemory(v.next) } : {}),
         });
     }
     const end = page.length === limit ? page[page.length - 1].seq : this.c.s.userVectorLog.length;
