@@ -71,6 +71,29 @@ export class Bm25Index {
     return out;
   }
 
+  /** Share of the query's distinct terms that occur in document `doc` (0 for an empty query). */
+  coverage(query: readonly string[], doc: number): number {
+    const terms = new Set(query);
+    let found = 0;
+    for (const t of terms) {
+      const docs = this.postings.get(t)?.docs;
+      if (!docs) continue;
+      // Postings are in insertion order, i.e. ascending document index.
+      let lo = 0;
+      let hi = docs.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (docs[mid] === doc) {
+          found++;
+          break;
+        }
+        if (docs[mid] < doc) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    return terms.size ? found / terms.size : 0;
+  }
+
   /** Top `k` documents with a positive score, best first (ties by document index). */
   search(query: readonly string[], k: number): ScoredDoc[] {
     return topK(this.scoreAll(query), k, true);

@@ -38,6 +38,16 @@ describe('Bm25Index', () => {
     expect(Array.from(inc.scoreAll(['c', 'd']))).toEqual(Array.from(rebuilt.scoreAll(['c', 'd'])));
   });
 
+  it("coverage is the share of the query's distinct words a document holds", () => {
+    const ix = new Bm25Index();
+    ix.add(['indie', 'pop', 'swedish']);
+    ix.add(['pop']);
+    expect(ix.coverage(['indie', 'pop', 'pop'], 0)).toBe(1);
+    expect(ix.coverage(['indie', 'pop'], 1)).toBe(0.5);
+    expect(ix.coverage(['jazz'], 0)).toBe(0);
+    expect(ix.coverage([], 0)).toBe(0);
+  });
+
   it('topK returns the k best, best first', () => {
     expect(topK(Float32Array.from([0.1, 0.9, 0.5, 0.7]), 2).map((d) => d.doc)).toEqual([1, 3]);
   });
