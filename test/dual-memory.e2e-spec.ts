@@ -140,17 +140,20 @@ describe('dual-memory users on PostgreSQL', () => {
   });
 
   it('the api holding both memories in memory answers as the stored rows do, for every λ', async () => {
-    const held = new ModelRuntime(config, versions, embeddings, new FakeLoaders(), {
-      vectorsInMemory: true,
-      nextVectorsInMemory: true,
-    });
-    await held.refresh();
-    try {
-      expect(held.dssm?.vectors?.memories('u-1')?.next.user).toEqual(vec(0, 1, 0, 0));
-      for (const mix of [0.5, 1])
+    for (const mix of [0.5, 1]) {
+      const held = new ModelRuntime(config, versions, embeddings, new FakeLoaders(), {
+        vectorsInMemory: true,
+        nextMix: mix,
+      });
+      await held.refresh();
+      try {
+        const vectors = held.dssm!.vectors!;
+        expect(vectors.memories('u-1')?.next.user).toEqual(vec(0, 1, 0, 0));
+        // The gate's user is mixed once, when the row is loaded: (1 − λ)·(2/3, 1/3) + λ·(0, 1).
+        close(vectors.gateUser('u-1')?.user, [(1 - mix) * (2 / 3), (1 - mix) / 3 + mix, 0, 0]);
+        const fromMemory = new GateService(held, embeddings, interactions, { mix });
+        const fromRows = new GateService(runtime, embeddings, interactions, { mix });
         for (const user of ['u-1', 'u-2']) {
-          const fromMemory = new GateService(held, embeddings, interactions, { mix });
-          const fromRows = new GateService(runtime, embeddings, interactions, { mix });
           expect(await fromMemory.gate(user, ['c-a', 'c-b'])).toEqual(
             await fromRows.gate(user, ['c-a', 'c-b']),
           );
@@ -158,8 +161,9 @@ describe('dual-memory users on PostgreSQL', () => {
             await fromRows.coldRecommendations(user, 3),
           );
         }
-    } finally {
-      held.stop();
+      } finally {
+        held.stop();
+      }
     }
   });
 });

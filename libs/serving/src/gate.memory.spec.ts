@@ -143,7 +143,7 @@ async function settle(): Promise<void> {
 
 /**
  * λ > 0 (DSSM_NEXT_MIX): the held tables carry h_next beside h_gen (ModelRuntime
- * nextVectorsInMemory), so dual-memory gating and recommendations need no read either, and
+ * nextMix), so dual-memory gating and recommendations need no read either, and
  * answer exactly what the PostgreSQL path answers. u1's h_next points at c3: u = (0, 1, 0, 0),
  * b = (0, 0.5, 0, 0); `gen-only` has no stored h_next and falls back to h_gen.
  */
@@ -160,7 +160,7 @@ describe('GateService with dual memory held in memory', () => {
     catalog.setUserVectors('dssm-1', 'gen-only', [1, 0, 0, 0], [0.5, 0.5, 0, 0]);
     const held = catalog.runtime(testConfig(), undefined, {
       vectorsInMemory: true,
-      nextVectorsInMemory: true,
+      nextMix: 0.5,
     });
     const stored = catalog.runtime(testConfig());
     await Promise.all([held.refresh(), stored.refresh()]);
@@ -194,6 +194,14 @@ describe('GateService with dual memory held in memory', () => {
     expect(reads).toEqual([]);
     expect(answer).toEqual(await reference.coldRecommendations('u1', 10));
     expect(answer.decisions.map((d) => d.songId).sort()).toEqual(['c1', 'c3']);
+  });
+
+  it('reads the stored rows when its λ is not the one the tables were mixed with', async () => {
+    const { held, catalog } = await setUpDual();
+    const other = new GateService(held, catalog.repos.embeddings, catalog.repos.interactions, { mix: 1 });
+    const [answer, reads] = await readsDuring(catalog, () => other.gate('u1', ['c1', 'c3']));
+    expect(reads).toContain('embeddings.userVectors');
+    expect(answer.decisions.map((d) => d.pass)).toEqual([false, true]); // h_next alone: c3 only
   });
 
   it("follows the worker's h_next refreshes on the next poll", async () => {

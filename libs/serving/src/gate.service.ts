@@ -10,10 +10,8 @@ import {
   type InterestModel,
   type ServingState,
 } from './model-runtime';
-import { interleaveDecisions, mixedMemory, type NextMemoryConfig } from './next-memory';
+import { interleaveDecisions, mixedMemory, type Memory, type NextMemoryConfig } from './next-memory';
 import { UserVectorRefresher } from './user-vector-refresher';
-
-type Memory = { user: Float32Array; boundary: Float32Array };
 
 export class UnknownEntityError extends Error {
   constructor(
@@ -189,7 +187,8 @@ export class GateService {
     // With λ > 0 each memory ranks on its own boundary and the two lists interleave (STARS).
     const memories: { gen: Memory; next?: Memory } | null =
       this.nextMemory.mix > 0
-        ? (dssm.vectors?.memories(userId) ?? (await this.memoriesOf(dssm, userId)))
+        ? (dssm.vectors?.mix === this.nextMemory.mix && dssm.vectors.memories(userId)) ||
+          (await this.memoriesOf(dssm, userId))
         : await this.interestOf(dssm, this.cachesFor(version), userId).then((b) => b && { gen: b.interest });
     if (!memories) return answerOf(userId, version, context, 'no-history', []);
     const exclude =
@@ -208,15 +207,12 @@ export class GateService {
   }
 
   /**
-   * The user the gate uses, from the held tables: h_gen, or with λ > 0 the mix of the held h_gen
-   * and h_next (the tables then hold both: ModelRuntime nextVectorsInMemory). Undefined when the
-   * worker has not computed the user yet, or λ > 0 and the tables hold h_gen only.
+   * The user the gate uses, from the held tables (h_gen, or with λ > 0 the mix they hold);
+   * undefined when the worker has not computed the user yet, or the tables were mixed with
+   * another λ than this service's (then the stored rows answer).
    */
   private heldInterest(held: DssmVectors, userId: string): Memory | undefined {
-    const mix = this.nextMemory.mix;
-    if (mix <= 0) return held.user(userId);
-    const m = held.memories(userId);
-    return m && mixedMemory(m.gen, m.next, mix);
+    return held.mix === this.nextMemory.mix ? held.gateUser(userId) : undefined;
   }
 
   /** The caches of the version a request starts on; a switch drops the previous version's. */

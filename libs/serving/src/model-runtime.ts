@@ -104,8 +104,11 @@ export interface ModelRuntimeOptions {
    * DSSM in memory: the api's hot routes need them, the worker does not.
    */
   vectorsInMemory?: boolean;
-  /** With vectorsInMemory: hold each user's h_next too (DSSM_NEXT_MIX > 0 serves dual memory). */
-  nextVectorsInMemory?: boolean;
+  /**
+   * With vectorsInMemory: λ of dual memory (DSSM_NEXT_MIX); > 0 holds each user's h_next and the
+   * gate's mix too (DssmVectors).
+   */
+  nextMix?: number;
 }
 
 /**
@@ -239,7 +242,7 @@ export class ModelRuntime {
       const cold = await this.openIndex(dssm.version, 'cold', model.dim);
       // Read after the pool's cursor was taken, so following the log from it misses nothing.
       const vectors = this.options.vectorsInMemory
-        ? await DssmVectors.load(this.embeddings, dssm.version, model.dim, this.options.nextVectorsInMemory)
+        ? await DssmVectors.load(this.embeddings, dssm.version, model.dim, this.options.nextMix)
         : null;
       dssmState = { version: dssm.version, model, cold, vectors };
       this.log.info('dssm model active', {

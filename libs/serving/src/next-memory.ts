@@ -7,7 +7,8 @@ export interface NextMemoryConfig {
   mix: number;
 }
 
-type Memory = { user: Float32Array; boundary: Float32Array };
+/** One memory of a user: the user vector u and the boundary vector b. */
+export type Memory = { user: Float32Array; boundary: Float32Array };
 
 /**
  * The gate's user: u = (1 − λ)·u_gen + λ·u_next, b likewise (dssm/stars.ts mixUserVectors, the

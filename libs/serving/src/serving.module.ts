@@ -59,7 +59,7 @@ export class ServingModule implements OnModuleInit, OnApplicationShutdown {
           useFactory: (c: DebutConfig, v: ModelVersionRepository, e: EmbeddingRepository) =>
             new ModelRuntime(c, v, e, tfModelLoaders(c.models.tfBackend), {
               vectorsInMemory: role === 'api',
-              nextVectorsInMemory: role === 'api' && c.models.nextMemory.mix > 0,
+              nextMix: c.models.nextMemory.mix,
             }),
         },
         {

@@ -229,9 +229,8 @@ export class EmbeddingRepository {
       next_user_vector?: number[] | null;
       next_boundary_vector?: number[] | null;
     }> = await this.ds.query(
-      withNext
-        ? 'SELECT user_id, user_vector, boundary_vector, next_user_vector, next_boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id'
-        : 'SELECT user_id, user_vector, boundary_vector FROM user_vectors WHERE model_version = $1 ORDER BY user_id',
+      // The same columns as the feed a reader follows after this load.
+      `SELECT user_id, ${(withNext ? USER_VECTOR_FEED_WITH_NEXT : USER_VECTOR_FEED).columns.join(', ')} FROM user_vectors WHERE model_version = $1 ORDER BY user_id`,
       [modelVersion],
     );
     return packUserVectors(
