@@ -266,7 +266,8 @@ export function dssmSidMethods(opts: DssmSidOptions = {}): U2IMethod[] {
       let best: { fit: DssmFit; f: ItemIdFeatures; score: number; p: number } | undefined;
       const content = opts.warmStart ? await contentFit(ctx) : undefined;
       for (const f of await candidates(ctx))
-        for (const p of dropouts) {
+        // Dropout has nothing to drop without an ID field (the control row): train it once.
+        for (const p of f.modalities.length ? dropouts : [0]) {
           const fit = await fitDssm(withFeatures(ctx, f, name), {
             ...opts,
             fromI2I: undefined,
